@@ -1,0 +1,1 @@
+"""Demand forecasts, backtests and reorder suggestions."""

@@ -1,0 +1,1 @@
+"""Dagster definitions: lake, dbt, forecast and recsys assets, checks, sensors and schedules."""

@@ -1,0 +1,1 @@
+"""Implicit-feedback recommendations, their offline evaluation and the ad-screen HTTP API."""

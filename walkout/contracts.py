@@ -1,0 +1,416 @@
+"""Every walkout event, defined once: fields, units, schema version, topic, JSON bytes for Kafka.
+
+Producers build these models, consumers and the lander parse bytes with :func:`parse_event`, and
+the lake and the dbt sources keep their fields. Conventions:
+
+* ``ts`` is UTC, serialized as ISO-8601 with a ``Z`` suffix and millisecond precision;
+* ``event_id`` is stable across retries (derive it with :func:`make_event_id` from what makes the
+  event unique), so every consumer can drop duplicates;
+* money is integer KRW, weights grams, positions metres on the store's floor plan, durations seconds;
+* parsing is strict: a wrong type is never coerced, an unknown field or event type is rejected.
+
+Bad input never raises anything but :class:`ContractError`, which names the offending field;
+:func:`dead_letter` wraps the rejected bytes into a ``deadletter`` event that keeps them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Literal, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
+from walkout.errors import WalkoutError
+from walkout.vocabulary import AgeBand, Gender
+
+SCHEMA_VERSION: Literal[1] = 1
+DEFAULT_MAX_EVENT_BYTES = 64 * 1024
+# Timestamps outside this window are absurd for a store that opened after 2015; a little future is
+# allowed for edge clocks that run ahead.
+EARLIEST_TS = datetime(2015, 1, 1, tzinfo=UTC)
+MAX_CLOCK_SKEW = timedelta(days=2)
+_EVENT_ID_NAMESPACE = uuid.UUID("6f1c2a52-2d4e-4b8e-9c1e-5a7b7d0e9a11")
+
+
+class ContractError(WalkoutError, ValueError):
+    """A message that does not follow its contract; ``field`` names what is wrong."""
+
+    def __init__(self, field: str, reason: str, event_type: str | None = None) -> None:
+        self.field = field
+        self.reason = reason
+        self.event_type = event_type
+        where = f"{event_type}." if event_type else ""
+        super().__init__(f"{where}{field}: {reason}")
+
+
+def _check_utc_range(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("timestamp must carry a UTC offset (e.g. 2026-11-23T08:00:00Z)")
+    # Milliseconds are the wire precision; truncating here makes a round trip exact.
+    value = value.astimezone(UTC).replace(microsecond=value.microsecond // 1000 * 1000)
+    latest = datetime.now(UTC) + MAX_CLOCK_SKEW
+    if not EARLIEST_TS <= value <= latest:
+        raise ValueError(f"timestamp {value.isoformat()} is outside {EARLIEST_TS.date()}..{latest.date()}")
+    return value
+
+
+def format_ts(value: datetime) -> str:
+    """The wire format of every timestamp: UTC, milliseconds, ``Z``."""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+UtcTimestamp = Annotated[
+    datetime,
+    AfterValidator(_check_utc_range),
+    PlainSerializer(format_ts, return_type=str, when_used="json"),
+]
+Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")]
+EventId = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
+Metres = Annotated[float, Field(ge=-1.0, le=500.0)]
+Seconds = Annotated[float, Field(ge=0.0, le=24 * 3600.0)]
+Krw = Annotated[int, Field(ge=0, le=100_000_000)]
+Quantity = Annotated[int, Field(ge=1, le=100)]
+GroupSize = Annotated[int, Field(ge=1, le=4)]
+
+
+def make_event_id(*parts: object) -> str:
+    """A deterministic id from what makes an event unique, so a retried send keeps its id."""
+    return uuid.uuid5(_EVENT_ID_NAMESPACE, "|".join(str(part) for part in parts)).hex
+
+
+class Event(BaseModel):
+    """Fields every event carries. Subclasses set ``TOPIC`` and a literal ``event_type``."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    TOPIC: ClassVar[str]
+
+    event_id: EventId
+    event_type: str
+    schema_version: Literal[1] = SCHEMA_VERSION
+    store_id: Identifier
+    ts: UtcTimestamp
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    @property
+    def key(self) -> bytes:
+        """Kafka key: one store's events share a partition, so they stay in order."""
+        return self.store_id.encode()
+
+
+# --- edge events -----------------------------------------------------------------------------
+
+
+class GateDirection(StrEnum):
+    ENTRY = "entry"
+    EXIT = "exit"
+
+
+class ScanOutcome(StrEnum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class ScanRejection(StrEnum):
+    MALFORMED = "malformed"
+    BAD_SIGNATURE = "bad_signature"
+    EXPIRED = "expired"
+    REPLAYED = "replayed"
+    REVOKED = "revoked"
+    WRONG_STORE = "wrong_store"
+    UNKNOWN_MEMBER = "unknown_member"
+    STORE_CLOSED = "store_closed"
+
+
+class GateScan(Event):
+    """A QR scan at a speed gate (entry or exit), with the gate's verdict."""
+
+    TOPIC: ClassVar[str] = "gate.scans"
+    event_type: Literal["gate.scan"] = "gate.scan"
+    gate_id: Identifier
+    direction: GateDirection
+    token_id: Identifier | None = Field(None, description="Id of the QR token; never the secret itself.")
+    shopper_id: Identifier | None = None
+    outcome: ScanOutcome
+    rejection: ScanRejection | None = None
+    group_size: GroupSize = 1
+    people_passed: int = Field(1, ge=0, le=10, description="People the gate's beam counted.")
+    tailgating: bool = False
+
+    @model_validator(mode="after")
+    def _rejection_matches_outcome(self) -> Self:
+        if (self.outcome is ScanOutcome.REJECTED) != (self.rejection is not None):
+            raise ValueError("rejection is set exactly when outcome is 'rejected'")
+        if self.outcome is ScanOutcome.ACCEPTED and self.shopper_id is None:
+            raise ValueError("an accepted scan names its shopper_id")
+        return self
+
+
+class ShelfAction(StrEnum):
+    PICK = "pick"
+    PUT_BACK = "put_back"
+
+
+class ShelfEvent(Event):
+    """A pick or put-back detected by a shelf weight plate."""
+
+    TOPIC: ClassVar[str] = "shelf.events"
+    event_type: Literal["shelf.event"] = "shelf.event"
+    shelf_id: Identifier
+    plate_id: Identifier
+    action: ShelfAction
+    weight_delta_g: float = Field(
+        ge=-50_000.0, le=50_000.0, description="Negative when weight left the plate."
+    )
+    product_id: Identifier
+    quantity: Quantity
+    confidence: Confidence
+
+    @model_validator(mode="after")
+    def _sign_matches_action(self) -> Self:
+        if (self.action is ShelfAction.PICK) != (self.weight_delta_g < 0):
+            raise ValueError("a pick removes weight (delta < 0), a put-back adds it (delta > 0)")
+        return self
+
+
+class CameraTrack(Event):
+    """One tracked shopper position on the floor plan, as a tracker reports it (a few Hz)."""
+
+    TOPIC: ClassVar[str] = "camera.tracks"
+    event_type: Literal["camera.track"] = "camera.track"
+    camera_id: Identifier
+    track_id: Identifier
+    x_m: Metres
+    y_m: Metres
+    zone_id: Identifier | None = None
+    age_band: AgeBand | None = Field(None, description="Entrance camera estimate, if any.")
+    gender: Gender | None = None
+    demographic_confidence: Confidence | None = None
+
+
+# --- checkout events -------------------------------------------------------------------------
+
+
+class VisitStatus(StrEnum):
+    OPENED = "opened"
+    CLOSED = "closed"
+
+
+class Visit(Event):
+    """A visit opened by an accepted entry scan and closed at exit."""
+
+    TOPIC: ClassVar[str] = "visits"
+    event_type: Literal["visit"] = "visit"
+    visit_id: Identifier
+    shopper_id: Identifier
+    status: VisitStatus
+    group_size: GroupSize
+    track_ids: tuple[Identifier, ...] = ()
+    entered_at: UtcTimestamp
+    exited_at: UtcTimestamp | None = None
+    age_band: AgeBand = AgeBand.UNKNOWN
+    gender: Gender = Gender.UNKNOWN
+
+    @model_validator(mode="after")
+    def _closed_visits_have_exit(self) -> Self:
+        if (self.status is VisitStatus.CLOSED) != (self.exited_at is not None):
+            raise ValueError("exited_at is set exactly when status is 'closed'")
+        if self.exited_at is not None and self.exited_at < self.entered_at:
+            raise ValueError("exited_at is before entered_at")
+        return self
+
+
+class DwellSegment(Event):
+    """A visit's stay in one zone: pass-through when it did not stop."""
+
+    TOPIC: ClassVar[str] = "dwell_paths"
+    event_type: Literal["dwell.segment"] = "dwell.segment"
+    visit_id: Identifier
+    shopper_id: Identifier
+    zone_id: Identifier
+    entered_at: UtcTimestamp
+    exited_at: UtcTimestamp
+    dwell_s: Seconds
+    stopped: bool
+
+    @model_validator(mode="after")
+    def _exit_after_entry(self) -> Self:
+        if self.exited_at < self.entered_at:
+            raise ValueError("exited_at is before entered_at")
+        return self
+
+
+class ReceiptLine(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    product_id: Identifier
+    quantity: Quantity
+    unit_price_krw: Krw
+    amount_krw: Krw
+    confidence: Confidence
+
+    @model_validator(mode="after")
+    def _amount_is_price_times_quantity(self) -> Self:
+        if self.amount_krw != self.unit_price_krw * self.quantity:
+            raise ValueError("amount_krw must equal unit_price_krw * quantity")
+        return self
+
+
+class Purchase(Event):
+    """The receipt charged when a visit leaves the store (one per visit, key = visit_id)."""
+
+    TOPIC: ClassVar[str] = "purchases"
+    event_type: Literal["purchase"] = "purchase"
+    visit_id: Identifier
+    shopper_id: Identifier
+    group_size: GroupSize = 1
+    lines: tuple[ReceiptLine, ...] = Field(min_length=1, max_length=200)
+    total_krw: Krw
+    confidence: Confidence
+    needs_review: bool
+    review_reasons: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _total_is_sum_of_lines(self) -> Self:
+        if self.total_krw != sum(line.amount_krw for line in self.lines):
+            raise ValueError("total_krw must equal the sum of the lines' amount_krw")
+        return self
+
+
+# --- readers' events -------------------------------------------------------------------------
+
+
+class AdImpression(Event):
+    """What an in-store screen showed, to whom, and whether it was clicked or scanned."""
+
+    TOPIC: ClassVar[str] = "ad.impressions"
+    event_type: Literal["ad.impression"] = "ad.impression"
+    screen_id: Identifier
+    zone_id: Identifier
+    product_id: Identifier
+    creative_id: Identifier
+    reason: Identifier
+    shopper_ids: tuple[Identifier, ...] = Field((), max_length=4)
+    segment: Identifier | None = None
+    model_version: Identifier | None = None
+    clicked: bool = False
+    scanned: bool = False
+
+
+class DeadLetter(Event):
+    """A rejected message: the original bytes (base64), where they came from, and why."""
+
+    TOPIC: ClassVar[str] = "deadletter"
+    event_type: Literal["deadletter"] = "deadletter"
+    source_topic: str = Field(min_length=1, max_length=249)
+    source_partition: int | None = Field(None, ge=0)
+    source_offset: int | None = Field(None, ge=0)
+    rejected_by: Identifier
+    error_field: str = Field(max_length=200)
+    reason: str = Field(max_length=2000)
+    original_b64: str
+
+    def original(self) -> bytes:
+        return base64.b64decode(self.original_b64)
+
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    GateScan,
+    ShelfEvent,
+    CameraTrack,
+    Visit,
+    DwellSegment,
+    Purchase,
+    AdImpression,
+    DeadLetter,
+)
+EVENT_TYPE_BY_NAME: dict[str, type[Event]] = {
+    model.model_fields["event_type"].default: model for model in EVENT_TYPES
+}
+EVENT_TYPE_BY_TOPIC: dict[str, type[Event]] = {model.TOPIC: model for model in EVENT_TYPES}
+TOPICS: tuple[str, ...] = tuple(EVENT_TYPE_BY_TOPIC)
+
+_ADAPTERS: dict[type[Event], TypeAdapter[Any]] = {model: TypeAdapter(model) for model in EVENT_TYPES}
+
+
+def _first_error(error: ValidationError) -> tuple[str, str]:
+    detail = error.errors(include_url=False)[0]
+    field = ".".join(str(part) for part in detail["loc"]) or "(event)"
+    return field, detail["msg"]
+
+
+def parse_event(raw: bytes, topic: str | None = None, max_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> Event:
+    """Parse Kafka bytes into their event; ``topic`` additionally checks the event belongs there.
+
+    Raises :class:`ContractError` for anything that is not a valid event.
+    """
+    if len(raw) > max_bytes:
+        raise ContractError("(payload)", f"{len(raw)} bytes exceeds the {max_bytes}-byte limit")
+    try:
+        document = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ContractError("(payload)", f"not JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise ContractError("(payload)", f"expected a JSON object, got {type(document).__name__}")
+    name = document.get("event_type")
+    if not isinstance(name, str):
+        raise ContractError("event_type", "missing or not a string")
+    model = EVENT_TYPE_BY_NAME.get(name)
+    if model is None:
+        raise ContractError("event_type", f"unknown event type {name!r}")
+    if topic is not None and topic != model.TOPIC:
+        raise ContractError("event_type", f"{name!r} does not belong on topic {topic!r}", name)
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as error:
+        field, reason = _first_error(error)
+        raise ContractError(field, reason, name) from None
+
+
+def dead_letter(
+    raw: bytes,
+    source_topic: str,
+    error: ContractError | str,
+    rejected_by: str,
+    store_id: str = "unknown",
+    source_partition: int | None = None,
+    source_offset: int | None = None,
+) -> DeadLetter:
+    """Wrap a rejected message so nothing is lost: the original bytes and the reason travel on."""
+    field = error.field if isinstance(error, ContractError) else "(event)"
+    reason = str(error)[:2000]
+    return DeadLetter(
+        event_id=make_event_id(
+            "deadletter",
+            source_topic,
+            source_partition,
+            source_offset,
+            hashlib.sha256(raw).hexdigest(),
+            reason,
+        ),
+        store_id=store_id,
+        ts=datetime.now(UTC),
+        source_topic=source_topic,
+        source_partition=source_partition,
+        source_offset=source_offset,
+        rejected_by=rejected_by,
+        error_field=field[:200],
+        reason=reason,
+        original_b64=base64.b64encode(raw).decode(),
+    )

@@ -1,0 +1,90 @@
+"""One settings object for every area, read from ``WALKOUT_*`` environment variables.
+
+An optional file (``walkout.env`` in the working directory, or the path in ``WALKOUT_ENV_FILE``)
+holds the same ``WALKOUT_*`` lines; real environment variables win over it. The defaults make a
+fresh checkout run with an embedded broker and a data directory under ``./data``.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from walkout.errors import WalkoutError
+
+ENV_PREFIX = "WALKOUT_"
+
+
+class SettingsError(WalkoutError):
+    """A setting has a value walkout cannot use."""
+
+
+def _env_file() -> str:
+    return os.environ.get(f"{ENV_PREFIX}ENV_FILE", "walkout.env")
+
+
+class Settings(BaseSettings):
+    """Effective configuration; ``walkout config`` prints it."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", validate_default=True)
+
+    data_dir: Path = Field(Path("data"), description="Root of the lake, warehouse, artifacts and run state.")
+    kafka_bootstrap: str | None = Field(
+        None,
+        description="host:port[,host:port] of an existing Kafka cluster; unset means the embedded broker.",
+    )
+    broker_host: str = Field("127.0.0.1", description="Address the embedded broker listens on.")
+    broker_port: int = Field(0, ge=0, le=65535, description="Embedded broker port; 0 picks a free one.")
+    topic_partitions: int = Field(4, ge=1, le=64, description="Partitions per topic (key = store_id).")
+    consumer_group_prefix: str = Field("walkout", min_length=1, description="Prefix of every consumer group.")
+    max_event_bytes: int = Field(64 * 1024, ge=1024, description="Larger messages are dead-lettered.")
+    log_level: str = Field("INFO", description="Python logging level.")
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _bootstrap_has_ports(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        for server in value.split(","):
+            host, _, port = server.strip().rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"{server!r} is not host:port")
+        return value
+
+    @property
+    def run_dir(self) -> Path:
+        """Process state (broker pid and port) of this data directory."""
+        return self.data_dir / "run"
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.data_dir / "lake"
+
+    @property
+    def uses_embedded_broker(self) -> bool:
+        return self.kafka_bootstrap is None
+
+    def as_rows(self) -> list[tuple[str, str, str]]:
+        """(environment variable, effective value, description) for every setting."""
+        rows = []
+        for name, field in type(self).model_fields.items():
+            value: Any = getattr(self, name)
+            shown = "(embedded broker)" if name == "kafka_bootstrap" and value is None else str(value)
+            rows.append((f"{ENV_PREFIX}{name.upper()}", shown, field.description or ""))
+        return rows
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (environment first, then the optional env file, then defaults)."""
+    try:
+        return Settings(_env_file=_env_file())
+    except ValidationError as error:
+        detail = error.errors(include_url=False)[0]
+        name = ".".join(str(part) for part in detail["loc"])
+        raise SettingsError(f"setting {ENV_PREFIX}{name.upper()}: {detail['msg']}") from None

@@ -1,0 +1,21 @@
+"""Words every area shares: demographic bands and genders, as stored in events and the catalog."""
+
+from enum import StrEnum
+
+
+class AgeBand(StrEnum):
+    """Age bands; ``0-18`` is a minor under Korean law (alcohol and tobacco from 19)."""
+
+    MINOR = "0-18"
+    AGE_19_29 = "19-29"
+    AGE_30_39 = "30-39"
+    AGE_40_49 = "40-49"
+    AGE_50_59 = "50-59"
+    AGE_60_PLUS = "60+"
+    UNKNOWN = "unknown"
+
+
+class Gender(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    UNKNOWN = "unknown"
