@@ -136,6 +136,7 @@ class ScanRejection(StrEnum):
     WRONG_STORE = "wrong_store"
     UNKNOWN_MEMBER = "unknown_member"
     STORE_CLOSED = "store_closed"
+    NOT_ENTERED = "not_entered"  # an exit scan whose token has no entry to close
 
 
 class GateScan(Event):
