@@ -1,13 +1,20 @@
-"""The ``walkout`` command line: thin commands, each parsing arguments and calling one area function."""
+"""The ``walkout`` command line: thin commands, each parsing arguments and calling one area function.
+
+Areas are imported inside their commands, so ``walkout --help`` does not load numpy, polars or Dagster.
+"""
 
 from __future__ import annotations
 
 import sys
+from datetime import datetime
+from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
+from ingestion.simulator.speed import Speed
 from walkout.broker import EmbeddedBroker
 from walkout.errors import WalkoutError
 from walkout.kafka import create_topics, list_topics
@@ -77,6 +84,33 @@ def topics_list() -> None:
     for name, partitions in sorted(list_topics(get_settings()).items()):
         table.add_row(name, str(partitions))
     console.print(table)
+
+
+@app.command()
+def simulate(
+    stores: Annotated[int, typer.Option(help="How many stores of the catalog (first ones by id).")] = 1,
+    days: Annotated[int, typer.Option(help="How many consecutive days per store.")] = 1,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same events.")] = 7,
+    start: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="First day (default: so the run ends yesterday)."),
+    ] = None,
+    speed: Annotated[
+        Speed, typer.Option(help="realtime paces events by the clock; max sends at once.")
+    ] = Speed.MAX,
+) -> None:
+    """Simulate store-days and publish their edge events to Kafka, with ground truth under the data dir."""
+    from ingestion.simulator.report import summary_tables
+    from ingestion.simulator.run import ground_truth_dir, plan_for, simulate_to_kafka
+    from walkout.catalog import load_catalog
+
+    settings = get_settings()
+    plan = plan_for(load_catalog(), stores, days, seed, start.date() if start else None)
+    with Progress(console=console, transient=True) as progress:
+        summary = simulate_to_kafka(settings, plan, speed, progress)
+    for table in summary_tables(summary):
+        console.print(table)
+    console.print(f"ground truth: {ground_truth_dir(settings)}")
 
 
 @app.command()

@@ -9,30 +9,24 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
+from ingestion.simulator.report import summary_tables
+from ingestion.simulator.run import SimulationSummary, ground_truth_dir, plan_for, simulate_to_kafka
+from ingestion.simulator.speed import Speed
 from walkout.broker import kafka_available
-from walkout.catalog import Store, load_catalog
-from walkout.contracts import (
-    CameraTrack,
-    ContractError,
-    Event,
-    GateDirection,
-    GateScan,
-    ScanOutcome,
-    ShelfAction,
-    ShelfEvent,
-    dead_letter,
-    make_event_id,
-    parse_event,
-)
+from walkout.catalog import load_catalog
+from walkout.contracts import CameraTrack, ContractError, GateScan, ShelfEvent, dead_letter, parse_event
 from walkout.kafka import create_topics, drain, make_consumer, make_producer, publish
 from walkout.settings import Settings
 
 EDGE_TOPICS = (GateScan.TOPIC, ShelfEvent.TOPIC, CameraTrack.TOPIC)
+DEMO_STORES = 2
+DEMO_DAYS = 1
+DEMO_SEED = 7
 
 
 @dataclass
@@ -41,6 +35,7 @@ class DemoContext:
     console: Console
     bootstrap: str
     notes: list[str] = field(default_factory=list)
+    simulation: SimulationSummary | None = None
 
 
 @dataclass(frozen=True)
@@ -49,109 +44,56 @@ class DemoStage:
     run: Callable[[DemoContext], None]
 
 
-def sample_visit(store: Store, shopper_id: str, entered_at: datetime) -> list[Event]:
-    """One shopper's walk: entry scan, tracks from the gate to a shelf, a pick, the exit scan."""
-    gate = store.gates[0]
-    plate = store.plates[len(store.plates) // 2]
-    product = load_catalog().products[plate.product_id]
-    visit_key = (store.store_id, shopper_id, entered_at.isoformat())
-
-    def scan(direction: GateDirection, at: datetime) -> GateScan:
-        return GateScan(
-            event_id=make_event_id("scan", *visit_key, direction),
-            store_id=store.store_id,
-            ts=at,
-            gate_id=gate.gate_id,
-            direction=direction,
-            token_id=make_event_id("token", *visit_key),
-            shopper_id=shopper_id,
-            outcome=ScanOutcome.ACCEPTED,
-        )
-
-    steps = 8
-    tracks: list[Event] = []
-    for step in range(steps + 1):
-        share = step / steps
-        x = gate.x_m + (plate.reach_x_m - gate.x_m) * share
-        y = gate.y_m + (plate.reach_y_m - gate.y_m) * share
-        zone = store.zone_at(x, y)
-        tracks.append(
-            CameraTrack(
-                event_id=make_event_id("track", *visit_key, step),
-                store_id=store.store_id,
-                ts=entered_at + timedelta(seconds=1 + step),
-                camera_id=f"{store.store_id}-CAM1",
-                track_id="T1",
-                x_m=round(x, 2),
-                y_m=round(y, 2),
-                zone_id=zone.zone_id if zone else None,
-            )
-        )
-    pick_at = entered_at + timedelta(seconds=steps + 4)
-    pick = ShelfEvent(
-        event_id=make_event_id("pick", *visit_key),
-        store_id=store.store_id,
-        ts=pick_at,
-        shelf_id=plate.shelf_id,
-        plate_id=plate.plate_id,
-        action=ShelfAction.PICK,
-        weight_delta_g=-product.unit_weight_g,
-        product_id=product.product_id,
-        quantity=1,
-        confidence=0.97,
-    )
-    return [
-        scan(GateDirection.ENTRY, entered_at),
-        *tracks,
-        pick,
-        scan(GateDirection.EXIT, pick_at + timedelta(seconds=20)),
-    ]
+def simulate_store_days(context: DemoContext) -> None:
+    """A few store-days of the digital twin, published to the edge topics."""
+    catalog = load_catalog()
+    plan = plan_for(catalog, stores=DEMO_STORES, days=DEMO_DAYS, seed=DEMO_SEED, start=None)
+    with Progress(console=context.console, transient=True) as progress:
+        context.simulation = simulate_to_kafka(context.settings, plan, Speed.MAX, progress)
+    for table in summary_tables(context.simulation):
+        context.console.print(table)
+    context.notes.append(f"ground truth of the simulated days: {ground_truth_dir(context.settings)}")
 
 
-def kafka_round_trip(context: DemoContext) -> None:
-    """Produce a sample visit plus one malformed message, consume them in a group, dead-letter the bad one."""
+def validate_edge_topics(context: DemoContext) -> None:
+    """Read every edge event back in a consumer group; a flaky device's garbage is dead-lettered."""
     settings = context.settings
-    store = next(iter(load_catalog().stores.values()))
-    events = sample_visit(store, "M000001", datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5))
     producer = make_producer(settings)
-    for event in events:
-        publish(producer, event)
-    malformed = (
-        b'{"event_type": "gate.scan", "store_id": "'
-        + store.store_id.encode()
-        + b'", "direction": "sideways"}'
-    )
-    producer.send(GateScan.TOPIC, key=store.store_id.encode(), value=malformed)
+    producer.send(GateScan.TOPIC, key=b"S001", value=b'{"event_type": "gate.scan", "direction": "sideways"')
     producer.flush()
-
-    consumer = make_consumer(settings, "demo", EDGE_TOPICS)
+    expected = (context.simulation.events if context.simulation else 0) + 1
+    consumer = make_consumer(settings, "demo-validate", EDGE_TOPICS)
     valid: Counter[str] = Counter()
     rejected: Counter[str] = Counter()
-    for record in drain(consumer, expected=len(events) + 1):
+    for record in drain(consumer, expected=expected):
         try:
             parse_event(record.value, record.topic, settings.max_event_bytes)
             valid[record.topic] += 1
         except ContractError as error:
             rejected[record.topic] += 1
-            letter = dead_letter(
-                record.value, record.topic, error, "demo", store.store_id, record.partition, record.offset
+            publish(
+                producer,
+                dead_letter(
+                    record.value, record.topic, error, "demo", "unknown", record.partition, record.offset
+                ),
             )
-            publish(producer, letter)
-            context.console.print(f"dead-lettered {record.topic}@{record.offset}: {error}")
+            context.console.print(
+                f"dead-lettered {record.topic}[{record.partition}]@{record.offset}: {error}"
+            )
     producer.flush()
     consumer.commit()
     consumer.close()
     producer.close()
-
-    table = Table(
-        "topic", "valid events", "dead-lettered", title=f"edge events of one visit at {store.store_id}"
-    )
+    table = Table("topic", "valid events", "dead-lettered", title="edge topics read back")
     for topic in EDGE_TOPICS:
         table.add_row(topic, str(valid[topic]), str(rejected[topic]))
     context.console.print(table)
 
 
-DEMO_STAGES: list[DemoStage] = [DemoStage("Edge events through Kafka", kafka_round_trip)]
+DEMO_STAGES: list[DemoStage] = [
+    DemoStage("Simulated store-days to Kafka", simulate_store_days),
+    DemoStage("Edge events read back and validated", validate_edge_topics),
+]
 
 
 def run_demo(settings: Settings, console: Console) -> None:

@@ -1,0 +1,285 @@
+"""Run the digital twin: store-days of visits, their edge events published to Kafka, ground truth on disk.
+
+Each store-day draws from its own random stream (seed, store, day), so a run is deterministic for a
+seed and a store-day does not change when more stores or days are simulated. Stock carries over
+from one day to the next within a store; deliveries refill the plates at fixed local hours.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from rich.progress import Progress
+
+from ingestion.gate import AdmissionLedger, SpeedGate, store_secret
+from ingestion.shelf import DetectionScore
+from ingestion.simulator.arrivals import draw_arrivals
+from ingestion.simulator.floor import build_floor_grid
+from ingestion.simulator.sensors import (
+    EdgeOutput,
+    FaultRates,
+    apply_transport_faults,
+    emit_camera_tracks,
+    emit_gate_scans,
+    emit_shelf_events,
+)
+from ingestion.simulator.shoppers import Shopper, ShopperBase, build_shoppers
+from ingestion.simulator.speed import Speed
+from ingestion.simulator.trips import PlannedVisit, StoreShelves, TripConfig, TripPlanner
+from ingestion.simulator.truth import GroundTruth, StoreDayTruth
+from walkout.catalog import Catalog, Category, Store, load_catalog
+from walkout.contracts import Event
+from walkout.errors import WalkoutError
+from walkout.kafka import create_topics, make_producer, publish
+from walkout.settings import Settings
+
+VISITS_PER_M2_PER_DAY = 5.5
+DELIVERY_HOURS: dict[int, frozenset[Category] | None] = {
+    7: None,  # the morning truck refills everything
+    15: frozenset({Category.FRESH_FOOD, Category.DAIRY, Category.BAKERY}),
+}
+
+
+class SimulationError(WalkoutError):
+    """The simulation was asked for something it cannot do."""
+
+
+@dataclass(frozen=True)
+class SimulationPlan:
+    stores: tuple[str, ...]
+    start: date
+    days: int
+    seed: int
+    trips: TripConfig = field(default_factory=TripConfig)
+    faults: FaultRates = field(default_factory=FaultRates)
+
+    def store_days(self) -> Iterator[tuple[str, date]]:
+        for store_id in self.stores:
+            for offset in range(self.days):
+                yield store_id, self.start + timedelta(days=offset)
+
+
+@dataclass
+class StoreDay:
+    """Everything one store-day produced: the edge events in send order and the truth behind them."""
+
+    store_id: str
+    day: date
+    events: list[tuple[float, Event]]
+    truth: StoreDayTruth
+    faults: Counter[str]
+    shelf_score: DetectionScore
+
+
+def plan_for(catalog: Catalog, stores: int, days: int, seed: int, start: date | None) -> SimulationPlan:
+    """Check the request and pick the first ``stores`` stores; by default the days end yesterday."""
+    if not 1 <= stores <= len(catalog.stores):
+        raise SimulationError(
+            f"--stores must be 1..{len(catalog.stores)} (the catalog has {len(catalog.stores)})"
+        )
+    if not 1 <= days <= 366:
+        raise SimulationError("--days must be 1..366")
+    first = start or (datetime.now(UTC).date() - timedelta(days=days))
+    if first + timedelta(days=days) > datetime.now(UTC).date() + timedelta(days=1):
+        raise SimulationError(f"the simulated days must not lie in the future (start {first}, {days} days)")
+    return SimulationPlan(tuple(sorted(catalog.stores)[:stores]), first, days, seed)
+
+
+class StoreTwin:
+    """One store's twin across consecutive days: its shelves (stock), gate memory and shoppers."""
+
+    def __init__(self, catalog: Catalog, base: ShopperBase, store: Store, plan: SimulationPlan) -> None:
+        self.catalog = catalog
+        self.store = store
+        self.plan = plan
+        self.shelves = StoreShelves(store, {plate.plate_id: plate.capacity_units for plate in store.plates})
+        self.planner = TripPlanner(store, build_floor_grid(store), base, self.shelves, plan.trips)
+        self.secret = store_secret(store.store_id)
+        self.ledger = AdmissionLedger()
+        self.regulars, self.weights = self._regulars(base)
+
+    def _regulars(self, base: ShopperBase) -> tuple[list[Shopper], np.ndarray]:
+        """Who shops here: home-store members, and a tenth as many from other stores."""
+        regulars = sorted(base.shoppers.values(), key=lambda shopper: shopper.member.member_id)
+        weights = np.array(
+            [
+                s.visits_per_week * (1.0 if s.member.home_store_id == self.store.store_id else 0.1)
+                for s in regulars
+            ]
+        )
+        return regulars, weights / weights.sum()
+
+    def simulate_day(self, day: date) -> StoreDay:
+        rng = np.random.default_rng(
+            np.random.SeedSequence([self.plan.seed, int(self.store.store_id[1:]), day.toordinal()])
+        )
+        zone = ZoneInfo(self.store.timezone)
+        day_start = datetime.combine(day, datetime.min.time(), tzinfo=zone).timestamp()
+        arrivals = draw_arrivals(
+            rng,
+            day,
+            self.store.timezone,
+            VISITS_PER_M2_PER_DAY * self.store.area_m2,
+            self.store.open_hour,
+            self.store.close_hour,
+        )
+        deliveries = self._deliveries(day_start)
+        visits: list[PlannedVisit] = []
+        for number, arrival in enumerate(arrivals):
+            at = arrival.timestamp()
+            while deliveries and deliveries[0][0] <= at:
+                self._deliver(*deliveries.pop(0))
+            payer = self.regulars[int(rng.choice(len(self.regulars), p=self.weights))]
+            gate = self.store.gates[int(rng.integers(len(self.store.gates)))]
+            visit_id = f"{self.store.store_id}-{day:%Y%m%d}-{number:04d}"
+            visits.append(self.planner.plan(rng, visit_id, payer, gate.gate_id, at))
+        for when, categories in deliveries:
+            self._deliver(when, categories)
+        return self._observe(rng, day, day_start, visits)
+
+    def _deliveries(self, day_start: float) -> list[tuple[float, frozenset[Category] | None]]:
+        return [
+            (day_start + hour * 3600.0, categories) for hour, categories in sorted(DELIVERY_HOURS.items())
+        ]
+
+    def _deliver(self, at: float, categories: frozenset[Category] | None) -> None:
+        for plate in self.store.plates:
+            if categories is None or self.catalog.product(plate.product_id).category in categories:
+                self.shelves.refill(plate, at)
+
+    def _observe(
+        self, rng: np.random.Generator, day: date, day_start: float, visits: list[PlannedVisit]
+    ) -> StoreDay:
+        gate = SpeedGate(
+            self.store.store_id,
+            f"{self.store.store_id}-G1",
+            self.secret,
+            frozenset(),
+            self.catalog.members,
+            ledger=self.ledger,
+        )
+        edge = EdgeOutput()
+        tokens = emit_gate_scans(
+            rng,
+            self.store,
+            self.catalog,
+            gate,
+            self.secret,
+            visits,
+            self.plan.faults,
+            edge,
+            store_secret("S999"),
+        )
+        hands = [hand for visit in visits for trip in visit.trips for hand in trip.hands]
+        emit_shelf_events(
+            rng, self.store, self.catalog, hands, day_start, day_start + 86_400.0, self.plan.faults, edge
+        )
+        emit_camera_tracks(rng, self.store, visits, self.plan.faults, edge)
+        sent = apply_transport_faults(rng, edge, self.plan.faults)
+        truth = StoreDayTruth.collect(self.store, self.catalog, day, visits, tokens, self.shelves)
+        assert edge.shelf_score is not None
+        return StoreDay(self.store.store_id, day, sent, truth, edge.faults, edge.shelf_score)
+
+
+@dataclass
+class SimulationSummary:
+    """Counts a run prints at the end."""
+
+    store_days: int = 0
+    visits: int = 0
+    events_by_topic: Counter[str] = field(default_factory=Counter)
+    faults: Counter[str] = field(default_factory=Counter)
+    shelf_score: DetectionScore = field(default_factory=lambda: DetectionScore(0, 0, 0, 0))
+    seconds: float = 0.0
+
+    @property
+    def events(self) -> int:
+        return sum(self.events_by_topic.values())
+
+
+def simulate_store_days(catalog: Catalog, plan: SimulationPlan) -> Iterator[StoreDay]:
+    """The store-days of a plan, in order (store by store, day by day), without publishing anything."""
+    base = build_shoppers(catalog, plan.seed)
+    for store_id in plan.stores:
+        twin = StoreTwin(catalog, base, catalog.store(store_id), plan)
+        for offset in range(plan.days):
+            yield twin.simulate_day(plan.start + timedelta(days=offset))
+
+
+def run_simulation(
+    catalog: Catalog,
+    plan: SimulationPlan,
+    send: Callable[[Event], None],
+    truth: GroundTruth,
+    speed: Speed = Speed.MAX,
+    progress: Progress | None = None,
+) -> SimulationSummary:
+    """Simulate, hand every edge event to ``send`` in send order, and write the ground truth."""
+    summary = SimulationSummary()
+    started = time.monotonic()
+    days = progress.add_task("store-days", total=plan.days * len(plan.stores)) if progress else None
+    for store_day in simulate_store_days(catalog, plan):
+        label = f"{store_day.store_id} {store_day.day}"
+        events = progress.add_task(label, total=len(store_day.events)) if progress else None
+        pace = _pacer(store_day.events[0][0]) if speed is Speed.REALTIME and store_day.events else None
+        for number, (at, event) in enumerate(store_day.events, start=1):
+            if pace is not None:
+                pace(at)
+            send(event)
+            summary.events_by_topic[event.TOPIC] += 1
+            if progress is not None and events is not None and number % 1000 == 0:
+                progress.update(events, completed=number)
+        truth.write(store_day.truth)
+        summary.store_days += 1
+        summary.visits += store_day.truth.visits.height
+        summary.faults.update(store_day.faults)
+        summary.shelf_score = summary.shelf_score + store_day.shelf_score
+        if progress is not None and events is not None and days is not None:
+            progress.remove_task(events)
+            progress.advance(days)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def simulate_to_kafka(
+    settings: Settings, plan: SimulationPlan, speed: Speed = Speed.MAX, progress: Progress | None = None
+) -> SimulationSummary:
+    """The ``walkout simulate`` job: publish a plan's edge events to Kafka, truth under the data dir."""
+    create_topics(settings)
+    producer = make_producer(settings)
+    try:
+        summary = run_simulation(
+            load_catalog(),
+            plan,
+            lambda event: publish(producer, event),
+            GroundTruth(ground_truth_dir(settings)),
+            speed,
+            progress,
+        )
+        producer.flush()
+    finally:
+        producer.close()
+    return summary
+
+
+def ground_truth_dir(settings: Settings) -> Path:
+    return settings.data_dir / "ground_truth"
+
+
+def _pacer(first_at: float) -> Callable[[float], None]:
+    """Sleep so that simulated instants pass at the wall clock's pace."""
+    wall_start = time.monotonic()
+
+    def wait_until(at: float) -> None:
+        delay = (at - first_at) - (time.monotonic() - wall_start)
+        if delay > 0:
+            time.sleep(delay)
+
+    return wait_until

@@ -1,0 +1,358 @@
+"""The store's sensors looking at the true visits: what the gate, the plates and the tracker report.
+
+Nothing here copies the truth into an event. Gate scans go through the real :class:`SpeedGate`
+with signed tokens (plus the attacks a store sees); shelf events come from the real edge detector
+run on synthesized 60 Hz plate windows; camera tracks are what a tracker would emit: noisy
+positions at a few Hz, with track breaks and ID switches between shoppers who pass close by.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+from ingestion.gate import SpeedGate, issue_token
+from ingestion.shelf import (
+    DetectionScore,
+    PlateInteraction,
+    detect_plate_events,
+    score_detections,
+    synthesize_plate_window,
+    to_shelf_event,
+)
+from ingestion.simulator.trips import HandOnPlate, PlannedVisit
+from walkout.catalog import Catalog, Plate, Store
+from walkout.contracts import CameraTrack, Event, GateDirection, make_event_id
+
+
+@dataclass(frozen=True)
+class FaultRates:
+    """How imperfect the store's sensors and network are; every rate is configurable."""
+
+    plate_noise_g: float = 3.0
+    drifting_plate_share: float = 0.2
+    max_drift_g_per_min: float = 20.0
+    idle_windows_per_plate: float = 0.5
+    track_noise_m: float = 0.10
+    track_breaks_per_min: float = 0.2
+    id_switch_prob: float = 0.3
+    expired_qr_rate: float = 0.02
+    replayed_qr_rate: float = 0.01
+    forged_qr_rate: float = 0.005
+    wrong_store_qr_rate: float = 0.005
+    dropped_rate: float = 0.001
+    duplicated_rate: float = 0.01
+    late_rate: float = 0.01
+    max_late_s: float = 20.0
+
+
+@dataclass
+class EdgeOutput:
+    """Edge events of one store-day with the instant each leaves the edge, and what went wrong on purpose."""
+
+    events: list[tuple[float, Event]] = field(default_factory=list)
+    faults: Counter[str] = field(default_factory=Counter)
+    shelf_score: DetectionScore | None = None
+
+    def add(self, at: float, event: Event) -> None:
+        self.events.append((at, event))
+
+
+def _utc(epoch_s: float) -> datetime:
+    return datetime.fromtimestamp(round(epoch_s, 3), UTC)
+
+
+def emit_gate_scans(
+    rng: np.random.Generator,
+    store: Store,
+    catalog: Catalog,
+    gate: SpeedGate,
+    secret: bytes,
+    visits: Iterable[PlannedVisit],
+    faults: FaultRates,
+    out: EdgeOutput,
+    foreign_secret: bytes,
+) -> dict[str, str]:
+    """Scan every visit in and out through the real gate, with the attacks a store sees; visit → token id."""
+    tokens: dict[str, str] = {}
+    scans: list[tuple[float, str, GateDirection, int]] = []
+    for visit in visits:
+        member = visit.payer.member.member_id
+        token_id = hashlib.sha256(visit.visit_id.encode()).hexdigest()[:16]
+        issued = _utc(visit.entered_at - rng.uniform(3.0, 90.0))
+        token = issue_token(member, store.store_id, issued, visit.group_size, secret, token_id=token_id)
+        tokens[visit.visit_id] = token_id
+        passed = len(visit.trips)  # the beam counts everyone, tailgaters included
+        if rng.random() < faults.expired_qr_rate:  # a stale screenshot first, then a fresh code
+            stale = issue_token(
+                member,
+                store.store_id,
+                issued - timedelta(minutes=rng.uniform(6, 60)),
+                visit.group_size,
+                secret,
+                token_id=f"{token_id}s",
+            )
+            scans.append((visit.entered_at - rng.uniform(3.0, 8.0), stale, GateDirection.ENTRY, 0))
+            out.faults["qr_expired"] += 1
+        scans.append((visit.entered_at, token, GateDirection.ENTRY, passed))
+        scans.append((visit.exited_at, token, GateDirection.EXIT, passed))
+        if rng.random() < faults.replayed_qr_rate:  # someone re-shows a code that already admitted
+            scans.append((visit.entered_at + rng.uniform(20.0, 200.0), token, GateDirection.ENTRY, 0))
+            out.faults["qr_replayed"] += 1
+        if rng.random() < faults.forged_qr_rate:
+            forged = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+            scans.append((visit.entered_at + rng.uniform(30.0, 300.0), forged, GateDirection.ENTRY, 0))
+            out.faults["qr_forged"] += 1
+        if rng.random() < faults.wrong_store_qr_rate:
+            elsewhere = issue_token(member, "S999", issued, 1, foreign_secret, token_id=f"{token_id}w")
+            scans.append((visit.entered_at + rng.uniform(30.0, 300.0), elsewhere, GateDirection.ENTRY, 0))
+            out.faults["qr_wrong_store"] += 1
+    for at, token, direction, passed in sorted(scans, key=lambda scan: scan[0]):
+        out.add(at, gate.scan(token, direction, _utc(at), passed))
+    return tokens
+
+
+def emit_shelf_events(
+    rng: np.random.Generator,
+    store: Store,
+    catalog: Catalog,
+    hands: list[HandOnPlate],
+    day_start: float,
+    day_end: float,
+    faults: FaultRates,
+    out: EdgeOutput,
+) -> None:
+    """Synthesize each plate's 60 Hz signal around its hands (and idle windows), detect, emit."""
+    by_plate: dict[str, list[HandOnPlate]] = defaultdict(list)
+    for hand in sorted(hands, key=lambda hand: hand.at):
+        by_plate[hand.plate_id].append(hand)
+    score = DetectionScore(0, 0, 0, 0)
+    for plate in store.plates:
+        drift = (
+            rng.uniform(-1, 1) * faults.max_drift_g_per_min
+            if rng.random() < faults.drifting_plate_share
+            else 0.0
+        )
+        windows = _windows(by_plate.get(plate.plate_id, []))
+        idle = rng.poisson(faults.idle_windows_per_plate)
+        windows += [[] for _ in range(idle)]
+        for window in windows:
+            start = window[0].at - 2.0 if window else float(rng.uniform(day_start, day_end - 20.0))
+            end = max((hand.at + hand.handling_s for hand in window), default=start + 10.0) + 3.0
+            score = score + _detect_window(rng, store, catalog, plate, window, start, end, drift, faults, out)
+    out.shelf_score = score
+
+
+def _windows(hands: list[HandOnPlate], gap_s: float = 6.0) -> list[list[HandOnPlate]]:
+    """Hands close in time share one synthesized window (two hands on a plate merge there)."""
+    windows: list[list[HandOnPlate]] = []
+    for hand in hands:
+        if windows and hand.at - (windows[-1][-1].at + windows[-1][-1].handling_s) < gap_s:
+            windows[-1].append(hand)
+        else:
+            windows.append([hand])
+    return windows
+
+
+def _detect_window(
+    rng: np.random.Generator,
+    store: Store,
+    catalog: Catalog,
+    plate: Plate,
+    window: list[HandOnPlate],
+    start: float,
+    end: float,
+    drift: float,
+    faults: FaultRates,
+    out: EdgeOutput,
+) -> DetectionScore:
+    unit = catalog.product(plate.product_id).unit_weight_g
+    interactions = [PlateInteraction(hand.at - start, hand.delta_g, hand.handling_s) for hand in window]
+    signal = synthesize_plate_window(
+        rng,
+        unit * plate.capacity_units * 0.6,
+        interactions,
+        0.0,
+        end - start,
+        noise_g=faults.plate_noise_g,
+        drift_g_per_min=drift,
+    )
+    changes = detect_plate_events(signal, unit)
+    origin = _utc(start)
+    shelf_id = f"{plate.gondola_id}-SH{plate.shelf}"
+    for change in changes:
+        event = to_shelf_event(
+            change,
+            store_id=store.store_id,
+            shelf_id=shelf_id,
+            plate_id=plate.plate_id,
+            product_id=plate.product_id,
+            window_origin=origin,
+        )
+        out.add(start + change.end_s + 0.05, event)
+    truth = _net_truth(window, start, unit)
+    return score_detections(truth, changes)
+
+
+def _net_truth(window: list[HandOnPlate], start: float, unit: float) -> list[tuple[float, float, int]]:
+    """What the plate could see: overlapping hands count as their net change (see ingestion.shelf)."""
+    truth: list[tuple[float, float, int]] = []
+    for hand in window:
+        overlaps = truth and hand.at - start < truth[-1][0] + 2.5
+        if overlaps:
+            at, delta, _ = truth.pop()
+            delta += hand.delta_g
+            if abs(delta) >= 15.0:
+                truth.append((at, delta, round(abs(delta) / unit)))
+        else:
+            truth.append((hand.at - start, hand.delta_g, hand.quantity))
+    return truth
+
+
+def emit_camera_tracks(
+    rng: np.random.Generator,
+    store: Store,
+    visits: list[PlannedVisit],
+    faults: FaultRates,
+    out: EdgeOutput,
+    hz: float = 2.0,
+) -> None:
+    """What a ceiling tracker would emit: noisy positions, broken tracks and IDs swapped on close passes."""
+    times, people, xy = _sample_people(visits, hz)
+    if len(times) == 0:
+        return
+    labels = _track_labels(rng, times, people, faults, out, hz)
+    _switch_ids(rng, times, people, xy, labels, faults, out)
+    noisy = xy + rng.normal(0.0, faults.track_noise_m, size=xy.shape)
+    noisy[:, 0] = np.clip(noisy[:, 0], 0.0, store.width_m - 0.01)
+    noisy[:, 1] = np.clip(noisy[:, 1], 0.0, store.depth_m - 0.01)
+    day = _utc(float(times[0])).strftime("%Y%m%d")
+    half_width = store.width_m / 2
+    seen = labels >= 0
+    for at, label, (x, y) in zip(
+        times[seen].tolist(), labels[seen].tolist(), noisy[seen].tolist(), strict=True
+    ):
+        zone = store.zone_at(x, y)
+        track_id = f"{day}-{label:05d}"
+        out.add(
+            at + 0.05,
+            CameraTrack(
+                event_id=make_event_id("track", store.store_id, track_id, round(at, 3)),
+                store_id=store.store_id,
+                ts=_utc(at),
+                camera_id=f"{store.store_id}-CAM{1 + int(x >= half_width)}",
+                track_id=track_id,
+                x_m=round(x, 2),
+                y_m=round(y, 2),
+                zone_id=zone.zone_id if zone else None,
+            ),
+        )
+
+
+def _sample_people(
+    visits: list[PlannedVisit], hz: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """True positions of every person at the tracker's rate: (times, person index, xy), time-sorted."""
+    times: list[npt.NDArray[np.float64]] = []
+    people: list[npt.NDArray[np.int64]] = []
+    xy: list[npt.NDArray[np.float64]] = []
+    person = 0
+    for visit in visits:
+        for trip in visit.trips:
+            start, end = trip.waypoints[0][0], trip.waypoints[-1][0]
+            # Frame instants on the tracker's clock, shared by everyone (a camera sees all at once).
+            frames = np.arange(np.ceil(start * hz), np.floor(end * hz) + 1) / hz
+            times.append(frames)
+            people.append(np.full(len(frames), person))
+            xy.append(trip.positions(frames))
+            person += 1
+    order = np.argsort(np.concatenate(times), kind="stable")
+    return np.concatenate(times)[order], np.concatenate(people)[order], np.concatenate(xy)[order]
+
+
+def _track_labels(
+    rng: np.random.Generator,
+    times: npt.NDArray[np.float64],
+    people: npt.NDArray[np.int64],
+    faults: FaultRates,
+    out: EdgeOutput,
+    hz: float,
+) -> npt.NDArray[np.int64]:
+    """One track id per person, plus a new one after each break (a few frames lost in between)."""
+    labels = np.zeros(len(times), dtype=np.int64)
+    keep = np.ones(len(times), dtype=bool)
+    next_label = 1
+    for person in np.unique(people):
+        rows = np.flatnonzero(people == person)
+        breaks = rng.random(len(rows)) < faults.track_breaks_per_min / 60.0 / hz
+        breaks[0] = False
+        segment = np.cumsum(breaks)
+        labels[rows] = next_label + segment
+        next_label += int(segment[-1]) + 1
+        for start in np.flatnonzero(breaks):  # the tracker loses the shopper for 1-3 s
+            keep[rows[start : start + int(rng.integers(2, 7))]] = False
+        out.faults["track_break"] += int(breaks.sum())
+    labels[~keep] = -1
+    return labels
+
+
+def _switch_ids(
+    rng: np.random.Generator,
+    times: npt.NDArray[np.float64],
+    people: npt.NDArray[np.int64],
+    xy: npt.NDArray[np.float64],
+    labels: npt.NDArray[np.int64],
+    faults: FaultRates,
+    out: EdgeOutput,
+) -> None:
+    """When two tracked people pass within 0.5 m, the tracker sometimes swaps their ids from then on."""
+    frame_starts = np.flatnonzero(np.r_[True, times[1:] != times[:-1]])
+    frame_ends = np.r_[frame_starts[1:], len(times)]
+    switched: set[tuple[int, int]] = set()
+    for begin, end in zip(frame_starts.tolist(), frame_ends.tolist(), strict=True):
+        if end - begin < 2:
+            continue
+        rows = np.arange(begin, end)
+        rows = rows[labels[rows] >= 0]
+        gaps = np.hypot(*(xy[rows, None, :] - xy[None, rows, :]).transpose(2, 0, 1))
+        for i, j in zip(*np.nonzero(np.triu(gaps < 0.5, k=1)), strict=True):
+            a, b = int(rows[i]), int(rows[j])
+            pair = (int(min(people[a], people[b])), int(max(people[a], people[b])))
+            if pair in switched:
+                continue
+            switched.add(pair)
+            if rng.random() >= faults.id_switch_prob:
+                continue
+            label_a, label_b = labels[a], labels[b]
+            later = np.arange(a, len(times))
+            of_a = later[labels[later] == label_a]
+            of_b = later[labels[later] == label_b]
+            labels[of_a], labels[of_b] = label_b, label_a
+            out.faults["track_id_switch"] += 1
+
+
+def apply_transport_faults(
+    rng: np.random.Generator, out: EdgeOutput, faults: FaultRates
+) -> list[tuple[float, Event]]:
+    """Drop, duplicate and delay messages on their way to Kafka; returns them in send order."""
+    sent: list[tuple[float, Event]] = []
+    for at, event in out.events:
+        draw = rng.random()
+        if draw < faults.dropped_rate:
+            out.faults["dropped"] += 1
+            continue
+        if draw < faults.dropped_rate + faults.late_rate:
+            at += rng.uniform(2.0, faults.max_late_s)
+            out.faults["late"] += 1
+        sent.append((at, event))
+        if rng.random() < faults.duplicated_rate:
+            sent.append((at + rng.uniform(0.05, 3.0), event))
+            out.faults["duplicated"] += 1
+    sent.sort(key=lambda item: item[0])
+    return sent

@@ -1,0 +1,225 @@
+"""The digital twin: deterministic, plausible, faulty on purpose, and scored against its ground truth."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import polars as pl
+import pytest
+
+from ingestion.simulator.run import SimulationPlan, StoreDay, simulate_store_days
+from ingestion.simulator.sensors import FaultRates
+from ingestion.simulator.trips import TripConfig
+from walkout.catalog import RESTRICTED_CATEGORIES, load_catalog
+from walkout.contracts import CameraTrack, GateScan, ScanRejection, ShelfEvent, parse_event
+from walkout.kafka import drain, make_consumer
+from walkout.settings import Settings
+
+
+def fingerprint(store_days: list[StoreDay]) -> str:
+    digest = hashlib.sha256()
+    for store_day in store_days:
+        for at, event in store_day.events:
+            digest.update(f"{at:.3f}".encode() + event.to_bytes())
+    return digest.hexdigest()
+
+
+def test_same_seed_same_events(simulated_day: list[StoreDay]) -> None:
+    plan = SimulationPlan(("S002",), date(2026, 11, 18), 1, seed=11)
+    assert fingerprint(list(simulate_store_days(load_catalog(), plan))) == fingerprint(simulated_day)
+
+
+def test_other_seed_other_events(simulated_day: list[StoreDay]) -> None:
+    plan = SimulationPlan(("S002",), date(2026, 11, 18), 1, seed=12)
+    assert fingerprint(list(simulate_store_days(load_catalog(), plan))) != fingerprint(simulated_day)
+
+
+def test_visits_baskets_and_dwell_are_plausible(simulated_day: list[StoreDay]) -> None:
+    truth = simulated_day[0].truth
+    visits = truth.visits.with_columns(
+        seconds=(pl.col("exited_at") - pl.col("entered_at")).dt.total_seconds()
+    )
+    assert 120 <= visits.height <= 600  # a small store: a few hundred visits a day
+    assert 45 <= visits["seconds"].median() <= 400  # type: ignore[operator]
+    baskets = truth.receipts.group_by("visit_id").agg(pl.col("quantity").sum())
+    assert 1.2 <= baskets["quantity"].mean() <= 4.0  # type: ignore[operator]
+    assert 0.6 <= baskets.height / visits.height <= 0.98  # most visitors buy something
+    actions = Counter(truth.hands["action"].to_list())
+    assert 0.10 <= actions["put_back"] / actions["pick"] <= 0.20
+    groups = visits.filter(pl.col("group_size") > 1).height / visits.height
+    assert 0.05 <= groups <= 0.30
+    assert visits["group_size"].max() <= 4  # type: ignore[operator]
+
+
+def test_arrivals_follow_the_daily_rhythm(simulated_day: list[StoreDay]) -> None:
+    hours = Counter(
+        t.astimezone(ZoneInfo("Asia/Seoul")).hour
+        for t in simulated_day[0].truth.visits["entered_at"].to_list()
+    )
+    assert hours[12] > 2 * hours[10]  # lunch peak
+    assert hours[8] > hours[10]  # morning commute
+    assert sum(hours[h] for h in range(6)) == 0  # S002 opens at 06:00
+
+
+def test_several_shoppers_at_one_shelf_at_once(simulated_day: list[StoreDay]) -> None:
+    catalog = load_catalog()
+    store = catalog.store("S002")
+    hands = simulated_day[0].truth.hands.with_columns(
+        gondola=pl.col("plate_id").map_elements(
+            lambda plate: store.plate(plate).gondola_id, return_dtype=pl.String
+        ),
+        second=pl.col("at").dt.epoch("s") // 10,
+    )
+    crowded = hands.group_by("gondola", "second").agg(pl.col("visit_id").n_unique().alias("visits"))
+    assert crowded.filter(pl.col("visits") >= 2).height >= 5
+
+
+def test_minors_never_take_restricted_items_and_restricted_hours_hold(simulated_day: list[StoreDay]) -> None:
+    catalog = load_catalog()
+    store = catalog.store("S002")
+    truth = simulated_day[0].truth
+    hands = truth.hands.join(truth.people, on=["person_id", "visit_id"])
+    restricted = hands.filter(
+        pl.col("product_id").map_elements(
+            lambda product: catalog.product(product).category in RESTRICTED_CATEGORIES,
+            return_dtype=pl.Boolean,
+        )
+    )
+    assert restricted.filter(
+        pl.col("age_band").is_in(["0-18", "unknown"]) & (pl.col("role") != "tailgater")
+    ).is_empty()
+    local_hours = [t.astimezone(ZoneInfo(store.timezone)).hour for t in restricted["at"].to_list()]
+    assert all(store.restricted_sale_allowed(hour) for hour in local_hours)
+
+
+def test_stock_stays_non_negative_and_deliveries_refill(simulated_day: list[StoreDay]) -> None:
+    truth = simulated_day[0].truth
+    assert truth.stock["units"].min() >= 0  # type: ignore[operator]
+    assert truth.deliveries.height > 0
+
+
+def test_shelf_detector_meets_the_floor_on_a_noisy_day(simulated_day: list[StoreDay]) -> None:
+    score = simulated_day[0].shelf_score
+    print(f"shelf detector on a noisy day: precision {score.precision:.4f}, recall {score.recall:.4f}")
+    assert score.precision >= 0.98
+    assert score.recall >= 0.98
+
+
+def test_camera_tracks_are_noisy_estimates_not_the_truth(simulated_day: list[StoreDay]) -> None:
+    store_day = simulated_day[0]
+    tracks = pl.DataFrame(
+        [(event.ts, event.x_m, event.y_m) for _, event in store_day.events if isinstance(event, CameraTrack)],
+        schema={"at": pl.Datetime("ms", "UTC"), "track_x": pl.Float64, "track_y": pl.Float64},
+        orient="row",
+    )
+    assert tracks["track_x"].is_between(0, 7.6).all()
+    assert tracks["track_y"].is_between(0, 6.0).all()
+    # Distance from each track sample to the nearest true position of anyone at that instant.
+    nearest = (
+        tracks.join(store_day.truth.paths, on="at")
+        .with_columns(
+            gap=((pl.col("track_x") - pl.col("x_m")) ** 2 + (pl.col("track_y") - pl.col("y_m")) ** 2).sqrt()
+        )
+        .group_by("at", "track_x", "track_y")
+        .agg(pl.col("gap").min())
+    )
+    assert nearest.height > 1000
+    assert 0.05 <= nearest["gap"].median() <= 0.3  # type: ignore[operator]
+    assert store_day.faults["track_break"] > 0
+    assert store_day.faults["track_id_switch"] > 0
+
+
+def test_transport_faults_are_injected(simulated_day: list[StoreDay]) -> None:
+    store_day = simulated_day[0]
+    ids = Counter(event.event_id for _, event in store_day.events)
+    duplicates = sum(count - 1 for count in ids.values())
+    assert duplicates == store_day.faults["duplicated"] > 0
+    assert store_day.faults["dropped"] > 0
+    assert store_day.faults["late"] > 0
+    sent_at = [at for at, _ in store_day.events]
+    assert sent_at == sorted(sent_at)
+    late = [event for at, event in store_day.events if at - event.ts.timestamp() > 1.0]
+    assert late  # some events leave the edge well after they happened: out of order on the topic
+
+
+def test_qr_attacks_are_rejected_with_their_reasons() -> None:
+    faults = FaultRates(
+        expired_qr_rate=0.2, replayed_qr_rate=0.2, forged_qr_rate=0.2, wrong_store_qr_rate=0.2
+    )
+    plan = SimulationPlan(
+        ("S002",), date(2026, 11, 19), 1, seed=5, faults=faults, trips=TripConfig(tailgating_rate=0.1)
+    )
+    store_day = next(iter(simulate_store_days(load_catalog(), plan)))
+    scans = [event for _, event in store_day.events if isinstance(event, GateScan)]
+    reasons = Counter(scan.rejection for scan in scans if scan.rejection is not None)
+    for reason in (
+        ScanRejection.EXPIRED,
+        ScanRejection.REPLAYED,
+        ScanRejection.BAD_SIGNATURE,
+        ScanRejection.WRONG_STORE,
+    ):
+        assert reasons[reason] > 0, reasons
+    tailgated = store_day.truth.visits.filter(pl.col("tailgaters") > 0).height
+    assert sum(scan.tailgating for scan in scans) >= tailgated > 0
+
+
+@pytest.mark.kafka
+@pytest.mark.slow
+def test_simulate_command_publishes_all_edge_topics(kafka_settings: Settings) -> None:
+    environment = {**os.environ, "WALKOUT_DATA_DIR": str(kafka_settings.data_dir), "COLUMNS": "200"}
+    if kafka_settings.kafka_bootstrap:
+        environment["WALKOUT_KAFKA_BOOTSTRAP"] = kafka_settings.kafka_bootstrap
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "walkout",
+            "simulate",
+            "--stores",
+            "1",
+            "--days",
+            "1",
+            "--seed",
+            "3",
+            "--start",
+            "2026-11-20",
+        ],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    print(result.stdout)
+    for line in ("camera.tracks", "gate.scans", "shelf.events", "shelf detector precision", "duplicated"):
+        assert line in result.stdout
+    consumer = make_consumer(
+        kafka_settings, "test-simulate", [GateScan.TOPIC, ShelfEvent.TOPIC, CameraTrack.TOPIC]
+    )
+    counts: Counter[str] = Counter()
+    for record in drain(consumer, expected=10**9, idle_timeout_s=5):
+        counts[parse_event(record.value, record.topic).TOPIC] += 1
+    consumer.close()
+    stated = {
+        line.split("│")[1].strip(): int(line.split("│")[2])
+        for line in result.stdout.splitlines()
+        if line.count("│") == 3 and line.split("│")[1].strip() in counts
+    }
+    assert stated == dict(counts)
+    truth = Path(kafka_settings.data_dir) / "ground_truth"
+    for table in ("visits", "receipts", "hands", "paths", "stock"):
+        assert list((truth / table).glob("store=S001/date=2026-11-20.parquet")), table
+    visits = pl.read_parquet(truth / "visits" / "store=S001" / "date=2026-11-20.parquet")
+    assert visits.height > 100
+    assert all(json.loads(json.dumps(str(v))) for v in visits["visit_id"].to_list())
+    assert datetime(2026, 11, 20, tzinfo=UTC) > visits["entered_at"].min()  # type: ignore[operator]
+    assert np.isfinite(visits["group_size"].to_numpy()).all()
