@@ -5,6 +5,7 @@ Areas are imported inside their commands, so ``walkout --help`` does not load nu
 
 from __future__ import annotations
 
+import signal
 import sys
 from datetime import datetime
 from typing import Annotated
@@ -98,14 +99,19 @@ def simulate(
     speed: Annotated[
         Speed, typer.Option(help="realtime paces events by the clock; max sends at once.")
     ] = Speed.MAX,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(help="Override a fault rate, e.g. --fault late_rate=0.05 (repeatable)."),
+    ] = None,
 ) -> None:
     """Simulate store-days and publish their edge events to Kafka, with ground truth under the data dir."""
     from ingestion.simulator.report import summary_tables
-    from ingestion.simulator.run import ground_truth_dir, plan_for, simulate_to_kafka
+    from ingestion.simulator.run import fault_rates, ground_truth_dir, plan_for, simulate_to_kafka
     from walkout.catalog import load_catalog
 
     settings = get_settings()
-    plan = plan_for(load_catalog(), stores, days, seed, start.date() if start else None)
+    faults = fault_rates(fault or [])
+    plan = plan_for(load_catalog(), stores, days, seed, start.date() if start else None, faults)
     with Progress(console=console, transient=True) as progress:
         summary = simulate_to_kafka(settings, plan, speed, progress)
     for table in summary_tables(summary):
@@ -123,6 +129,8 @@ def demo() -> None:
 
 def main() -> None:
     """Entry point: a known problem becomes one line on stderr and exit code 1, not a traceback."""
+    # SIGTERM unwinds like Ctrl-C, so a broker started for a command is stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     try:
         app()
     except WalkoutError as error:

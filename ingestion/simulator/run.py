@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -78,7 +78,29 @@ class StoreDay:
     shelf_score: DetectionScore
 
 
-def plan_for(catalog: Catalog, stores: int, days: int, seed: int, start: date | None) -> SimulationPlan:
+def fault_rates(overrides: Sequence[str]) -> FaultRates:
+    """Default fault rates with ``name=value`` overrides (``--fault late_rate=0.05``)."""
+    known = {item.name for item in fields(FaultRates)}
+    values: dict[str, float] = {}
+    for override in overrides:
+        name, _, text = override.partition("=")
+        if name not in known:
+            raise SimulationError(
+                f"unknown fault {name!r} in {override!r}; known: {', '.join(sorted(known))}"
+            )
+        try:
+            value = float(text)
+        except ValueError:
+            raise SimulationError(f"fault {name} needs a number, got {text!r}") from None
+        if value < 0 or (name.endswith(("_rate", "_share", "_prob")) and value > 1):
+            raise SimulationError(f"fault {name}={value} is out of range (rates and shares are 0..1)")
+        values[name] = value
+    return replace(FaultRates(), **values)
+
+
+def plan_for(
+    catalog: Catalog, stores: int, days: int, seed: int, start: date | None, faults: FaultRates | None = None
+) -> SimulationPlan:
     """Check the request and pick the first ``stores`` stores; by default the days end yesterday."""
     if not 1 <= stores <= len(catalog.stores):
         raise SimulationError(
@@ -89,7 +111,9 @@ def plan_for(catalog: Catalog, stores: int, days: int, seed: int, start: date | 
     first = start or (datetime.now(UTC).date() - timedelta(days=days))
     if first + timedelta(days=days) > datetime.now(UTC).date() + timedelta(days=1):
         raise SimulationError(f"the simulated days must not lie in the future (start {first}, {days} days)")
-    return SimulationPlan(tuple(sorted(catalog.stores)[:stores]), first, days, seed)
+    return SimulationPlan(
+        tuple(sorted(catalog.stores)[:stores]), first, days, seed, faults=faults or FaultRates()
+    )
 
 
 class StoreTwin:

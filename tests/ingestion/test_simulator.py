@@ -16,7 +16,13 @@ import numpy as np
 import polars as pl
 import pytest
 
-from ingestion.simulator.run import SimulationPlan, StoreDay, simulate_store_days
+from ingestion.simulator.run import (
+    SimulationError,
+    SimulationPlan,
+    StoreDay,
+    fault_rates,
+    simulate_store_days,
+)
 from ingestion.simulator.sensors import FaultRates
 from ingestion.simulator.trips import TripConfig
 from walkout.catalog import RESTRICTED_CATEGORIES, load_catalog
@@ -223,3 +229,21 @@ def test_simulate_command_publishes_all_edge_topics(kafka_settings: Settings) ->
     assert all(json.loads(json.dumps(str(v))) for v in visits["visit_id"].to_list())
     assert datetime(2026, 11, 20, tzinfo=UTC) > visits["entered_at"].min()  # type: ignore[operator]
     assert np.isfinite(visits["group_size"].to_numpy()).all()
+
+
+def test_fault_rates_are_configurable_by_name() -> None:
+    assert fault_rates(["late_rate=0.25", "max_late_s=60"]) == FaultRates(late_rate=0.25, max_late_s=60.0)
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("late=0.1", "unknown fault 'late'"),
+        ("late_rate=lots", "needs a number"),
+        ("dropped_rate=1.5", "out of range"),
+        ("max_late_s=-1", "out of range"),
+    ],
+)
+def test_bad_fault_overrides_name_what_is_wrong(override: str, message: str) -> None:
+    with pytest.raises(SimulationError, match=message):
+        fault_rates([override])
