@@ -126,7 +126,13 @@ class StoreTwin:
         self.shelves = StoreShelves(store, {plate.plate_id: plate.capacity_units for plate in store.plates})
         self.planner = TripPlanner(store, build_floor_grid(store), base, self.shelves, plan.trips)
         self.secret = store_secret(store.store_id)
-        self.ledger = AdmissionLedger()
+        ledger = AdmissionLedger()  # shared: a token admits once per store, whichever lane it is shown at
+        self.gates = {
+            gate.gate_id: SpeedGate(
+                store.store_id, gate.gate_id, self.secret, frozenset(), catalog.members, ledger=ledger
+            )
+            for gate in store.gates
+        }
         self.regulars, self.weights = self._regulars(base)
 
     def _regulars(self, base: ShopperBase) -> tuple[list[Shopper], np.ndarray]:
@@ -181,20 +187,12 @@ class StoreTwin:
     def _observe(
         self, rng: np.random.Generator, day: date, day_start: float, visits: list[PlannedVisit]
     ) -> StoreDay:
-        gate = SpeedGate(
-            self.store.store_id,
-            f"{self.store.store_id}-G1",
-            self.secret,
-            frozenset(),
-            self.catalog.members,
-            ledger=self.ledger,
-        )
         edge = EdgeOutput()
         tokens = emit_gate_scans(
             rng,
             self.store,
             self.catalog,
-            gate,
+            self.gates,
             self.secret,
             visits,
             self.plan.faults,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -72,7 +72,7 @@ def emit_gate_scans(
     rng: np.random.Generator,
     store: Store,
     catalog: Catalog,
-    gate: SpeedGate,
+    gates: Mapping[str, SpeedGate],
     secret: bytes,
     visits: Iterable[PlannedVisit],
     faults: FaultRates,
@@ -81,7 +81,7 @@ def emit_gate_scans(
 ) -> dict[str, str]:
     """Scan every visit in and out through the real gate, with the attacks a store sees; visit → token id."""
     tokens: dict[str, str] = {}
-    scans: list[tuple[float, str, GateDirection, int]] = []
+    scans: list[tuple[float, str, str, GateDirection, int]] = []
     for visit in visits:
         member = visit.payer.member.member_id
         token_id = hashlib.sha256(visit.visit_id.encode()).hexdigest()[:16]
@@ -98,23 +98,37 @@ def emit_gate_scans(
                 secret,
                 token_id=f"{token_id}s",
             )
-            scans.append((visit.entered_at - rng.uniform(3.0, 8.0), stale, GateDirection.ENTRY, 0))
+            scans.append(
+                (visit.entered_at - rng.uniform(3.0, 8.0), visit.gate_id, stale, GateDirection.ENTRY, 0)
+            )
             out.faults["qr_expired"] += 1
-        scans.append((visit.entered_at, token, GateDirection.ENTRY, passed))
-        scans.append((visit.exited_at, token, GateDirection.EXIT, passed))
+        scans.append((visit.entered_at, visit.gate_id, token, GateDirection.ENTRY, passed))
+        scans.append((visit.exited_at, visit.gate_id, token, GateDirection.EXIT, passed))
         if rng.random() < faults.replayed_qr_rate:  # someone re-shows a code that already admitted
-            scans.append((visit.entered_at + rng.uniform(20.0, 200.0), token, GateDirection.ENTRY, 0))
+            scans.append(
+                (visit.entered_at + rng.uniform(20.0, 200.0), visit.gate_id, token, GateDirection.ENTRY, 0)
+            )
             out.faults["qr_replayed"] += 1
         if rng.random() < faults.forged_qr_rate:
             forged = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
-            scans.append((visit.entered_at + rng.uniform(30.0, 300.0), forged, GateDirection.ENTRY, 0))
+            scans.append(
+                (visit.entered_at + rng.uniform(30.0, 300.0), visit.gate_id, forged, GateDirection.ENTRY, 0)
+            )
             out.faults["qr_forged"] += 1
         if rng.random() < faults.wrong_store_qr_rate:
             elsewhere = issue_token(member, "S999", issued, 1, foreign_secret, token_id=f"{token_id}w")
-            scans.append((visit.entered_at + rng.uniform(30.0, 300.0), elsewhere, GateDirection.ENTRY, 0))
+            scans.append(
+                (
+                    visit.entered_at + rng.uniform(30.0, 300.0),
+                    visit.gate_id,
+                    elsewhere,
+                    GateDirection.ENTRY,
+                    0,
+                )
+            )
             out.faults["qr_wrong_store"] += 1
-    for at, token, direction, passed in sorted(scans, key=lambda scan: scan[0]):
-        out.add(at, gate.scan(token, direction, _utc(at), passed))
+    for at, gate_id, token, direction, passed in sorted(scans, key=lambda scan: scan[0]):
+        out.add(at, gates[gate_id].scan(token, direction, _utc(at), passed))
     return tokens
 
 

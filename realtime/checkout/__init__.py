@@ -1,0 +1,1 @@
+"""The checkout service: sensor fusion, virtual carts and receipts on exit."""

@@ -1,0 +1,63 @@
+"""Receipts scored against the twin's ground truth: what a store operator cares about."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+import polars as pl
+
+from walkout.contracts import Purchase
+
+
+@dataclass(frozen=True)
+class CheckoutScore:
+    visits: int
+    exact_receipt_rate: float
+    line_precision: float
+    line_recall: float
+    review_rate: float
+    charge_error_krw: float  # mean absolute difference per visit
+    missing_receipts: int
+    unexpected_receipts: int
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def score_receipts(receipts: Iterable[Purchase], visits: pl.DataFrame, true_lines: pl.DataFrame) -> CheckoutScore:
+    """Compare emitted receipts with the true ones; visits join on the QR token (visit id = store-token)."""
+    emitted: dict[str, Purchase] = {}
+    for receipt in receipts:
+        emitted.setdefault(receipt.visit_id, receipt)
+    truth: dict[str, dict[str, int]] = {}
+    for row in true_lines.iter_rows(named=True):
+        truth.setdefault(row["visit_id"], {})[row["product_id"]] = row["quantity"]
+    prices = dict(zip(true_lines["product_id"].to_list(), true_lines["unit_price_krw"].to_list(), strict=True))
+    exact = matched_units = emitted_units = true_units = reviewed = missing = unexpected = 0
+    charge_error = 0.0
+    for row in visits.iter_rows(named=True):
+        receipt = emitted.get(f"{row['store_id']}-{row['token_id']}")
+        charged = {line.product_id: line.quantity for line in receipt.lines} if receipt else {}
+        expected = truth.get(row["visit_id"], {})
+        exact += charged == expected
+        missing += bool(expected) and receipt is None
+        unexpected += receipt is not None and not expected
+        reviewed += receipt is not None and receipt.needs_review
+        for product in charged.keys() | expected.keys():
+            matched_units += min(charged.get(product, 0), expected.get(product, 0))
+        emitted_units += sum(charged.values())
+        true_units += sum(expected.values())
+        true_total = sum(quantity * prices[product] for product, quantity in expected.items())
+        charge_error += abs((receipt.total_krw if receipt else 0) - true_total)
+    count = max(visits.height, 1)
+    return CheckoutScore(
+        visits=visits.height,
+        exact_receipt_rate=exact / count,
+        line_precision=matched_units / max(emitted_units, 1),
+        line_recall=matched_units / max(true_units, 1),
+        review_rate=reviewed / count,
+        charge_error_krw=charge_error / count,
+        missing_receipts=missing,
+        unexpected_receipts=unexpected,
+    )
