@@ -25,15 +25,19 @@ class CheckoutScore:
         return asdict(self)
 
 
-def score_receipts(receipts: Iterable[Purchase], visits: pl.DataFrame, true_lines: pl.DataFrame) -> CheckoutScore:
+def score_receipts(
+    receipts: Iterable[Purchase], visits: pl.DataFrame, true_lines: pl.DataFrame
+) -> CheckoutScore:
     """Compare emitted receipts with the true ones; visits join on the QR token (visit id = store-token)."""
     emitted: dict[str, Purchase] = {}
-    for receipt in receipts:
-        emitted.setdefault(receipt.visit_id, receipt)
+    for purchase in receipts:
+        emitted.setdefault(purchase.visit_id, purchase)
     truth: dict[str, dict[str, int]] = {}
     for row in true_lines.iter_rows(named=True):
         truth.setdefault(row["visit_id"], {})[row["product_id"]] = row["quantity"]
-    prices = dict(zip(true_lines["product_id"].to_list(), true_lines["unit_price_krw"].to_list(), strict=True))
+    prices = dict(
+        zip(true_lines["product_id"].to_list(), true_lines["unit_price_krw"].to_list(), strict=True)
+    )
     exact = matched_units = emitted_units = true_units = reviewed = missing = unexpected = 0
     charge_error = 0.0
     for row in visits.iter_rows(named=True):

@@ -14,6 +14,7 @@ taken), the visit's zone segments, and the closed visit.
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -138,11 +139,13 @@ class StoreCheckout:
         return outputs
 
     def close_all(self) -> list[Event]:
-        """Decide everything pending and close every open visit (end of a replay) as if each left when last seen."""
+        """Decide everything pending, then close every open visit as if it left when last seen (end of a replay)."""
         outputs = self._decide(math.inf)
         for visit in list(self.visits.values()):
             visit.review_reasons.append("exit not scanned")
-            outputs += self._close(visit, datetime.fromtimestamp(max(visit.last_seen, epoch(visit.entered_at)), UTC))
+            outputs += self._close(
+                visit, datetime.fromtimestamp(max(visit.last_seen, epoch(visit.entered_at)), UTC)
+            )
         return outputs
 
     # --- gate -------------------------------------------------------------------------------------
@@ -156,7 +159,9 @@ class StoreCheckout:
             return self._close(visit, scan.ts) if visit is not None else []
         if visit_id in self.visits or visit_id in self.closed:
             return []
-        visit = OpenVisit(visit_id, scan.shopper_id, scan.group_size, scan.gate_id, scan.ts, last_seen=epoch(scan.ts))
+        visit = OpenVisit(
+            visit_id, scan.shopper_id, scan.group_size, scan.gate_id, scan.ts, last_seen=epoch(scan.ts)
+        )
         self.visits[visit_id] = visit
         for track in sorted(self.tracks.values(), key=lambda track: track.first_t):
             if visit.people_linked < visit.group_size and self._appeared_at_gate(track, visit):
@@ -191,7 +196,11 @@ class StoreCheckout:
 
     def _adopt(self, track: Track) -> None:
         """A new track id: a person just admitted at a gate, or someone the tracker lost a moment ago."""
-        waiting = [v for v in self.visits.values() if v.people_linked < v.group_size and self._appeared_at_gate(track, v)]
+        waiting = [
+            v
+            for v in self.visits.values()
+            if v.people_linked < v.group_size and self._appeared_at_gate(track, v)
+        ]
         if waiting:
             self._link(track, max(waiting, key=lambda visit: visit.entered_at), entry=True)
             return
@@ -201,7 +210,9 @@ class StoreCheckout:
         lost = [
             (math.hypot(x - old.last_position[0], y - old.last_position[1]), old)
             for old in self.tracks.values()
-            if old is not track and old.visit_id in self.visits and STITCH_MIN_GAP_S <= track.first_t - old.last_t <= STITCH_GAP_S
+            if old is not track
+            and old.visit_id in self.visits
+            and STITCH_MIN_GAP_S <= track.first_t - old.last_t <= STITCH_GAP_S
         ]
         lost = [(d, old) for d, old in lost if d <= STITCH_M + WALK_MPS * (track.first_t - old.last_t)]
         if lost:
@@ -223,7 +234,9 @@ class StoreCheckout:
             return [self._reject(event, f"unknown plate {event.plate_id!r} in store {self.store.store_id}")]
         candidates = self._candidates(plate, epoch(event.ts))
         if not candidates:
-            return [self._reject(event, "unattributable: no shopper of an open visit within reach of the plate")]
+            return [
+                self._reject(event, "unattributable: no shopper of an open visit within reach of the plate")
+            ]
         if event.action is ShelfAction.PICK:
             self._pick(event, candidates)
         else:
@@ -287,9 +300,9 @@ class StoreCheckout:
                 unit = self.catalog.product(product_id).unit_weight_g
                 count = max(1, round(grams / unit))
                 error = abs(count * unit - grams)
-                if line.quantity >= count and error <= max(WEIGHT_MATCH_G, 0.05 * grams):
-                    if best is None or error < best[0]:
-                        best = (error, product_id, count)
+                explains = line.quantity >= count and error <= max(WEIGHT_MATCH_G, 0.05 * grams)
+                if explains and (best is None or error < best[0]):
+                    best = (error, product_id, count)
         return (best[1], best[2]) if best else None
 
     # --- exit -------------------------------------------------------------------------------------
@@ -313,8 +326,15 @@ class StoreCheckout:
             if line.quantity <= 0:
                 continue
             price = self.catalog.product(product_id).price_krw
-            lines.append(ReceiptLine(product_id=product_id, quantity=min(line.quantity, 100), unit_price_krw=price,
-                                     amount_krw=price * min(line.quantity, 100), confidence=round(line.confidence, 4)))
+            lines.append(
+                ReceiptLine(
+                    product_id=product_id,
+                    quantity=min(line.quantity, 100),
+                    unit_price_krw=price,
+                    amount_krw=price * min(line.quantity, 100),
+                    confidence=round(line.confidence, 4),
+                )
+            )
         if not lines:
             return None
         confidence = min(line.confidence for line in lines)
@@ -322,18 +342,31 @@ class StoreCheckout:
         if confidence < REVIEW_BELOW:
             reasons.append("low attribution confidence")
         return Purchase(
-            event_id=make_event_id("purchase", visit.visit_id), store_id=self.store.store_id, ts=at,
-            visit_id=visit.visit_id, shopper_id=visit.shopper_id, group_size=visit.group_size, lines=tuple(lines),
-            total_krw=sum(line.amount_krw for line in lines), confidence=round(confidence, 4),
-            needs_review=bool(reasons), review_reasons=tuple(reasons),
+            event_id=make_event_id("purchase", visit.visit_id),
+            store_id=self.store.store_id,
+            ts=at,
+            visit_id=visit.visit_id,
+            shopper_id=visit.shopper_id,
+            group_size=visit.group_size,
+            lines=tuple(lines),
+            total_krw=sum(line.amount_krw for line in lines),
+            confidence=round(confidence, 4),
+            needs_review=bool(reasons),
+            review_reasons=tuple(reasons),
         )
 
     def _visit_event(self, visit: OpenVisit, status: VisitStatus, exited_at: datetime | None) -> Visit:
         at = exited_at or visit.entered_at
         return Visit(
-            event_id=make_event_id("visit", visit.visit_id, status), store_id=self.store.store_id, ts=at,
-            visit_id=visit.visit_id, shopper_id=visit.shopper_id, status=status, group_size=visit.group_size,
-            track_ids=tuple(visit.track_ids), entered_at=visit.entered_at,
+            event_id=make_event_id("visit", visit.visit_id, status),
+            store_id=self.store.store_id,
+            ts=at,
+            visit_id=visit.visit_id,
+            shopper_id=visit.shopper_id,
+            status=status,
+            group_size=visit.group_size,
+            track_ids=tuple(visit.track_ids),
+            entered_at=visit.entered_at,
             exited_at=max(exited_at, visit.entered_at) if exited_at else None,
         )
 
@@ -355,14 +388,21 @@ class StoreCheckout:
                 if zone is None:
                     continue
                 dwell = run[-1][0] - run[0][0]
-                path = sum(math.hypot(b[1] - a[1], b[2] - a[2]) for a, b in zip(run, run[1:], strict=False))
-                segments.append(DwellSegment(
-                    event_id=make_event_id("dwell", visit.visit_id, track_id, number), store_id=self.store.store_id,
-                    ts=datetime.fromtimestamp(run[-1][0], UTC), visit_id=visit.visit_id, shopper_id=visit.shopper_id,
-                    zone_id=zone, entered_at=datetime.fromtimestamp(run[0][0], UTC),
-                    exited_at=datetime.fromtimestamp(run[-1][0], UTC), dwell_s=round(dwell, 3),
-                    stopped=dwell >= STOP_MIN_S and path / max(dwell, 1e-9) < 0.4,
-                ))
+                path = sum(math.hypot(b[1] - a[1], b[2] - a[2]) for a, b in itertools.pairwise(run))
+                segments.append(
+                    DwellSegment(
+                        event_id=make_event_id("dwell", visit.visit_id, track_id, number),
+                        store_id=self.store.store_id,
+                        ts=datetime.fromtimestamp(run[-1][0], UTC),
+                        visit_id=visit.visit_id,
+                        shopper_id=visit.shopper_id,
+                        zone_id=zone,
+                        entered_at=datetime.fromtimestamp(run[0][0], UTC),
+                        exited_at=datetime.fromtimestamp(run[-1][0], UTC),
+                        dwell_s=round(dwell, 3),
+                        stopped=dwell >= STOP_MIN_S and path / max(dwell, 1e-9) < 0.4,
+                    )
+                )
         return segments
 
     def _reject(self, event: Event, reason: str) -> DeadLetter:

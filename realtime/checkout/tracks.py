@@ -44,6 +44,8 @@ class Track:
         return sum(distances) / len(distances) if distances else None
 
     def forget_before(self, at: float) -> None:
-        keep = next((index for index, sample in enumerate(self.samples) if sample[0] >= at), len(self.samples))
+        keep = next(
+            (index for index, sample in enumerate(self.samples) if sample[0] >= at), len(self.samples)
+        )
         if keep:
             del self.samples[:keep]

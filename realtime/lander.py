@@ -1,0 +1,498 @@
+"""The lander: contract topics to Parquet under ``lake/<topic>/date=YYYY-MM-DD/``, each event once.
+
+Kafka delivers at least once, so the lander makes the lake idempotent itself:
+
+* every batch is parsed against its contract (invalid messages go to ``deadletter``), grouped by
+  topic and UTC date of ``ts``, stripped of ``event_id`` values the partition already holds, and
+  written as one new file per partition (temp name, fsync, rename, fsync the directory); only then
+  are the dead letters flushed and the offsets committed. A crash before the commit re-reads the
+  batch and lands nothing twice.
+* one file per batch per partition piles up, so crowded partitions are compacted into one file when
+  the lander is idle. The compacted file names the files it replaces in its Parquet metadata and
+  appears with a single rename; a crash before the replaced files are deleted is finished on the next
+  start or compaction, so readers globbing ``**/*.parquet`` see each event once.
+
+Landing writes share a partition directory's ``flock``; compaction takes it alone, so a
+``compact_lake`` command may run beside a lander. Readers that do not lock (dbt over a glob) may,
+for the instant between a compaction's rename and its deletions, see a row twice or miss a deleted
+file: they deduplicate by ``event_id`` anyway.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter, OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from enum import Enum
+from pathlib import Path
+from types import UnionType
+from typing import Annotated, Any, Literal, Protocol, Union, get_args, get_origin
+
+import polars as pl
+from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer
+from pydantic import BaseModel
+
+from walkout.contracts import (
+    EVENT_TYPE_BY_TOPIC,
+    TOPICS,
+    ContractError,
+    DeadLetter,
+    Event,
+    dead_letter,
+    parse_event,
+)
+from walkout.errors import WalkoutError
+from walkout.kafka import make_consumer, make_producer, publish
+from walkout.settings import Settings
+
+log = logging.getLogger(__name__)
+
+LANDING_COLUMNS: dict[str, pl.DataType] = {
+    "landed_at": pl.Datetime("ms", "UTC"),
+    "kafka_partition": pl.Int32(),
+    "kafka_offset": pl.Int64(),
+}
+# Checked in order: bool before int and enums before str, as each is a subclass of the next.
+_SCALAR_TYPES: tuple[tuple[type, pl.DataType], ...] = (
+    (bool, pl.Boolean()),
+    (Enum, pl.String()),
+    (str, pl.String()),
+    (int, pl.Int64()),
+    (float, pl.Float64()),
+    (datetime, pl.Datetime("ms", "UTC")),
+)
+REPLACES_KEY = "walkout.replaces"  # Parquet metadata of a compacted file: JSON list of the files it replaces
+BATCH_MAX_RECORDS = 5000
+BATCH_MAX_WAIT_S = 1.0
+REMEMBERED_PARTITIONS = 64
+
+
+class LanderError(WalkoutError):
+    """The lander cannot run as configured (lake not writable, unknown or missing topics)."""
+
+
+class KafkaRecord(Protocol):
+    """What the lander needs of a consumed Kafka record."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def value(self) -> bytes | None: ...
+
+
+@dataclass
+class LanderStats:
+    """What one run of the lander did."""
+
+    records_read: int = 0
+    rows_landed: Counter[str] = field(default_factory=Counter)
+    duplicates_skipped: int = 0
+    dead_lettered: int = 0
+    files_written: int = 0
+    compactions: int = 0
+
+
+# --- the lake's schema -----------------------------------------------------------------------
+
+
+def _lake_type(annotation: Any, where: str) -> pl.DataType:
+    """The column type of one contract field (Optional is nullable, as every lake column is)."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _lake_type(args[0], where)
+    if origin in (Union, UnionType):
+        members = [arg for arg in args if arg is not type(None)]
+        if len(members) == 1:
+            return _lake_type(members[0], where)
+    elif origin is Literal:
+        return _lake_type(type(args[0]), where)
+    elif origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        return pl.List(_lake_type(args[0], where))
+    elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return pl.Struct(_lake_columns(annotation))
+    elif isinstance(annotation, type):
+        for python_type, lake_type in _SCALAR_TYPES:
+            if issubclass(annotation, python_type):
+                return lake_type
+    raise LanderError(f"{where}: no lake column type for {annotation!r}; map it in realtime/lander.py")
+
+
+def _lake_columns(model: type[BaseModel]) -> dict[str, pl.DataType]:
+    return {
+        name: _lake_type(info.annotation, f"{model.__name__}.{name}")
+        for name, info in model.model_fields.items()
+    }
+
+
+def lake_schema(model: type[Event]) -> pl.Schema:
+    """A topic's lake table: its contract's fields, then when and from where each row landed."""
+    return pl.Schema({**_lake_columns(model), **LANDING_COLUMNS})
+
+
+LAKE_SCHEMAS: dict[str, pl.Schema] = {
+    topic: lake_schema(model) for topic, model in EVENT_TYPE_BY_TOPIC.items()
+}
+
+
+def _schema_of(topic: str) -> pl.Schema:
+    schema = LAKE_SCHEMAS.get(topic)
+    if schema is None:
+        raise LanderError(f"{topic!r} is not a contract topic; choose from {', '.join(TOPICS)}")
+    return schema
+
+
+def partition_dir(lake: Path, topic: str, day: date) -> Path:
+    return lake / topic / f"date={day.isoformat()}"
+
+
+# --- durable files and partition locks -------------------------------------------------------
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _make_directory_durably(directory: Path) -> None:
+    """Create ``directory`` and its missing parents so that their entries survive a power cut."""
+    missing = [path for path in (directory, *directory.parents) if not path.exists()]
+    directory.mkdir(parents=True, exist_ok=True)
+    for created in reversed(missing):
+        _fsync_directory(created.parent)
+
+
+@contextmanager
+def _partition_lock(directory: Path, *, exclusive: bool) -> Iterator[None]:
+    """Landing writes and readers share a partition; compaction has it alone (across processes too)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _new_file_name(kind: str) -> str:
+    """Unique forever, so a compacted file's list of replaced names can never hit a newer file."""
+    return f"{kind}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.parquet"
+
+
+def _write_durably(
+    frame: pl.DataFrame, directory: Path, name: str, metadata: dict[str, str] | None = None
+) -> None:
+    """Readers see the whole file or none of it, and it is on disk before the caller goes on."""
+    temp = directory / f".{name}.tmp"
+    with temp.open("wb") as file:
+        frame.write_parquet(file, metadata=metadata)
+        file.flush()
+        os.fsync(file.fileno())
+    temp.replace(directory / name)
+    _fsync_directory(directory)
+
+
+def _parquet_files(directory: Path) -> list[Path]:
+    return sorted(directory.glob("*.parquet"))
+
+
+def _read_event_ids(directory: Path) -> set[str]:
+    with _partition_lock(directory, exclusive=False):
+        files = _parquet_files(directory)
+        if not files:
+            return set()
+        ids = pl.read_parquet(files, columns=["event_id"], hive_partitioning=False)["event_id"]
+    return set(ids.to_list())
+
+
+class _LandedIds:
+    """``event_id`` values already in the lake per partition, read from its files when first touched.
+
+    Only the most recently touched partitions are remembered; a forgotten one is read again.
+    """
+
+    def __init__(self, max_partitions: int = REMEMBERED_PARTITIONS) -> None:
+        self._ids: OrderedDict[Path, set[str]] = OrderedDict()
+        self._max_partitions = max_partitions
+
+    def of(self, directory: Path) -> set[str]:
+        ids = self._ids.get(directory)
+        if ids is None:
+            _make_directory_durably(directory)
+            ids = self._ids[directory] = _read_event_ids(directory)
+            if len(self._ids) > self._max_partitions:
+                self._ids.popitem(last=False)
+        self._ids.move_to_end(directory)
+        return ids
+
+    def forget(self) -> None:
+        self._ids.clear()
+
+
+# --- compaction ------------------------------------------------------------------------------
+
+
+def _finish_compactions(directory: Path) -> None:
+    """Delete what a crashed write or compaction left behind; the caller holds the exclusive lock."""
+    leftovers = list(directory.glob(".*.tmp"))
+    for compacted in sorted(directory.glob("compacted-*.parquet")):
+        if compacted.exists():  # an older compacted file may itself be replaced by a newer one
+            replaced = json.loads(pl.read_parquet_metadata(compacted).get(REPLACES_KEY, "[]"))
+            leftovers += [directory / name for name in replaced if (directory / name).exists()]
+    for leftover in leftovers:
+        leftover.unlink(missing_ok=True)
+    if leftovers:
+        _fsync_directory(directory)
+        log.info(
+            "finished an interrupted write or compaction in %s (%d files removed)", directory, len(leftovers)
+        )
+
+
+def compact_partition(directory: Path, min_files: int = 2) -> bool:
+    """Merge one topic-date's files into one, deduplicated by ``event_id`` and sorted by ``ts``.
+
+    Finishes any interrupted compaction first; merges only when at least ``min_files`` files are
+    there. Returns whether it merged.
+    """
+    with _partition_lock(directory, exclusive=True):
+        _finish_compactions(directory)
+        parts = _parquet_files(directory)
+        if len(parts) < max(min_files, 2):
+            return False
+        merged = (
+            pl.read_parquet(parts, hive_partitioning=False)
+            .unique("event_id", keep="first", maintain_order=True)
+            .sort("ts", "event_id")
+        )
+        replaces = json.dumps([part.name for part in parts])
+        _write_durably(merged, directory, _new_file_name("compacted"), {REPLACES_KEY: replaces})
+        for part in parts:
+            part.unlink()
+        _fsync_directory(directory)
+    log.info("compacted %d files of %s into one (%d rows)", len(parts), directory, merged.height)
+    return True
+
+
+def _partition_dirs(lake: Path) -> list[Path]:
+    return sorted(path for path in lake.glob("*/date=*") if path.is_dir())
+
+
+def compact_lake(settings: Settings, min_files: int = 2) -> int:
+    """Compact every partition of the lake with at least ``min_files`` files; returns how many merged."""
+    return sum(compact_partition(directory, min_files) for directory in _partition_dirs(settings.lake_dir))
+
+
+def _finish_lake_compactions(lake: Path) -> None:
+    for directory in _partition_dirs(lake):
+        with _partition_lock(directory, exclusive=True):
+            _finish_compactions(directory)
+
+
+# --- landing ---------------------------------------------------------------------------------
+
+
+def _lake_row(event: Event, record: KafkaRecord, landed_at: datetime) -> dict[str, Any]:
+    return {
+        **event.model_dump(),
+        "landed_at": landed_at,
+        "kafka_partition": record.partition,
+        "kafka_offset": record.offset,
+    }
+
+
+class Lander:
+    """Writes batches of Kafka records to the lake; commit the offsets only after :meth:`land` returned."""
+
+    def __init__(self, settings: Settings, producer: KafkaProducer, stats: LanderStats | None = None) -> None:
+        self.stats = stats if stats is not None else LanderStats()
+        self._lake = settings.lake_dir
+        self._max_event_bytes = settings.max_event_bytes
+        self._producer = producer
+        self._landed = _LandedIds()
+        self._written: set[Path] = set()  # partitions written since the last compaction check
+
+    def land(self, records: Iterable[KafkaRecord]) -> None:
+        """Land a batch durably: events to their topic-date partitions, invalid messages to ``deadletter``."""
+        landed_at = datetime.now(UTC)
+        partitions: dict[tuple[str, date], dict[str, dict[str, Any]]] = {}
+        for record in records:
+            self.stats.records_read += 1
+            event = self._parse_or_dead_letter(record)
+            if event is None:
+                continue
+            rows = partitions.setdefault((record.topic, event.ts.date()), {})
+            if event.event_id in rows:
+                self.stats.duplicates_skipped += 1
+            else:
+                rows[event.event_id] = _lake_row(event, record, landed_at)
+        for (topic, day), rows in partitions.items():
+            self._land_partition(topic, day, rows)
+        self._producer.flush()
+
+    def _parse_or_dead_letter(self, record: KafkaRecord) -> Event | None:
+        raw = record.value or b""
+        try:
+            return parse_event(raw, record.topic, self._max_event_bytes)
+        except ContractError as error:
+            where = f"{record.topic}[{record.partition}]@{record.offset}"
+            if record.topic == DeadLetter.TOPIC:
+                log.error("skipping an invalid dead letter %s: %s", where, error)
+                return None
+            publish(
+                self._producer,
+                dead_letter(raw, record.topic, error, "lander", "unknown", record.partition, record.offset),
+            )
+            self.stats.dead_lettered += 1
+            log.warning("dead-lettered %s: %s", where, error)
+            return None
+
+    def _land_partition(self, topic: str, day: date, rows: dict[str, dict[str, Any]]) -> None:
+        directory = partition_dir(self._lake, topic, day)
+        landed = self._landed.of(directory)
+        new = [row for event_id, row in rows.items() if event_id not in landed]
+        self.stats.duplicates_skipped += len(rows) - len(new)
+        if not new:
+            return
+        with _partition_lock(directory, exclusive=False):
+            _write_durably(pl.DataFrame(new, schema=LAKE_SCHEMAS[topic]), directory, _new_file_name("part"))
+        landed.update(row["event_id"] for row in new)
+        self.stats.files_written += 1
+        self.stats.rows_landed[topic] += len(new)
+        self._written.add(directory)
+
+    def compact_crowded_partitions(self, above_files: int) -> None:
+        """Compact the partitions written since the last call that hold more than ``above_files`` files."""
+        written, self._written = self._written, set()
+        self.stats.compactions += sum(
+            compact_partition(directory, above_files + 1) for directory in sorted(written)
+        )
+
+    def forget_landed_ids(self) -> None:
+        """Re-read landed ids from disk: another lander may have written the partitions meanwhile."""
+        self._landed.forget()
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Partitions moved between landers: forget the landed ids and note when this one got its share."""
+
+    def __init__(self, lander: Lander) -> None:
+        self._lander = lander
+        self.assigned_at: float | None = None
+
+    def on_partitions_revoked(self, revoked: object) -> None:
+        """Nothing to do: every batch is landed and committed before the next poll."""
+
+    def on_partitions_assigned(self, assigned: object) -> None:
+        self._lander.forget_landed_ids()
+        self.assigned_at = time.monotonic()
+
+
+def _poll_batch(consumer: KafkaConsumer) -> list[Any]:
+    """Records until the batch is full, ``BATCH_MAX_WAIT_S`` passed or nothing more is waiting."""
+    batch: list[Any] = []
+    deadline = time.monotonic() + BATCH_MAX_WAIT_S
+    while len(batch) < BATCH_MAX_RECORDS:
+        remaining_ms = int((deadline - time.monotonic()) * 1000)
+        if remaining_ms <= 0:
+            break
+        polled = consumer.poll(timeout_ms=remaining_ms, max_records=BATCH_MAX_RECORDS - len(batch))
+        if not polled:
+            break
+        for records in polled.values():
+            batch.extend(records)
+    return batch
+
+
+def _prepare_lake(settings: Settings, topics: Sequence[str]) -> None:
+    """Fail early on what the lander cannot work with; finish compactions a crash interrupted."""
+    for topic in topics:
+        _schema_of(topic)
+    lake = settings.lake_dir
+    try:
+        _make_directory_durably(lake)
+        with tempfile.NamedTemporaryFile(dir=lake, prefix=".probe-"):
+            pass
+    except OSError as error:
+        raise LanderError(
+            f"cannot write the lake at {lake}: {error.strerror or error}; "
+            "point WALKOUT_DATA_DIR at a writable directory"
+        ) from None
+    _finish_lake_compactions(lake)
+
+
+def _require_topics(consumer: KafkaConsumer, topics: Sequence[str]) -> None:
+    missing = sorted(set(topics) - set(consumer.topics()))
+    if missing:
+        raise LanderError(f"topics missing on the broker: {', '.join(missing)}; run `walkout topics create`")
+
+
+def run_lander(
+    settings: Settings,
+    stop: threading.Event | None = None,
+    idle_exit_s: float | None = None,
+    *,
+    group: str = "lander",
+    topics: Sequence[str] = TOPICS,
+    compact_above_files: int = 8,
+) -> LanderStats:
+    """Land ``topics`` until ``stop`` is set or, with ``idle_exit_s``, nothing arrived for that long.
+
+    Idle time counts from the group's partition assignment at the earliest, so a short ``idle_exit_s``
+    still lands what is there. On the way out the current batch is landed and committed.
+    """
+    _prepare_lake(settings, topics)
+    stats = LanderStats()
+    producer = make_producer(settings)
+    consumer = make_consumer(settings, group, ())  # subscribed below, with the rebalance listener
+    try:
+        _require_topics(consumer, topics)
+        lander = Lander(settings, producer, stats)
+        rebalance = _Rebalance(lander)
+        consumer.subscribe(topics=list(topics), listener=rebalance)
+        last_record = time.monotonic()
+        while stop is None or not stop.is_set():
+            batch = _poll_batch(consumer)
+            if batch:
+                lander.land(batch)
+                consumer.commit()
+                last_record = time.monotonic()
+                continue
+            lander.compact_crowded_partitions(compact_above_files)
+            if (
+                idle_exit_s is not None
+                and rebalance.assigned_at is not None
+                and time.monotonic() - max(last_record, rebalance.assigned_at) >= idle_exit_s
+            ):
+                break
+    finally:
+        consumer.close(autocommit=False)
+        producer.close()
+    log.info("lander stopped: %s", stats)
+    return stats
+
+
+def read_lake(settings: Settings, topic: str) -> pl.DataFrame:
+    """Every landed row of ``topic`` (all dates), with the topic's lake schema even when empty."""
+    schema = _schema_of(topic)
+    frames = []
+    for directory in sorted((settings.lake_dir / topic).glob("date=*")):
+        with _partition_lock(directory, exclusive=False):
+            files = _parquet_files(directory)
+            if files:
+                frames.append(pl.read_parquet(files, hive_partitioning=False))
+    return pl.concat(frames) if frames else pl.DataFrame(schema=schema)

@@ -1,0 +1,449 @@
+"""The lander through Kafka: paths and schema, duplicates, dead letters, crashes, compaction, shutdown.
+
+Each test has its own lake, consumer group and store id on the session's broker. The lander reads
+every earlier message of its topics too, so assertions look at the test's own store. The edge
+topics are left out: other tests fill them with a simulated day that would only slow these down.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from realtime.lander import (
+    LAKE_SCHEMAS,
+    Lander,
+    LanderError,
+    LanderStats,
+    compact_lake,
+    compact_partition,
+    lake_schema,
+    read_lake,
+    run_lander,
+)
+from walkout.contracts import (
+    AdImpression,
+    CameraTrack,
+    DeadLetter,
+    DwellSegment,
+    Event,
+    Purchase,
+    ReceiptLine,
+    Visit,
+    VisitStatus,
+    make_event_id,
+)
+from kafka import TopicPartition
+
+from walkout.kafka import bootstrap_servers, make_consumer, make_producer, publish
+from walkout.settings import Settings
+
+TEST_TOPICS = (Visit.TOPIC, DwellSegment.TOPIC, Purchase.TOPIC, AdImpression.TOPIC, DeadLetter.TOPIC)
+DAY_1 = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
+DAY_2 = datetime(2026, 11, 19, 23, 59, 59, 999000, tzinfo=UTC)  # the last millisecond of its UTC day
+IDLE_EXIT_S = 0.5
+
+
+@pytest.fixture
+def settings(kafka_settings: Settings, tmp_path: Path) -> Settings:
+    """A fresh lake per test, on the session's broker."""
+    return Settings(data_dir=tmp_path, kafka_bootstrap=bootstrap_servers(kafka_settings))
+
+
+@pytest.fixture
+def store() -> str:
+    return f"T{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def group() -> str:
+    return f"test-lander-{uuid.uuid4().hex[:8]}"
+
+
+def visit(store: str, n: int, ts: datetime = DAY_1) -> Visit:
+    return Visit(
+        event_id=make_event_id("visit", store, n),
+        store_id=store,
+        ts=ts,
+        visit_id=f"V{n}",
+        shopper_id=f"M{n:06d}",
+        status=VisitStatus.CLOSED,
+        group_size=1,
+        track_ids=(f"K{n}", f"K{n}b"),
+        entered_at=ts - timedelta(minutes=4),
+        exited_at=ts,
+    )
+
+
+def purchase(store: str, n: int, ts: datetime = DAY_1) -> Purchase:
+    lines = (
+        ReceiptLine(product_id="P0001", quantity=2, unit_price_krw=1500, amount_krw=3000, confidence=0.97),
+        ReceiptLine(product_id="P0042", quantity=1, unit_price_krw=4200, amount_krw=4200, confidence=0.61),
+    )
+    return Purchase(
+        event_id=make_event_id("purchase", store, n),
+        store_id=store,
+        ts=ts,
+        visit_id=f"V{n}",
+        shopper_id=f"M{n:06d}",
+        lines=lines,
+        total_krw=7200,
+        confidence=0.61,
+        needs_review=True,
+        review_reasons=("low_confidence_line",),
+    )
+
+
+def dwell(store: str, n: int, ts: datetime = DAY_2) -> DwellSegment:
+    return DwellSegment(
+        event_id=make_event_id("dwell", store, n),
+        store_id=store,
+        ts=ts,
+        visit_id=f"V{n}",
+        shopper_id=f"M{n:06d}",
+        zone_id="Z03",
+        entered_at=ts - timedelta(seconds=40),
+        exited_at=ts,
+        dwell_s=40.0,
+        stopped=True,
+    )
+
+
+def impression(store: str, n: int, ts: datetime = DAY_2) -> AdImpression:
+    return AdImpression(
+        event_id=make_event_id("impression", store, n),
+        store_id=store,
+        ts=ts,
+        screen_id="SCR1",
+        zone_id="Z01",
+        product_id="P0001",
+        creative_id="C1",
+        reason="popular",
+    )
+
+
+def send(settings: Settings, events: Iterable[Event], raw: Iterable[tuple[str, bytes]] = ()) -> list[Any]:
+    """Publish events to their topics and raw bytes to the given topics; the record metadata, once acked."""
+    producer = make_producer(settings)
+    futures = [publish(producer, event) for event in events]
+    futures += [producer.send(topic, key=b"raw", value=value) for topic, value in raw]
+    producer.flush()
+    producer.close()
+    return [future.get(timeout=10) for future in futures]
+
+
+def land(settings: Settings, group: str) -> LanderStats:
+    return run_lander(settings, idle_exit_s=IDLE_EXIT_S, group=group, topics=TEST_TOPICS)
+
+
+def rows_of(settings: Settings, topic: str, store: str) -> pl.DataFrame:
+    return read_lake(settings, topic).filter(pl.col("store_id") == store)
+
+
+def committed_offset(settings: Settings, group: str, metadata: Any) -> int | None:
+    """The group's committed offset of the partition a record went to (no group join needed)."""
+    consumer = make_consumer(settings, group, ())
+    try:
+        committed: int | None = consumer.committed(TopicPartition(metadata.topic, metadata.partition))
+        return committed
+    finally:
+        consumer.close(autocommit=False)
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def test_lake_schema_follows_the_contracts() -> None:
+    purchases = lake_schema(Purchase)
+    assert purchases["ts"] == pl.Datetime("ms", "UTC")
+    assert purchases["lines"] == pl.List(
+        pl.Struct(
+            {
+                "product_id": pl.String,
+                "quantity": pl.Int64,
+                "unit_price_krw": pl.Int64,
+                "amount_krw": pl.Int64,
+                "confidence": pl.Float64,
+            }
+        )
+    )
+    assert purchases["review_reasons"] == pl.List(pl.String)
+    tracks = lake_schema(CameraTrack)
+    assert (tracks["age_band"], tracks["gender"], tracks["zone_id"]) == (pl.String, pl.String, pl.String)
+    assert lake_schema(Visit)["exited_at"] == pl.Datetime("ms", "UTC")
+    for schema in LAKE_SCHEMAS.values():
+        assert list(schema)[-3:] == ["landed_at", "kafka_partition", "kafka_offset"]
+    assert set(LAKE_SCHEMAS) == {
+        CameraTrack.TOPIC,
+        DeadLetter.TOPIC,
+        "gate.scans",
+        "shelf.events",
+        *TEST_TOPICS,
+    }
+
+
+@pytest.mark.kafka
+def test_events_land_by_topic_and_date_with_the_contract_schema(
+    settings: Settings, store: str, group: str
+) -> None:
+    events: list[Event] = [visit(store, 1, DAY_1), visit(store, 2, DAY_2), purchase(store, 1)]
+    events += [dwell(store, 1), impression(store, 1)]
+    send(settings, events)
+
+    stats = land(settings, group)
+
+    lake = settings.lake_dir
+    expected_dirs = {
+        lake / "visits" / "date=2026-11-18",
+        lake / "visits" / "date=2026-11-19",
+        lake / "purchases" / "date=2026-11-18",
+        lake / "dwell_paths" / "date=2026-11-19",
+        lake / "ad.impressions" / "date=2026-11-19",
+    }
+    assert expected_dirs <= {path.parent for path in lake.glob("*/date=*/*.parquet")}
+    for path in lake.glob("*/date=*/*.parquet"):
+        assert pl.read_parquet_schema(path) == LAKE_SCHEMAS[path.parent.parent.name], path
+    assert stats.rows_landed[Visit.TOPIC] >= 2
+    assert stats.files_written >= len(expected_dirs)
+
+    (landed,) = rows_of(settings, Purchase.TOPIC, store).to_dicts()
+    contract_fields = {name: landed[name] for name in Purchase.model_fields}
+    assert Purchase.model_validate(contract_fields, strict=False) == purchase(store, 1)  # lines round-trip
+    assert landed["kafka_offset"] >= 0
+    assert landed["landed_at"] > DAY_2
+    only_nulls = rows_of(settings, AdImpression.TOPIC, store)
+    assert only_nulls["segment"].to_list() == [None]  # still a string column, as the schema says
+    visits = rows_of(settings, Visit.TOPIC, store).sort("ts")
+    assert visits["track_ids"].to_list() == [["K1", "K1b"], ["K2", "K2b"]]
+    assert visits["status"].to_list() == ["closed", "closed"]
+
+
+@pytest.mark.kafka
+def test_duplicates_land_once_and_the_idle_exit_commits(settings: Settings, store: str, group: str) -> None:
+    first = [visit(store, n) for n in range(30)]
+    send(settings, first + first[:10] + [dwell(store, 1), dwell(store, 1)])  # duplicates in one batch
+
+    stats = land(settings, group)
+    assert stats.duplicates_skipped >= 11
+
+    later = [visit(store, n) for n in range(25, 40)]  # 5 already landed, by an earlier run
+    send(settings, later)
+    again = land(settings, group)
+
+    assert again.records_read == len(later)  # the idle exit committed everything before
+    assert again.duplicates_skipped == 5
+    assert again.rows_landed == {Visit.TOPIC: 10}
+    visits = rows_of(settings, Visit.TOPIC, store)
+    assert visits.height == visits["event_id"].n_unique() == 40
+    assert rows_of(settings, DwellSegment.TOPIC, store).height == 1
+
+
+@pytest.mark.kafka
+def test_invalid_messages_are_dead_lettered_with_their_bytes(
+    settings: Settings, store: str, group: str
+) -> None:
+    malformed = b'{"event_type": "visit", "store_id": "' + store.encode() + b'", "ts": '
+    wrong_topic = purchase(store, 7).to_bytes()
+    bad_dead_letter = b'{"event_type": "deadletter", "store_id": "' + store.encode() + b'"}'
+    send(
+        settings,
+        [visit(store, 1)],
+        raw=[(Visit.TOPIC, malformed), (Visit.TOPIC, wrong_topic), (DeadLetter.TOPIC, bad_dead_letter)],
+    )
+
+    stats = land(settings, group)
+
+    assert stats.dead_lettered >= 2
+    letters = read_lake(settings, DeadLetter.TOPIC).with_columns(
+        original=pl.col("original_b64").map_elements(base64.b64decode, return_dtype=pl.Binary)
+    )
+    mine = letters.filter(pl.col("original").bin.contains(store.encode()))
+    assert sorted(mine["original"].to_list()) == sorted([malformed, wrong_topic])  # not the bad letter
+    assert set(mine["source_topic"]) == {Visit.TOPIC}
+    assert set(mine["rejected_by"]) == {"lander"}
+    assert set(mine["error_field"]) == {"(payload)", "event_type"}
+    assert rows_of(settings, Visit.TOPIC, store)["visit_id"].to_list() == ["V1"]
+    assert rows_of(settings, Purchase.TOPIC, store).is_empty()
+
+
+@dataclass(frozen=True)
+class Record:
+    topic: str
+    partition: int
+    offset: int
+    value: bytes | None
+
+
+@pytest.mark.kafka
+def test_a_crash_between_write_and_commit_lands_nothing_twice(
+    settings: Settings, store: str, group: str
+) -> None:
+    events: list[Event] = [visit(store, n, DAY_1 if n % 2 else DAY_2) for n in range(40)]
+    events += [purchase(store, n) for n in range(10)]
+    sent = send(settings, events)
+    records = [
+        Record(metadata.topic, metadata.partition, metadata.offset, event.to_bytes())
+        for event, metadata in zip(events, sent, strict=True)
+    ]
+    producer = make_producer(settings)
+    Lander(settings, producer).land(records[:25] + records[-3:])  # written, then a crash before the commit
+    producer.close()
+
+    stats = land(settings, group)
+
+    assert stats.duplicates_skipped >= 28
+    for topic, count in ((Visit.TOPIC, 40), (Purchase.TOPIC, 10)):
+        rows = rows_of(settings, topic, store)
+        assert rows.height == rows["event_id"].n_unique() == count
+
+
+LANDER_PROCESS = """
+import sys
+from realtime.lander import run_lander
+from walkout.settings import Settings
+run_lander(Settings(data_dir=sys.argv[1], kafka_bootstrap=sys.argv[2]), group=sys.argv[3], topics=["visits"])
+"""
+
+
+@pytest.mark.kafka
+@pytest.mark.slow
+def test_a_lander_killed_at_a_random_moment_lands_each_event_once(
+    settings: Settings, store: str, group: str
+) -> None:
+    command = [
+        sys.executable,
+        "-c",
+        LANDER_PROCESS,
+        str(settings.data_dir),
+        str(settings.kafka_bootstrap),
+        group,
+    ]
+    process = subprocess.Popen(command)
+    sent = [visit(store, n) for n in range(600)]
+
+    def stream() -> None:
+        producer = make_producer(settings)
+        for start in range(10, len(sent), 20):  # new visits, and some sent again
+            for event in sent[start : start + 20] + sent[start - 10 : start - 5]:
+                publish(producer, event)
+            producer.flush()
+            time.sleep(0.03)
+        producer.close()
+
+    try:
+        send(settings, sent[:10])
+        wait_until(lambda: any(settings.lake_dir.glob("visits/*/*.parquet")))
+        with ThreadPoolExecutor(1) as pool:
+            streaming = pool.submit(stream)
+            time.sleep(random.uniform(0.0, 1.5))
+            process.send_signal(signal.SIGKILL)
+            streaming.result()
+    finally:
+        process.kill()
+        process.wait()
+
+    stats = land(settings, group)
+
+    assert stats.records_read > 0
+    visits = rows_of(settings, Visit.TOPIC, store)
+    assert visits.height == visits["event_id"].n_unique() == len(sent)
+    assert not list(settings.lake_dir.glob("**/.*.tmp"))
+
+
+def test_compaction_merges_files_and_finishes_a_half_done_one(
+    kafka_settings: Settings, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=tmp_path, kafka_bootstrap=bootstrap_servers(kafka_settings))
+    producer = make_producer(settings)
+    lander = Lander(settings, producer)
+    for batch in range(3):  # one file per batch; later visits carry earlier timestamps
+        ts = DAY_1 - timedelta(minutes=batch)
+        lander.land(
+            Record("visits", 0, batch * 10 + n, visit("S1", batch * 10 + n, ts).to_bytes()) for n in range(10)
+        )
+    producer.close()
+    partition = settings.lake_dir / "visits" / "date=2026-11-18"
+    parts = sorted(partition.glob("*.parquet"))
+    assert len(parts) == 3
+    shutil.copy(parts[0], partition / "part-copied-by-hand.parquet")  # duplicates no index knows of
+    aside = tmp_path / "aside"
+    shutil.copytree(partition, aside)
+
+    assert compact_partition(partition)
+
+    (compacted,) = partition.glob("*.parquet")
+    merged = pl.read_parquet(compacted)
+    assert merged.height == merged["event_id"].n_unique() == 30
+    assert merged["ts"].is_sorted()
+    assert merged.schema == LAKE_SCHEMAS["visits"]
+    assert not compact_partition(partition)  # one file: nothing to merge
+
+    for part in aside.iterdir():  # a crash after the rename, before the parts were deleted
+        shutil.copy(part, partition / part.name)
+    (partition / ".part-crashed.parquet.tmp").write_bytes(b"half a file")
+    assert read_lake(settings, "visits").height == 30 + 40
+
+    assert compact_lake(settings) == 0  # finished the interrupted compaction: nothing left to merge
+
+    assert [path.name for path in partition.iterdir()] == [compacted.name]
+    assert read_lake(settings, "visits").height == 30
+
+
+def test_read_lake_of_a_topic_never_landed_is_empty_with_its_schema(tmp_path: Path) -> None:
+    empty = read_lake(Settings(data_dir=tmp_path), Purchase.TOPIC)
+    assert empty.is_empty()
+    assert empty.schema == LAKE_SCHEMAS[Purchase.TOPIC]
+
+
+@pytest.mark.kafka
+def test_the_stop_event_ends_the_loop_with_everything_committed(
+    settings: Settings, store: str, group: str
+) -> None:
+    stop = threading.Event()
+    partition = settings.lake_dir / "visits" / "date=2026-11-18"
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(
+            run_lander, settings, stop, group=group, topics=TEST_TOPICS, compact_above_files=1
+        )
+        try:
+            first = [visit(store, n) for n in range(20)]
+            send(settings, first)
+            wait_until(lambda: rows_of(settings, Visit.TOPIC, store).height == 20)
+            *_, last = send(settings, [*first, visit(store, 20)])  # duplicates in a later batch of the run
+            wait_until(lambda: rows_of(settings, Visit.TOPIC, store).height == 21)
+            wait_until(lambda: len(list(partition.glob("*.parquet"))) == 1)  # compacted while idle
+        finally:
+            stop.set()
+        stats = running.result(timeout=15)
+
+    assert stats.duplicates_skipped >= 20
+    assert stats.compactions >= 1
+    assert committed_offset(settings, group, last) == last.offset + 1
+
+
+def test_an_unwritable_lake_or_unknown_topic_is_a_lander_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(LanderError, match="WALKOUT_DATA_DIR"):
+        run_lander(Settings(data_dir=tmp_path / "file", kafka_bootstrap="127.0.0.1:1"), idle_exit_s=0)
+    with pytest.raises(LanderError, match="not a contract topic"):
+        run_lander(Settings(data_dir=tmp_path, kafka_bootstrap="127.0.0.1:1"), topics=["orders"])
