@@ -139,7 +139,7 @@ class StoreCheckout:
         return outputs
 
     def close_all(self) -> list[Event]:
-        """Decide everything pending, then close every open visit as if it left when last seen (end of a replay)."""
+        """Decide everything pending, then close every open visit as if it left when last seen."""
         outputs = self._decide(math.inf)
         for visit in list(self.visits.values()):
             visit.review_reasons.append("exit not scanned")
