@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import tempfile
+import uuid
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import polars as pl
 
-from walkout.contracts import Purchase
+from ingestion.simulator.run import SimulationPlan, ground_truth_dir, simulate_to_kafka
+from ingestion.simulator.truth import GroundTruth
+from realtime.checkout.service import run_checkout
+from walkout.broker import kafka_available
+from walkout.contracts import Purchase, parse_event
+from walkout.kafka import drain, make_consumer
+from walkout.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -65,3 +74,28 @@ def score_receipts(
         missing_receipts=missing,
         unexpected_receipts=unexpected,
     )
+
+
+def read_receipts(settings: Settings, idle_s: float = 8.0) -> list[Purchase]:
+    """Every receipt on the ``purchases`` topic, read by a fresh consumer group."""
+    consumer = make_consumer(settings, f"receipts-reader-{uuid.uuid4().hex[:8]}", [Purchase.TOPIC])
+    try:
+        parsed = [parse_event(record.value, record.topic) for record in drain(consumer, 10**12, idle_s)]
+    finally:
+        consumer.close(autocommit=False)
+    return [event for event in parsed if isinstance(event, Purchase)]
+
+
+def evaluate_checkout(plan: SimulationPlan, bootstrap: str | None = None) -> CheckoutScore:
+    """Simulate the plan through a real broker and the real service, then score its receipts.
+
+    Runs on a throw-away data directory: an embedded broker of its own, or ``bootstrap``'s cluster.
+    """
+    with tempfile.TemporaryDirectory(prefix="walkout-evaluate-") as data_dir:
+        settings = Settings(data_dir=Path(data_dir), kafka_bootstrap=bootstrap)
+        with kafka_available(settings):
+            simulate_to_kafka(settings, plan)
+            run_checkout(settings, idle_exit_s=5.0, group=f"checkout-evaluate-{uuid.uuid4().hex[:8]}")
+            receipts = read_receipts(settings)
+        truth = GroundTruth(ground_truth_dir(settings))
+        return score_receipts(receipts, truth.read("visits"), truth.read("receipts"))
