@@ -6,11 +6,14 @@ Kafka delivers at least once, so the lander makes the lake idempotent itself:
   topic and UTC date of ``ts``, stripped of ``event_id`` values the partition already holds, and
   written as one new file per partition (temp name, fsync, rename, fsync the directory); only then
   are the dead letters flushed and the offsets committed. A crash before the commit re-reads the
-  batch and lands nothing twice.
+  batch and lands nothing twice. The landed ids are read from the partition's files when first
+  needed and again after every partition assignment, and records of partitions revoked mid-batch
+  are left to their new owner, so several landers in one group stay exact.
 * one file per batch per partition piles up, so crowded partitions are compacted into one file when
-  the lander is idle. The compacted file names the files it replaces in its Parquet metadata and
-  appears with a single rename; a crash before the replaced files are deleted is finished on the next
-  start or compaction, so readers globbing ``**/*.parquet`` see each event once.
+  the lander is idle (every minute when it never is). The compacted file names the files it replaces
+  in its Parquet metadata and appears with a single rename; a crash before the replaced files are
+  deleted is finished on the next start or compaction, so readers globbing ``**/*.parquet`` see each
+  event once.
 
 Landing writes share a partition directory's ``flock``; compaction takes it alone, so a
 ``compact_lake`` command may run beside a lander. Readers that do not lock (dbt over a glob) may,
@@ -39,7 +42,7 @@ from types import UnionType
 from typing import Annotated, Any, Literal, Protocol, Union, get_args, get_origin
 
 import polars as pl
-from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer
+from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, TopicPartition
 from pydantic import BaseModel
 
 from walkout.contracts import (
@@ -74,6 +77,7 @@ _SCALAR_TYPES: tuple[tuple[type, pl.DataType], ...] = (
 REPLACES_KEY = "walkout.replaces"  # Parquet metadata of a compacted file: JSON list of the files it replaces
 BATCH_MAX_RECORDS = 5000
 BATCH_MAX_WAIT_S = 1.0
+BUSY_COMPACTION_INTERVAL_S = 60.0  # a lander that is never idle still compacts this often
 REMEMBERED_PARTITIONS = 64
 
 
@@ -156,6 +160,7 @@ def _schema_of(topic: str) -> pl.Schema:
 
 
 def partition_dir(lake: Path, topic: str, day: date) -> Path:
+    """Where a topic's events of one UTC day land (Hive-style, so readers get a ``date`` column)."""
     return lake / topic / f"date={day.isoformat()}"
 
 
@@ -388,29 +393,42 @@ class Lander:
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Partitions moved between landers: forget the landed ids and note when this one got its share."""
+    """Partitions moved between landers: note what this one lost and when it got its share."""
 
     def __init__(self, lander: Lander) -> None:
         self._lander = lander
         self.assigned_at: float | None = None
+        self.revoked: set[TopicPartition] = set()  # since the batch being polled began
 
-    def on_partitions_revoked(self, revoked: object) -> None:
-        """Nothing to do: every batch is landed and committed before the next poll."""
+    def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        self.revoked.update(revoked)
 
     def on_partitions_assigned(self, assigned: object) -> None:
         self._lander.forget_landed_ids()
         self.assigned_at = time.monotonic()
 
+    def idle_s(self, last_record: float) -> float:
+        """Seconds without records since the assignment; joining the group is not idling."""
+        return 0.0 if self.assigned_at is None else time.monotonic() - max(last_record, self.assigned_at)
 
-def _poll_batch(consumer: KafkaConsumer) -> list[Any]:
-    """Records until the batch is full, ``BATCH_MAX_WAIT_S`` passed or nothing more is waiting."""
+
+def _poll_batch(consumer: KafkaConsumer, rebalance: _Rebalance) -> list[Any]:
+    """Records until the batch is full, ``BATCH_MAX_WAIT_S`` passed or nothing more is waiting.
+
+    Records of partitions revoked while the batch was filling are dropped: their new owner reads them
+    again from the last commit, and landing them here too could duplicate rows.
+    """
     batch: list[Any] = []
+    rebalance.revoked.clear()
     deadline = time.monotonic() + BATCH_MAX_WAIT_S
     while len(batch) < BATCH_MAX_RECORDS:
         remaining_ms = int((deadline - time.monotonic()) * 1000)
         if remaining_ms <= 0:
             break
         polled = consumer.poll(timeout_ms=remaining_ms, max_records=BATCH_MAX_RECORDS - len(batch))
+        if rebalance.revoked:
+            batch = [r for r in batch if TopicPartition(r.topic, r.partition) not in rebalance.revoked]
+            rebalance.revoked.clear()
         if not polled:
             break
         for records in polled.values():
@@ -453,7 +471,9 @@ def run_lander(
     """Land ``topics`` until ``stop`` is set or, with ``idle_exit_s``, nothing arrived for that long.
 
     Idle time counts from the group's partition assignment at the earliest, so a short ``idle_exit_s``
-    still lands what is there. On the way out the current batch is landed and committed.
+    still lands what is there. Partitions written with more than ``compact_above_files`` files are
+    compacted when idle (and every minute when busy). On the way out the current batch is landed and
+    committed.
     """
     _prepare_lake(settings, topics)
     stats = LanderStats()
@@ -464,20 +484,17 @@ def run_lander(
         lander = Lander(settings, producer, stats)
         rebalance = _Rebalance(lander)
         consumer.subscribe(topics=list(topics), listener=rebalance)
-        last_record = time.monotonic()
+        last_record = compacted_at = time.monotonic()
         while stop is None or not stop.is_set():
-            batch = _poll_batch(consumer)
+            batch = _poll_batch(consumer, rebalance)
             if batch:
                 lander.land(batch)
                 consumer.commit()
                 last_record = time.monotonic()
-                continue
-            lander.compact_crowded_partitions(compact_above_files)
-            if (
-                idle_exit_s is not None
-                and rebalance.assigned_at is not None
-                and time.monotonic() - max(last_record, rebalance.assigned_at) >= idle_exit_s
-            ):
+            if not batch or time.monotonic() - compacted_at >= BUSY_COMPACTION_INTERVAL_S:
+                lander.compact_crowded_partitions(compact_above_files)
+                compacted_at = time.monotonic()
+            if not batch and idle_exit_s is not None and rebalance.idle_s(last_record) >= idle_exit_s:
                 break
     finally:
         consumer.close(autocommit=False)
