@@ -5,8 +5,10 @@ Areas are imported inside their commands, so ``walkout --help`` does not load nu
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
+import threading
 from datetime import datetime
 from typing import Annotated
 
@@ -30,8 +32,28 @@ app = typer.Typer(
 )
 broker_app = typer.Typer(help="The embedded Kafka-compatible broker for local runs.", no_args_is_help=True)
 topics_app = typer.Typer(help="Kafka topics of the event contracts.", no_args_is_help=True)
+checkout_app = typer.Typer(
+    help="The realtime checkout service: visits, carts and receipts.", no_args_is_help=True
+)
 app.add_typer(broker_app, name="broker")
 app.add_typer(topics_app, name="topics")
+app.add_typer(checkout_app, name="checkout")
+land_app = typer.Typer(help="The lander: topics to the Parquet lake.", no_args_is_help=True)
+app.add_typer(land_app, name="land")
+
+
+def _stop_on_signals() -> threading.Event:
+    """A stop flag that SIGTERM and Ctrl-C set, so a long-running loop finishes its batch and commits."""
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
+StartOption = Annotated[
+    datetime | None,
+    typer.Option(formats=["%Y-%m-%d"], help="First day (default: so the run ends yesterday)."),
+]
 
 
 @app.command()
@@ -92,10 +114,7 @@ def simulate(
     stores: Annotated[int, typer.Option(help="How many stores of the catalog (first ones by id).")] = 1,
     days: Annotated[int, typer.Option(help="How many consecutive days per store.")] = 1,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same events.")] = 7,
-    start: Annotated[
-        datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="First day (default: so the run ends yesterday)."),
-    ] = None,
+    start: StartOption = None,
     speed: Annotated[
         Speed, typer.Option(help="realtime paces events by the clock; max sends at once.")
     ] = Speed.MAX,
@@ -117,6 +136,76 @@ def simulate(
     for table in summary_tables(summary):
         console.print(table)
     console.print(f"ground truth: {ground_truth_dir(settings)}")
+
+
+@checkout_app.command("run")
+def checkout_run(
+    instance: Annotated[str, typer.Option(help="Name of this instance (its state snapshot).")] = "0",
+    idle_exit: Annotated[
+        float | None,
+        typer.Option(help="Replay mode: decide everything and exit after this many idle seconds."),
+    ] = None,
+) -> None:
+    """Consume the edge topics and publish visits, dwell paths and receipts until SIGTERM or Ctrl-C."""
+    from realtime.checkout.service import run_checkout
+
+    console.print("checkout service running; Ctrl-C or SIGTERM stops it cleanly")
+    stats = run_checkout(get_settings(), stop=_stop_on_signals(), idle_exit_s=idle_exit, instance=instance)
+    console.print(
+        f"read {stats.records} records ({stats.duplicates} duplicates); published {dict(stats.published)}"
+    )
+
+
+@checkout_app.command("evaluate")
+def checkout_evaluate(
+    stores: Annotated[int, typer.Option(help="How many stores of the catalog (first ones by id).")] = 1,
+    days: Annotated[int, typer.Option(help="How many consecutive days per store.")] = 1,
+    seed: Annotated[int, typer.Option(help="Random seed of the simulation.")] = 7,
+    start: StartOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Simulate through the real broker and the real service, then score receipts against ground truth."""
+    from ingestion.simulator.run import plan_for
+    from realtime.checkout.evaluate import evaluate_checkout
+    from walkout.catalog import load_catalog
+
+    plan = plan_for(load_catalog(), stores, days, seed, start.date() if start else None)
+    score = evaluate_checkout(plan, get_settings().kafka_bootstrap)
+    if as_json:
+        print(json.dumps(score.as_dict()))
+        return
+    table = Table(
+        "measure", "value", title=f"checkout vs ground truth: {stores} stores x {days} days, seed {seed}"
+    )
+    for name, value in score.as_dict().items():
+        table.add_row(name.replace("_", " "), f"{value:.4f}" if isinstance(value, float) else str(value))
+    console.print(table)
+
+
+@land_app.command("run")
+def land_run(
+    idle_exit: Annotated[
+        float | None, typer.Option(help="Land what is there and exit after this many idle seconds.")
+    ] = None,
+) -> None:
+    """Land every contract topic under <data dir>/lake until SIGTERM or Ctrl-C (fsync, then commit)."""
+    from realtime.lander import run_lander
+
+    settings = get_settings()
+    console.print(f"landing into {settings.lake_dir}; Ctrl-C or SIGTERM stops it cleanly")
+    stats = run_lander(settings, stop=_stop_on_signals(), idle_exit_s=idle_exit)
+    console.print(
+        f"read {stats.records_read} records; landed {dict(stats.rows_landed)}; "
+        f"{stats.duplicates_skipped} duplicates skipped; {stats.dead_lettered} dead-lettered"
+    )
+
+
+@land_app.command("compact")
+def land_compact() -> None:
+    """Merge each lake partition's small files into one (safe beside a running lander)."""
+    from realtime.lander import compact_lake
+
+    console.print(f"compacted {compact_lake(get_settings())} partitions")
 
 
 @app.command()

@@ -6,7 +6,6 @@ recommendations, dashboards); a stage gets the shared :class:`DemoContext` and p
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -15,15 +14,24 @@ from rich.progress import Progress
 from rich.table import Table
 
 from ingestion.simulator.report import summary_tables
-from ingestion.simulator.run import SimulationSummary, ground_truth_dir, plan_for, simulate_to_kafka
+from ingestion.simulator.run import (
+    SimulationPlan,
+    SimulationSummary,
+    ground_truth_dir,
+    plan_for,
+    simulate_to_kafka,
+)
 from ingestion.simulator.speed import Speed
+from ingestion.simulator.truth import GroundTruth
+from realtime.checkout.evaluate import read_receipts, score_receipts
+from realtime.checkout.service import run_checkout
+from realtime.lander import read_lake, run_lander
 from walkout.broker import kafka_available
 from walkout.catalog import load_catalog
-from walkout.contracts import CameraTrack, ContractError, GateScan, ShelfEvent, dead_letter, parse_event
-from walkout.kafka import create_topics, drain, make_consumer, make_producer, publish
+from walkout.contracts import TOPICS, GateScan
+from walkout.kafka import create_topics, make_producer
 from walkout.settings import Settings
 
-EDGE_TOPICS = (GateScan.TOPIC, ShelfEvent.TOPIC, CameraTrack.TOPIC)
 DEMO_STORES = 2
 DEMO_DAYS = 1
 DEMO_SEED = 7
@@ -36,6 +44,7 @@ class DemoContext:
     bootstrap: str
     notes: list[str] = field(default_factory=list)
     simulation: SimulationSummary | None = None
+    plan: SimulationPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -47,7 +56,7 @@ class DemoStage:
 def simulate_store_days(context: DemoContext) -> None:
     """A few store-days of the digital twin, published to the edge topics."""
     catalog = load_catalog()
-    plan = plan_for(catalog, stores=DEMO_STORES, days=DEMO_DAYS, seed=DEMO_SEED, start=None)
+    plan = context.plan = plan_for(catalog, stores=DEMO_STORES, days=DEMO_DAYS, seed=DEMO_SEED, start=None)
     with Progress(console=context.console, transient=True) as progress:
         context.simulation = simulate_to_kafka(context.settings, plan, Speed.MAX, progress)
     for table in summary_tables(context.simulation):
@@ -55,44 +64,65 @@ def simulate_store_days(context: DemoContext) -> None:
     context.notes.append(f"ground truth of the simulated days: {ground_truth_dir(context.settings)}")
 
 
-def validate_edge_topics(context: DemoContext) -> None:
-    """Read every edge event back in a consumer group; a flaky device's garbage is dead-lettered."""
+def run_checkout_stage(context: DemoContext) -> None:
+    """The checkout service replays the edge topics: visits, dwell paths and one receipt per visit."""
     settings = context.settings
-    producer = make_producer(settings)
+    producer = make_producer(settings)  # a flaky gate sends garbage: it must end up dead-lettered
     producer.send(GateScan.TOPIC, key=b"S001", value=b'{"event_type": "gate.scan", "direction": "sideways"')
     producer.flush()
-    expected = (context.simulation.events if context.simulation else 0) + 1
-    consumer = make_consumer(settings, "demo-validate", EDGE_TOPICS)
-    valid: Counter[str] = Counter()
-    rejected: Counter[str] = Counter()
-    for record in drain(consumer, expected=expected):
-        try:
-            parse_event(record.value, record.topic, settings.max_event_bytes)
-            valid[record.topic] += 1
-        except ContractError as error:
-            rejected[record.topic] += 1
-            publish(
-                producer,
-                dead_letter(
-                    record.value, record.topic, error, "demo", "unknown", record.partition, record.offset
-                ),
-            )
-            context.console.print(
-                f"dead-lettered {record.topic}[{record.partition}]@{record.offset}: {error}"
-            )
-    producer.flush()
-    consumer.commit()
-    consumer.close()
     producer.close()
-    table = Table("topic", "valid events", "dead-lettered", title="edge topics read back")
-    for topic in EDGE_TOPICS:
-        table.add_row(topic, str(valid[topic]), str(rejected[topic]))
+    stats = run_checkout(settings, idle_exit_s=5.0, group="demo-checkout")
+    receipts = read_receipts(settings)
+    truth = GroundTruth(ground_truth_dir(settings))
+    store_days = list(context.plan.store_days()) if context.plan else None
+    visits, lines = truth.read("visits", store_days), truth.read("receipts", store_days)
+    score = score_receipts(receipts, visits, lines)
+    table = Table("measure", "value", title="checkout")
+    table.add_row("edge records read", f"{stats.records} ({stats.duplicates} duplicates dropped)")
+    table.add_row("dead-lettered", str(stats.dead_lettered + stats.published["deadletter"]))
+    for topic, count in sorted(stats.published.items()):
+        table.add_row(f"published to {topic}", str(count))
+    table.add_row("receipts", f"{len(receipts)}, {sum(r.total_krw for r in receipts):,} KRW")
+    for name, value in score.as_dict().items():
+        table.add_row(
+            f"vs ground truth: {name.replace('_', ' ')}",
+            f"{value:.4f}" if isinstance(value, float) else str(value),
+        )
     context.console.print(table)
+    sample = Table("visit", "lines", "total (KRW)", "confidence", "review", title="a few receipts")
+    for receipt in receipts[:5]:
+        items = ", ".join(
+            f"{line.quantity}x {load_catalog().product(line.product_id).name}" for line in receipt.lines
+        )
+        sample.add_row(
+            receipt.visit_id,
+            items,
+            f"{receipt.total_krw:,}",
+            f"{receipt.confidence:.2f}",
+            ", ".join(receipt.review_reasons) or "no",
+        )
+    context.console.print(sample)
+
+
+def run_lander_stage(context: DemoContext) -> None:
+    """The lander writes every topic to the Parquet lake, each event once."""
+    settings = context.settings
+    stats = run_lander(settings, idle_exit_s=5.0, group="demo-lander")
+    table = Table("topic", "rows in the lake", "files", title=f"lake: {settings.lake_dir.resolve()}")
+    for topic in TOPICS:
+        files = list((settings.lake_dir / topic).glob("date=*/*.parquet"))
+        table.add_row(topic, str(read_lake(settings, topic).height), str(len(files)))
+    context.console.print(table)
+    context.console.print(
+        f"{stats.duplicates_skipped} duplicate messages skipped, {stats.files_written} files written"
+    )
+    context.notes.append(f"lake (Parquet by topic and date): {settings.lake_dir.resolve()}")
 
 
 DEMO_STAGES: list[DemoStage] = [
     DemoStage("Simulated store-days to Kafka", simulate_store_days),
-    DemoStage("Edge events read back and validated", validate_edge_topics),
+    DemoStage("Realtime checkout: visits, carts and receipts", run_checkout_stage),
+    DemoStage("Lander: topics to the Parquet lake", run_lander_stage),
 ]
 
 

@@ -8,6 +8,7 @@ deliveries and stockouts.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -187,11 +188,18 @@ class GroundTruth:
             getattr(truth, table).write_parquet(temporary)
             temporary.replace(target)
 
-    def read(self, table: str) -> pl.DataFrame:
-        """One table over every store-day written so far."""
+    def read(self, table: str, store_days: Iterable[tuple[str, date]] | None = None) -> pl.DataFrame:
+        """One table over the given store-days (default: every store-day written so far)."""
         if table not in StoreDayTruth.TABLES:
             raise ValueError(f"unknown ground-truth table {table!r}")
-        files = sorted((self.root / table).glob("store=*/date=*.parquet"))
+        if store_days is None:
+            files = sorted((self.root / table).glob("store=*/date=*.parquet"))
+        else:
+            files = [
+                self.root / table / f"store={store}" / f"date={day.isoformat()}.parquet"
+                for store, day in store_days
+            ]
+            files = [file for file in files if file.exists()]
         return (
             pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
             if files

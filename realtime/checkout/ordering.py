@@ -41,6 +41,13 @@ class EventTimeBuffer:
             clock.newest_ts = max(clock.newest_ts, ts)
             clock.last_arrival = wall
 
+    def resume(self, wall: float) -> None:
+        """After a restart every stream gets a fresh chance to speak before it counts as idle."""
+        for clock in self.streams.values():
+            clock.last_arrival = wall
+        for store_id in self.first_arrival:
+            self.first_arrival[store_id] = wall
+
     def watermark(self, store_id: str, wall: float) -> float:
         """Events of the store at or before this instant can be decided."""
         clocks = [clock for (store, _), clock in self.streams.items() if store == store_id]

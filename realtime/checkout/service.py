@@ -36,7 +36,9 @@ from walkout.contracts import (
     CameraTrack,
     ContractError,
     Event,
+    GateDirection,
     GateScan,
+    Purchase,
     ShelfEvent,
     dead_letter,
     parse_event,
@@ -157,6 +159,17 @@ class CheckoutStats:
     duplicates: int = 0
     dead_lettered: int = 0
     published: Counter[str] = field(default_factory=Counter)
+    first_record_at: float | None = None
+    last_output_at: float | None = None
+    exits_seen: dict[str, float] = field(default_factory=dict)  # visit id → when its exit scan arrived
+    exit_to_receipt_s: list[float] = field(default_factory=list)
+
+    @property
+    def events_per_s(self) -> float:
+        """Records over the time from the first record to the last decision (join and idle excluded)."""
+        if self.first_record_at is None or self.last_output_at is None:
+            return 0.0
+        return self.records / max(self.last_output_at - self.first_record_at, 1e-9)
 
 
 def run_checkout(
@@ -173,6 +186,7 @@ def run_checkout(
     catalog = load_catalog()
     path = snapshot_path(settings, f"{group}-{instance}")
     state = load_state(path, catalog)
+    state.buffer.resume(time.monotonic())
     listener = _SeekToSnapshot(state)
     consumer = make_consumer(settings, group, (), client_id=f"{group}-{instance}")
     listener.consumer = consumer
@@ -216,6 +230,8 @@ def _ingest(
     state: CheckoutState, record: Any, settings: Settings, stats: CheckoutStats, now: float
 ) -> list[Event]:
     stats.records += 1
+    if stats.first_record_at is None:
+        stats.first_record_at = now
     try:
         event = parse_event(record.value, record.topic, settings.max_event_bytes)
     except ContractError as error:
@@ -228,6 +244,8 @@ def _ingest(
     if not state.first_time(event):
         stats.duplicates += 1
         return []
+    if isinstance(event, GateScan) and event.direction is GateDirection.EXIT and event.token_id:
+        stats.exits_seen[f"{event.store_id}-{event.token_id}"] = now
     state.buffer.add(event, now)
     return []
 
@@ -250,9 +268,14 @@ def _decide(state: CheckoutState, catalog: Catalog, ready: list[Event]) -> list[
 
 
 def _send(producer: Any, outputs: list[Event], stats: CheckoutStats) -> None:
+    now = time.monotonic()
     for event in outputs:
         publish(producer, event)
         stats.published[event.TOPIC] += 1
+        if isinstance(event, Purchase) and event.visit_id in stats.exits_seen:
+            stats.exit_to_receipt_s.append(now - stats.exits_seen.pop(event.visit_id))
+    if outputs:
+        stats.last_output_at = now
 
 
 def _checkpoint(state: CheckoutState, path: Path, producer: Any, consumer: Any) -> None:

@@ -1,0 +1,87 @@
+"""The checkout service through a real broker: receipts, dead letters, and recovery from kill -9."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ingestion.simulator.run import StoreDay
+from realtime.checkout.evaluate import read_receipts, score_receipts
+from realtime.checkout.service import run_checkout
+from walkout.broker import kafka_available
+from walkout.contracts import GateScan, Purchase
+from walkout.kafka import create_topics, make_producer, publish
+from walkout.settings import Settings
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+
+def publish_day(settings: Settings, store_day: StoreDay) -> None:
+    producer = make_producer(settings)
+    for _, event in store_day.events:
+        publish(producer, event)
+    producer.send(GateScan.TOPIC, key=b"S002", value=b'{"event_type": "gate.scan"')  # a flaky device
+    producer.flush()
+    producer.close()
+
+
+@pytest.fixture
+def fresh_kafka(tmp_path: Path) -> Iterator[Settings]:
+    """An embedded broker of its own, so runs compared with each other see the same input only."""
+    settings = Settings(data_dir=tmp_path)
+    with kafka_available(settings):
+        create_topics(settings)
+        yield settings
+
+
+def receipt_set(receipts: list[Purchase]) -> set[tuple[str, tuple[tuple[str, int], ...]]]:
+    return {(r.visit_id, tuple((line.product_id, line.quantity) for line in r.lines)) for r in receipts}
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory: pytest.TempPathFactory, simulated_day: list[StoreDay]) -> list[Purchase]:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("uninterrupted"))
+    with kafka_available(settings):
+        create_topics(settings)
+        publish_day(settings, simulated_day[0])
+        stats = run_checkout(settings, idle_exit_s=5.0)
+        assert stats.dead_lettered == 1  # the garbled gate message
+        return read_receipts(settings)
+
+
+def test_receipts_match_the_ground_truth(uninterrupted: list[Purchase], simulated_day: list[StoreDay]) -> None:
+    truth = simulated_day[0].truth
+    score = score_receipts(uninterrupted, truth.visits, truth.receipts)
+    print(score)
+    assert len({r.visit_id for r in uninterrupted}) == len(uninterrupted)  # one receipt per visit
+    assert score.line_precision >= 0.95
+    assert score.line_recall >= 0.9
+    assert score.exact_receipt_rate >= 0.85  # the issue's floor is 0.99: see its note
+
+
+def test_kill_minus_nine_loses_and_duplicates_no_receipt(
+    fresh_kafka: Settings, simulated_day: list[StoreDay], uninterrupted: list[Purchase]
+) -> None:
+    publish_day(fresh_kafka, simulated_day[0])
+    environment = {**os.environ, "WALKOUT_DATA_DIR": str(fresh_kafka.data_dir)}
+    command = [sys.executable, "-m", "walkout", "checkout", "run", "--idle-exit", "5"]
+    chaos = random.Random(4)
+    for _ in range(3):
+        service = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(chaos.uniform(6.0, 12.0))  # join (~3 s), then somewhere in the replay
+        service.send_signal(signal.SIGKILL)
+        service.wait()
+    finished = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)
+    assert finished.returncode == 0, finished.stderr
+    receipts = read_receipts(fresh_kafka)
+    unique = {r.event_id: r for r in receipts}  # downstream drops re-sent ids
+    assert len(unique) == len({r.visit_id for r in unique.values()})
+    assert receipt_set(list(unique.values())) == receipt_set(uninterrupted)
