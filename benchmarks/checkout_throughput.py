@@ -53,9 +53,14 @@ def main() -> None:
     hold = EventTimeBuffer(EDGE_TOPICS).grace_s
     print(f"store-day: {events:,} edge events ({PLAN.stores[0]}, {PLAN.start}, seed {PLAN.seed})")
     print(f"raw kafka-python consume: {raw:,.0f} events/s")
-    print(f"checkout service:         {stats.events_per_s:,.0f} events/s  ({stats.events_per_s / raw:.2f} of raw)")
-    print(f"exit -> receipt (service processing, {len(latencies)} receipts): p50 {p50:.0f} ms, p99 {p99:.0f} ms")
-    print(f"live decisions also wait {hold:.0f} s of event time for late events (grace window) plus look-ahead")
+    rate = stats.events_per_s
+    print(f"checkout service:         {rate:,.0f} events/s  ({rate / raw:.2f} of raw)")
+    print(
+        f"exit -> receipt (service processing, {len(latencies)} receipts): p50 {p50:.0f} ms, p99 {p99:.0f} ms"
+    )
+    print(
+        f"live decisions also wait {hold:.0f} s of event time for late events (grace window) plus look-ahead"
+    )
     print(f"reproduce: {COMMAND}")
 
 
