@@ -171,14 +171,19 @@ def publish(producer: KafkaProducer, event: Event) -> FutureRecordMetadata:
     return future
 
 
-def drain(consumer: KafkaConsumer, expected: int, idle_timeout_s: float = 10.0) -> Iterator[Any]:
+def drain(
+    consumer: KafkaConsumer, expected: int, idle_timeout_s: float = 10.0, join_timeout_s: float = 60.0
+) -> Iterator[Any]:
     """Yield records until ``expected`` arrived or nothing came for ``idle_timeout_s``.
 
     End offsets cannot be trusted on the embedded broker, so "caught up" is counted, not looked up.
+    Idle time counts only once the group has assigned partitions: a join can take seconds.
     """
     received = 0
-    last_record = time.monotonic()
+    started = last_record = time.monotonic()
     while received < expected and time.monotonic() - last_record < idle_timeout_s:
+        if not consumer.assignment() and time.monotonic() - started < join_timeout_s:
+            last_record = time.monotonic()
         batches = consumer.poll(timeout_ms=200)
         for records in batches.values():
             for record in records:

@@ -206,7 +206,7 @@ def run_checkout(
                 for record in records:
                     outputs += _ingest(state, record, settings, stats, now)
                 state.positions[(partition.topic, partition.partition)] = records[-1].offset + 1
-            if batches:
+            if batches or not consumer.assignment():  # idle time counts once the group has let us in
                 last_record = now
             idle = idle_exit_s is not None and now - last_record >= idle_exit_s
             outputs += _decide(

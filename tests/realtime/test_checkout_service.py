@@ -76,7 +76,7 @@ def test_kill_minus_nine_loses_and_duplicates_no_receipt(
     chaos = random.Random(4)
     for _ in range(3):
         service = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(chaos.uniform(6.0, 12.0))  # join (~3 s), then somewhere in the replay
+        time.sleep(chaos.uniform(12.0, 20.0))  # a rejoin can take ~11 s; then somewhere in the replay
         service.send_signal(signal.SIGKILL)
         service.wait()
     finished = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)
