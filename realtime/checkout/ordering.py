@@ -25,7 +25,7 @@ class StreamClock:
 class EventTimeBuffer:
     topics: tuple[str, ...]
     grace_s: float = 30.0
-    idle_s: float = 10.0
+    idle_s: float = 30.0
     held: dict[str, list[tuple[float, str, Event]]] = field(default_factory=dict)
     streams: dict[tuple[str, str], StreamClock] = field(default_factory=dict)
     first_arrival: dict[str, float] = field(default_factory=dict)
