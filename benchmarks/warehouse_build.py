@@ -1,0 +1,163 @@
+"""Warehouse build time: a full build (Dagster job: lake survey, catalog, dbt build, publish) of 1, 10
+and 30 store-days, and an incremental build of one lake date on top of the 30.
+
+The store-days are simulated once, run through the checkout's fusion offline (no Kafka, as the
+service would in event-time order) and landed as Parquet; they are cached in the work directory, so
+a second run measures the builds only. Each full build starts from an empty warehouse; the one-date
+build runs on the 30 store-days' warehouse. Each figure is the fastest of REPEATS runs, with dbt's
+own share (from its run_results.json): the rest is Python, Dagster and dbt start-up, the lake survey
+and publishing.
+
+Run from the repository root:  .venv/bin/python benchmarks/warehouse_build.py [work dir]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shutil
+import sys
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ingestion.simulator.run import SimulationPlan, StoreDay, simulate_store_days
+from orchestration.build import WarehouseBuild, build_warehouse
+from orchestration.resources import WarehouseResource
+from realtime.checkout.fusion import StoreCheckout
+from realtime.lander import LAKE_SCHEMAS, partition_dir
+from walkout.catalog import load_catalog
+from walkout.contracts import Event
+from walkout.settings import Settings
+
+COMMAND = ".venv/bin/python benchmarks/warehouse_build.py"
+START = date(2026, 11, 2)
+STORES = ("S001", "S002", "S003")
+DAYS = 10
+SIZES = {1: (("S001",), 1), 10: (("S001", "S002"), 5), 30: (STORES, DAYS)}
+EXPIRE_EVERY_S = 10.0
+REPEATS = 2
+
+
+def checkout_offline(store_day: StoreDay) -> list[Event]:
+    """The checkout's outputs for a store-day: its edge events once each, in event-time order."""
+    catalog = load_catalog()
+    fusion = StoreCheckout(catalog.store(store_day.store_id), catalog)
+    unique = {event.event_id: event for _, event in store_day.events}.values()
+    outputs: list[Event] = []
+    expired_at = 0.0
+    for event in sorted(unique, key=lambda e: (e.ts, e.event_id)):
+        outputs += fusion.apply(event)
+        if event.ts.timestamp() - expired_at > EXPIRE_EVERY_S:
+            expired_at = event.ts.timestamp()
+            outputs += fusion.expire(expired_at)
+    return outputs + fusion.close_all()
+
+
+def land(lake: Path, events: list[Event], name: str) -> None:
+    """Write events as the lander does: one file per topic and UTC date, each event_id once."""
+    partitions: dict[Path, dict[str, dict[str, object]]] = defaultdict(dict)
+    landed_at = datetime.now(UTC)
+    for offset, event in enumerate(events):
+        row = {**event.model_dump(), "landed_at": landed_at, "kafka_partition": 0, "kafka_offset": offset}
+        partitions[partition_dir(lake, event.TOPIC, event.ts.date())][event.event_id] = row
+    for directory, rows in partitions.items():
+        directory.mkdir(parents=True, exist_ok=True)
+        frame = pl.DataFrame(list(rows.values()), schema=LAKE_SCHEMAS[directory.parent.name])
+        frame.write_parquet(directory / f"part-{name}.parquet")
+
+
+def cached_store_days(cache: Path) -> dict[tuple[str, date], Path]:
+    """A landed lake per store-day under ``cache``, simulated and checked out on first use."""
+    lakes = {
+        (store, day): cache / f"{store}-{day}"
+        for store in STORES
+        for day in (date.fromordinal(START.toordinal() + offset) for offset in range(DAYS))
+    }
+    missing = tuple(sorted({store for (store, _), lake in lakes.items() if not lake.exists()}))
+    if missing:
+        for store_day in simulate_store_days(load_catalog(), SimulationPlan(missing, START, DAYS, seed=7)):
+            name = f"{store_day.store_id}-{store_day.day}"
+            if (cache / name).exists():  # simulated only for the stock it hands to the next day
+                continue
+            events = [event for _, event in store_day.events] + checkout_offline(store_day)
+            land(cache / f".{name}", events, name)
+            (cache / f".{name}").replace(cache / name)  # whole store-days only, should this be stopped
+            print(f"  simulated and landed {name}: {len(events):,} events", flush=True)
+    return lakes
+
+
+def assemble(lakes: list[Path], data_dir: Path) -> tuple[int, float]:
+    """One data directory whose lake holds the given store-days; returns (rows, MB) of the lake."""
+    for lake in lakes:
+        shutil.copytree(lake, data_dir / "lake", dirs_exist_ok=True)
+    files = list((data_dir / "lake").rglob("*.parquet"))
+    rows = sum(pl.scan_parquet(file).select(pl.len()).collect().item() for file in files)
+    return rows, sum(file.stat().st_size for file in files) / 1e6
+
+
+def quietly(build: Callable[..., WarehouseBuild], *args: Any, **kwargs: Any) -> WarehouseBuild:
+    """Run a build without dbt's progress lines, which dagster-dbt echoes to stdout."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        return build(*args, **kwargs)
+
+
+def report(label: str, build: WarehouseBuild, settings: Settings, rows: int, megabytes: float) -> None:
+    """The run's wall time, dbt's share of it (from its run_results.json) and the slowest model."""
+    run_results = (
+        WarehouseResource(data_dir=str(settings.data_dir)).dbt_run_dir(build.run_id) / "run_results.json"
+    )
+    results = json.loads(run_results.read_text())
+    models = [r for r in results["results"] if r["unique_id"].startswith("model.")]
+    slowest = max(models, key=lambda r: r["execution_time"])
+    print(
+        f"{label:<28} {build.seconds:6.1f} s (dbt {results['elapsed_time']:5.1f} s, models "
+        f"{sum(r['execution_time'] for r in models):5.1f} s, slowest {slowest['unique_id'].split('.')[-1]} "
+        f"{slowest['execution_time']:4.1f} s)   lake {rows:>10,} rows {megabytes:5.1f} MB"
+    )
+
+
+def fastest_full_build(settings: Settings) -> WarehouseBuild:
+    """The fastest of REPEATS full builds, each from an empty warehouse (shared machines are noisy)."""
+    builds = []
+    warehouse = WarehouseResource(data_dir=str(settings.data_dir))
+    for _ in range(REPEATS):
+        warehouse.warehouse_path.unlink(missing_ok=True)  # keep the runs' dbt artifacts for report()
+        shutil.rmtree(warehouse.dbt_state_dir, ignore_errors=True)
+        builds.append(quietly(build_warehouse, settings))
+    return min(builds, key=lambda build: build.seconds)
+
+
+def main() -> None:
+    work = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="warehouse-bench-"))
+    print(f"work directory {work} (store-days cached in {work / 'store-days'}); fastest of {REPEATS} runs")
+    lakes = cached_store_days(work / "store-days")
+    for size, (stores, days) in SIZES.items():
+        chosen = [
+            lakes[store, date.fromordinal(START.toordinal() + o)] for store in stores for o in range(days)
+        ]
+        data_dir = work / f"build-{size}"
+        shutil.rmtree(data_dir, ignore_errors=True)
+        rows, megabytes = assemble(chosen, data_dir)
+        settings = Settings(data_dir=data_dir)
+        report(f"full build, {size} store-days", fastest_full_build(settings), settings, rows, megabytes)
+    last_date = max(path.name.removeprefix("date=") for path in (data_dir / "lake").glob("visits/date=*"))
+    files = list((data_dir / "lake").glob(f"*/date={last_date}/*.parquet"))
+    day_rows = sum(pl.scan_parquet(file).select(pl.len()).collect().item() for file in files)
+    day_megabytes = sum(file.stat().st_size for file in files) / 1e6
+    incremental = min(
+        (quietly(build_warehouse, settings, partition=last_date) for _ in range(REPEATS)),
+        key=lambda build: build.seconds,
+    )
+    report(f"one lake date ({last_date})", incremental, settings, day_rows, day_megabytes)
+    print(f"reproduce: {COMMAND} {work}")
+
+
+if __name__ == "__main__":
+    main()

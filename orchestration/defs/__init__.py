@@ -1,0 +1,1 @@
+"""Dagster definitions by area, merged in :mod:`orchestration.definitions`."""

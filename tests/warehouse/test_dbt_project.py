@@ -1,0 +1,94 @@
+"""The dbt project's declarations against the code they mirror: contracts, vocabulary, documentation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from realtime.lander import LAKE_SCHEMAS
+from walkout.catalog import Category, ZoneKind
+from walkout.contracts import (
+    EVENT_TYPE_BY_TOPIC,
+    GateDirection,
+    ScanOutcome,
+    ScanRejection,
+    ShelfAction,
+    VisitStatus,
+)
+from walkout.vocabulary import AgeBand, Gender
+
+PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
+MODELS = PROJECT / "models"
+DUCKDB_TYPES = {"String": "varchar", "Int64": "bigint", "Int32": "integer", "Float64": "double"}
+
+
+def properties(path: Path) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(path.read_text())
+    return document
+
+
+def model_properties(name: str) -> dict[str, Any]:
+    (path,) = MODELS.rglob(f"{name}.yml")
+    (model,) = properties(path)["models"]
+    return dict(model)
+
+
+def lake_type(dtype: Any) -> str:
+    """The DuckDB type of a lake column, as the sources .yml spells it."""
+    name = type(dtype).__name__
+    if name == "List":
+        return f"{lake_type(dtype.inner)}[]"
+    if name == "Struct":
+        return "struct(" + ", ".join(f"{f.name} {lake_type(f.dtype)}" for f in dtype.fields) + ")"
+    if name == "Datetime":
+        return "timestamp with time zone"
+    return DUCKDB_TYPES.get(name, name.lower())
+
+
+def accepted_values(model: str, column: str) -> set[str]:
+    (spec,) = [c for c in model_properties(model)["columns"] if c["name"] == column]
+    (test,) = [
+        t["accepted_values"] for t in spec["data_tests"] if isinstance(t, dict) and "accepted_values" in t
+    ]
+    return {str(value) for value in test["arguments"]["values"]}
+
+
+def test_lake_sources_declare_the_contract_columns() -> None:
+    (lake,) = [s for s in properties(MODELS / "staging" / "__sources.yml")["sources"] if s["name"] == "lake"]
+    declared = {table.get("identifier", table["name"]): table for table in lake["tables"]}
+    assert set(declared) == set(EVENT_TYPE_BY_TOPIC)
+    for topic, table in declared.items():
+        columns = {column["name"]: column["data_type"] for column in table["columns"]}
+        expected = {name: lake_type(dtype) for name, dtype in LAKE_SCHEMAS[topic].items()}
+        assert columns == {**expected, "date": "date"}, topic
+
+
+@pytest.mark.parametrize(
+    ("model", "column", "vocabulary"),
+    [
+        ("stg_products", "category", Category),
+        ("stg_zones", "zone_kind", ZoneKind),
+        ("stg_members", "age_band", AgeBand),
+        ("stg_members", "gender", Gender),
+        ("stg_camera_tracks", "age_band", AgeBand),
+        ("stg_gate_scans", "direction", GateDirection),
+        ("stg_gate_scans", "outcome", ScanOutcome),
+        ("stg_gate_scans", "rejection", ScanRejection),
+        ("stg_shelf_events", "action", ShelfAction),
+        ("stg_visit_events", "status", VisitStatus),
+    ],
+)
+def test_accepted_values_follow_the_vocabulary(model: str, column: str, vocabulary: type[Any]) -> None:
+    assert accepted_values(model, column) == {member.value for member in vocabulary}
+
+
+def test_every_model_has_a_described_yml_beside_it() -> None:
+    models = sorted(MODELS.rglob("*.sql"))
+    assert len(models) > 30
+    for sql in models:
+        model = model_properties(sql.stem)
+        assert model["description"], sql.stem
+        assert all(column.get("description") for column in model["columns"]), sql.stem
