@@ -29,6 +29,7 @@ from ingestion.simulator.sensors import (
     emit_camera_tracks,
     emit_gate_scans,
     emit_shelf_events,
+    visit_token_id,
 )
 from ingestion.simulator.shoppers import Shopper, ShopperBase, build_shoppers
 from ingestion.simulator.speed import Speed
@@ -147,6 +148,17 @@ class StoreTwin:
         return regulars, weights / weights.sum()
 
     def simulate_day(self, day: date) -> StoreDay:
+        rng, day_start, visits = self._plan_day(day)
+        return self._observe(rng, day, day_start, visits)
+
+    def simulate_truth(self, day: date) -> StoreDayTruth:
+        """The day's ground truth alone, without sensor events: the same visits and receipts as
+        :meth:`simulate_day` (planning draws first from the day's stream), in a fraction of the time."""
+        _, _, visits = self._plan_day(day)
+        tokens = {visit.visit_id: visit_token_id(visit.visit_id) for visit in visits}
+        return StoreDayTruth.collect(self.store, self.catalog, day, visits, tokens, self.shelves)
+
+    def _plan_day(self, day: date) -> tuple[np.random.Generator, float, list[PlannedVisit]]:
         rng = np.random.default_rng(
             np.random.SeedSequence([self.plan.seed, int(self.store.store_id[1:]), day.toordinal()])
         )
@@ -172,7 +184,7 @@ class StoreTwin:
             visits.append(self.planner.plan(rng, visit_id, payer, gate.gate_id, at))
         for when, categories in deliveries:
             self._deliver(when, categories)
-        return self._observe(rng, day, day_start, visits)
+        return rng, day_start, visits
 
     def _deliveries(self, day_start: float) -> list[tuple[float, frozenset[Category] | None]]:
         return [
@@ -233,6 +245,16 @@ def simulate_store_days(catalog: Catalog, plan: SimulationPlan) -> Iterator[Stor
         twin = StoreTwin(catalog, base, catalog.store(store_id), plan)
         for offset in range(plan.days):
             yield twin.simulate_day(plan.start + timedelta(days=offset))
+
+
+def simulate_history(catalog: Catalog, plan: SimulationPlan) -> Iterator[StoreDayTruth]:
+    """The ground truth of a plan's store-days without sensor events: weeks of visits and receipts
+    for what learns from history (forecasts, recommendations) at a fraction of the twin's cost."""
+    base = build_shoppers(catalog, plan.seed)
+    for store_id in plan.stores:
+        twin = StoreTwin(catalog, base, catalog.store(store_id), plan)
+        for offset in range(plan.days):
+            yield twin.simulate_truth(plan.start + timedelta(days=offset))
 
 
 def run_simulation(

@@ -68,6 +68,11 @@ def _utc(epoch_s: float) -> datetime:
     return datetime.fromtimestamp(round(epoch_s, 3), UTC)
 
 
+def visit_token_id(visit_id: str) -> str:
+    """The id of the QR token a visit enters with (stable, so truth and gate scans agree)."""
+    return hashlib.sha256(visit_id.encode()).hexdigest()[:16]
+
+
 def emit_gate_scans(
     rng: np.random.Generator,
     store: Store,
@@ -84,7 +89,7 @@ def emit_gate_scans(
     scans: list[tuple[float, str, str, GateDirection, int]] = []
     for visit in visits:
         member = visit.payer.member.member_id
-        token_id = hashlib.sha256(visit.visit_id.encode()).hexdigest()[:16]
+        token_id = visit_token_id(visit.visit_id)
         issued = _utc(visit.entered_at - rng.uniform(3.0, 90.0))
         token = issue_token(member, store.store_id, issued, visit.group_size, secret, token_id=token_id)
         tokens[visit.visit_id] = token_id

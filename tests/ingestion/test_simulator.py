@@ -21,6 +21,7 @@ from ingestion.simulator.run import (
     SimulationPlan,
     StoreDay,
     fault_rates,
+    simulate_history,
     simulate_store_days,
 )
 from ingestion.simulator.sensors import FaultRates
@@ -42,6 +43,14 @@ def fingerprint(store_days: list[StoreDay]) -> str:
 def test_same_seed_same_events(simulated_day: list[StoreDay]) -> None:
     plan = SimulationPlan(("S002",), date(2026, 11, 18), 1, seed=11)
     assert fingerprint(list(simulate_store_days(load_catalog(), plan))) == fingerprint(simulated_day)
+
+
+def test_history_is_the_truth_of_the_full_simulation(simulated_day: list[StoreDay]) -> None:
+    plan = SimulationPlan(("S002",), date(2026, 11, 18), 1, seed=11)
+    (history,) = simulate_history(load_catalog(), plan)
+    (store_day,) = simulated_day
+    for table in ("visits", "receipts", "stock", "stockouts"):
+        assert getattr(history, table).equals(getattr(store_day.truth, table)), table
 
 
 def test_other_seed_other_events(simulated_day: list[StoreDay]) -> None:
