@@ -19,21 +19,19 @@ import json
 import shutil
 import sys
 import tempfile
-from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from ingestion.simulator.run import SimulationPlan, StoreDay, simulate_store_days
+from ingestion.simulator.run import SimulationPlan, simulate_store_days
 from orchestration.build import WarehouseBuild, build_warehouse
 from orchestration.resources import WarehouseResource
-from realtime.checkout.fusion import StoreCheckout
-from realtime.lander import LAKE_SCHEMAS, partition_dir
+from realtime.checkout.replay import replay_checkout
+from realtime.lander import land_offline
 from walkout.catalog import load_catalog
-from walkout.contracts import Event
 from walkout.settings import Settings
 
 COMMAND = ".venv/bin/python benchmarks/warehouse_build.py"
@@ -41,36 +39,7 @@ START = date(2026, 11, 2)
 STORES = ("S001", "S002", "S003")
 DAYS = 10
 SIZES = {1: (("S001",), 1), 10: (("S001", "S002"), 5), 30: (STORES, DAYS)}
-EXPIRE_EVERY_S = 10.0
 REPEATS = 2
-
-
-def checkout_offline(store_day: StoreDay) -> list[Event]:
-    """The checkout's outputs for a store-day: its edge events once each, in event-time order."""
-    catalog = load_catalog()
-    fusion = StoreCheckout(catalog.store(store_day.store_id), catalog)
-    unique = {event.event_id: event for _, event in store_day.events}.values()
-    outputs: list[Event] = []
-    expired_at = 0.0
-    for event in sorted(unique, key=lambda e: (e.ts, e.event_id)):
-        outputs += fusion.apply(event)
-        if event.ts.timestamp() - expired_at > EXPIRE_EVERY_S:
-            expired_at = event.ts.timestamp()
-            outputs += fusion.expire(expired_at)
-    return outputs + fusion.close_all()
-
-
-def land(lake: Path, events: list[Event], name: str) -> None:
-    """Write events as the lander does: one file per topic and UTC date, each event_id once."""
-    partitions: dict[Path, dict[str, dict[str, object]]] = defaultdict(dict)
-    landed_at = datetime.now(UTC)
-    for offset, event in enumerate(events):
-        row = {**event.model_dump(), "landed_at": landed_at, "kafka_partition": 0, "kafka_offset": offset}
-        partitions[partition_dir(lake, event.TOPIC, event.ts.date())][event.event_id] = row
-    for directory, rows in partitions.items():
-        directory.mkdir(parents=True, exist_ok=True)
-        frame = pl.DataFrame(list(rows.values()), schema=LAKE_SCHEMAS[directory.parent.name])
-        frame.write_parquet(directory / f"part-{name}.parquet")
 
 
 def cached_store_days(cache: Path) -> dict[tuple[str, date], Path]:
@@ -82,13 +51,16 @@ def cached_store_days(cache: Path) -> dict[tuple[str, date], Path]:
     }
     missing = tuple(sorted({store for (store, _), lake in lakes.items() if not lake.exists()}))
     if missing:
-        for store_day in simulate_store_days(load_catalog(), SimulationPlan(missing, START, DAYS, seed=7)):
+        catalog = load_catalog()
+        for store_day in simulate_store_days(catalog, SimulationPlan(missing, START, DAYS, seed=7)):
             name = f"{store_day.store_id}-{store_day.day}"
             if (cache / name).exists():  # simulated only for the stock it hands to the next day
                 continue
-            events = [event for _, event in store_day.events] + checkout_offline(store_day)
-            land(cache / f".{name}", events, name)
-            (cache / f".{name}").replace(cache / name)  # whole store-days only, should this be stopped
+            edge = [event for _, event in store_day.events]
+            events = edge + replay_checkout(catalog, store_day.store_id, edge)
+            land_offline(Settings(data_dir=cache / f".{name}"), events)
+            # whole store-days only, should this be stopped
+            (cache / f".{name}" / "lake").replace(cache / name)
             print(f"  simulated and landed {name}: {len(events):,} events", flush=True)
     return lakes
 

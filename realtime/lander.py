@@ -323,7 +323,9 @@ def _lake_row(event: Event, record: KafkaRecord, landed_at: datetime) -> dict[st
 class Lander:
     """Writes batches of Kafka records to the lake; commit the offsets only after :meth:`land` returned."""
 
-    def __init__(self, settings: Settings, producer: KafkaProducer, stats: LanderStats | None = None) -> None:
+    def __init__(
+        self, settings: Settings, producer: KafkaProducer | None, stats: LanderStats | None = None
+    ) -> None:
         self.stats = stats if stats is not None else LanderStats()
         self._lake = settings.lake_dir
         self._max_event_bytes = settings.max_event_bytes
@@ -347,7 +349,8 @@ class Lander:
                 rows[event.event_id] = _lake_row(event, record, landed_at)
         for (topic, day), rows in partitions.items():
             self._land_partition(topic, day, rows)
-        self._producer.flush()
+        if self._producer is not None:
+            self._producer.flush()
 
     def _parse_or_dead_letter(self, record: KafkaRecord) -> Event | None:
         raw = record.value or b""
@@ -358,6 +361,8 @@ class Lander:
             if record.topic == DeadLetter.TOPIC:
                 log.error("skipping an invalid dead letter %s: %s", where, error)
                 return None
+            if self._producer is None:
+                raise LanderError(f"cannot land {where}: {error}") from None
             publish(
                 self._producer,
                 dead_letter(raw, record.topic, error, "lander", "unknown", record.partition, record.offset),
@@ -390,6 +395,26 @@ class Lander:
     def forget_landed_ids(self) -> None:
         """Re-read landed ids from disk: another lander may have written the partitions meanwhile."""
         self._landed.forget()
+
+
+@dataclass(frozen=True)
+class _ReplayedRecord:
+    """An event that did not come through Kafka, numbered like a partition's records."""
+
+    topic: str
+    partition: int
+    offset: int
+    value: bytes
+
+
+def land_offline(settings: Settings, events: Iterable[Event]) -> LanderStats:
+    """Land events replayed without Kafka (a backfill) as the lander lands a batch: durable files per
+    topic and date, each ``event_id`` once, also across repeated backfills. Their Kafka partition is -1."""
+    lander = Lander(settings, producer=None)
+    lander.land(
+        _ReplayedRecord(event.TOPIC, -1, offset, event.to_bytes()) for offset, event in enumerate(events)
+    )
+    return lander.stats
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]

@@ -35,6 +35,7 @@ from realtime.lander import (
     compact_lake,
     compact_partition,
     lake_schema,
+    land_offline,
     read_lake,
     run_lander,
 )
@@ -408,6 +409,21 @@ def test_read_lake_of_a_topic_never_landed_is_empty_with_its_schema(tmp_path: Pa
     empty = read_lake(Settings(data_dir=tmp_path), Purchase.TOPIC)
     assert empty.is_empty()
     assert empty.schema == LAKE_SCHEMAS[Purchase.TOPIC]
+
+
+def test_a_backfill_lands_like_the_lander_and_again_adds_nothing(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    events = [visit("S001", 1), purchase("S001", 1), visit("S001", 1), dwell("S001", 2)]
+    first = land_offline(settings, events)
+    assert (first.duplicates_skipped, dict(first.rows_landed)) == (
+        1,
+        {Visit.TOPIC: 1, Purchase.TOPIC: 1, DwellSegment.TOPIC: 1},
+    )
+    again = land_offline(settings, events)
+    assert (again.files_written, again.duplicates_skipped) == (0, 4)
+    landed = read_lake(settings, Visit.TOPIC)
+    assert landed["event_id"].to_list() == [visit("S001", 1).event_id]
+    assert landed["kafka_partition"].to_list() == [-1]
 
 
 @pytest.mark.kafka

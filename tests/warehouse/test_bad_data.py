@@ -94,7 +94,7 @@ def bad_day(
     )
     for file in list(settings.lake_dir.glob(f"purchases/date={day}/*.parquet")):
         shutil.copy(file, file.with_name(f"part-duplicate-{file.name}"))  # a compaction caught mid-way
-    land(settings.lake_dir, [overdrawn_plate(visit), *unknown_product_receipt(visit)], "part-bad.parquet")
+    land(settings, [overdrawn_plate(visit), *unknown_product_receipt(visit)])
     with duckdb.connect(str(settings.data_dir / "warehouse" / "walkout.duckdb")) as con:
         con.execute(f"delete from {DAILY_MODEL}")  # so that only what the run rebuilds is there
     published = settings.data_dir / "warehouse" / "published.duckdb"
