@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -40,6 +41,8 @@ app.add_typer(topics_app, name="topics")
 app.add_typer(checkout_app, name="checkout")
 land_app = typer.Typer(help="The lander: topics to the Parquet lake.", no_args_is_help=True)
 app.add_typer(land_app, name="land")
+recsys_app = typer.Typer(help="Recommendations: implicit ALS against baselines.", no_args_is_help=True)
+app.add_typer(recsys_app, name="recsys")
 
 
 def _stop_on_signals() -> threading.Event:
@@ -206,6 +209,42 @@ def land_compact() -> None:
     from realtime.lander import compact_lake
 
     console.print(f"compacted {compact_lake(get_settings())} partitions")
+
+
+@recsys_app.command("evaluate")
+def recsys_evaluate(
+    interactions: Annotated[
+        Path, typer.Option(help="CSV or Parquet with shopper_id, product_id, ts, quantity (weight optional).")
+    ],
+    k: Annotated[int, typer.Option(help="Length of each recommendation list.")] = 10,
+    test_days: Annotated[
+        int, typer.Option(help="Last days held out for the test; as many before them tune the models.")
+    ] = 7,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Tune ALS, BPR and item-item models and compare them with popularity and personal frequency."""
+    from recsys.evaluate import evaluate_interactions
+    from recsys.interactions import read_interactions
+
+    evaluation = evaluate_interactions(read_interactions(interactions), k, test_days)
+    if as_json:
+        print(json.dumps(evaluation.as_dict()))
+        return
+    window = evaluation.split
+    scored = evaluation.scored_shoppers
+    table = Table(
+        "model",
+        *(f"{metric}@{k} {items}" for items in ("all", "new") for metric in ("P", "MAP", "NDCG")),
+        title=f"test {window.test_from.date()}..{window.last.date()}: {scored['all']} shoppers, "
+        f"{scored['new_items']} bought something new to them",
+    )
+    for name, item_sets in evaluation.models.items():
+        table.add_row(name, *(f"{value:.4f}" for metrics in item_sets.values() for value in metrics.values()))
+    console.print(table)
+    console.print(
+        f"served model: {evaluation.as_dict()['served']}; hyperparameters tuned on the days from "
+        f"{window.validation_from.date()} to the test"
+    )
 
 
 @app.command()
