@@ -41,8 +41,16 @@ app.add_typer(topics_app, name="topics")
 app.add_typer(checkout_app, name="checkout")
 land_app = typer.Typer(help="The lander: topics to the Parquet lake.", no_args_is_help=True)
 app.add_typer(land_app, name="land")
+forecast_app = typer.Typer(help="Demand forecasts, backtests and reorder suggestions.", no_args_is_help=True)
+app.add_typer(forecast_app, name="forecast")
 recsys_app = typer.Typer(help="Recommendations: implicit ALS against baselines.", no_args_is_help=True)
 app.add_typer(recsys_app, name="recsys")
+warehouse_app = typer.Typer(help="The DuckDB warehouse that dbt builds from the lake.", no_args_is_help=True)
+app.add_typer(warehouse_app, name="warehouse")
+vision_app = typer.Typer(
+    help="Cameras: shoppers tracked from the ceiling, faces at the entrance.", no_args_is_help=True
+)
+app.add_typer(vision_app, name="vision")
 
 
 def _stop_on_signals() -> threading.Event:
@@ -211,6 +219,83 @@ def land_compact() -> None:
     console.print(f"compacted {compact_lake(get_settings())} partitions")
 
 
+@land_app.command("backfill")
+def land_backfill(
+    stores: Annotated[int, typer.Option(help="How many stores of the catalog (first ones by id).")] = 1,
+    days: Annotated[int, typer.Option(help="How many consecutive days per store.")] = 28,
+    seed: Annotated[int, typer.Option(help="Random seed of the simulation.")] = 7,
+    start: StartOption = None,
+) -> None:
+    """Land simulated history without Kafka: the twin's store-days replayed through checkout offline."""
+    from ingestion.simulator.run import plan_for
+    from realtime.backfill import backfill
+    from walkout.catalog import load_catalog
+
+    settings = get_settings()
+    plan = plan_for(load_catalog(), stores, days, seed, start.date() if start else None)
+    with console.status(f"backfilling {stores} store(s) x {days} days from {plan.start}"):
+        summary = backfill(settings, plan)
+    console.print(
+        f"{summary.store_days} store-days landed, {summary.skipped_store_days} already there; "
+        f"rows {dict(summary.rows_landed)} in {summary.seconds:.0f} s"
+    )
+
+
+@warehouse_app.command("build")
+def warehouse_build(
+    day: Annotated[
+        datetime | None,
+        typer.Option("--date", formats=["%Y-%m-%d"], help="Rebuild only this lake date's daily models."),
+    ] = None,
+) -> None:
+    """Materialize the warehouse job (lake, dbt models and checks, published copy) as the UI would."""
+    from orchestration.build import build_warehouse
+
+    with console.status("building the warehouse (Dagster job: dbt build and checks, publish)"):
+        build = build_warehouse(get_settings(), day.date().isoformat() if day else None)
+    table = Table("mart", "rows", title=f"published marts: {build.published_path}")
+    for mart, rows in sorted(build.mart_rows.items()):
+        table.add_row(mart, f"{rows:,}")
+    console.print(table)
+    first, last = build.lake_dates
+    console.print(
+        f"run {build.run_id}: lake dates {first}..{last}, {build.checks_passed} checks passed, "
+        f"{build.seconds:.0f} s"
+    )
+    for warning in build.warnings:
+        console.print(f"[yellow]warning:[/yellow] check {warning} did not pass")
+
+
+@app.command()
+def ui(port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000) -> None:
+    """Start the Dagster UI on this data directory's instance, until Ctrl-C."""
+    import os
+    import subprocess
+
+    from orchestration.instance import dagster_ui_command
+
+    command = dagster_ui_command(get_settings(), port)
+    console.print(f"Dagster UI at {command.url} (Ctrl-C stops it)")
+    try:
+        sys.exit(subprocess.run(command.argv, env=os.environ | command.env, check=False).returncode)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+@app.command()
+def dashboard(
+    port: Annotated[int, typer.Option(help="Port of the marketers' app.")] = 8501,
+    address: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for every interface).")] = (
+        "127.0.0.1"
+    ),
+) -> None:
+    """Start the marketers' dashboards (Streamlit, read-only) until Ctrl-C."""
+    from dashboards.server import run_dashboard, url
+
+    console.print(f"dashboards at {url(port, address)} (Ctrl-C stops them)")
+    run_dashboard(port, address)
+
+
 @recsys_app.command("evaluate")
 def recsys_evaluate(
     interactions: Annotated[
@@ -245,6 +330,122 @@ def recsys_evaluate(
         f"served model: {evaluation.as_dict()['served']}; hyperparameters tuned on the days from "
         f"{window.validation_from.date()} to the test"
     )
+
+
+@vision_app.command("track")
+def vision_track(
+    video: Annotated[str, typer.Option(help="Video file, rtsp:// (or http://) URL, or device number.")],
+    config: Annotated[
+        Path | None, typer.Option(help="The camera's YAML (calibration, zones, detector, tracker).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Track shoppers in a ceiling camera's video: detections per frame, tracks, frames per second."""
+    from ingestion.camera.ceiling import track_video
+
+    summary = track_video(video, config).summary()
+    if as_json:
+        print(json.dumps(summary))
+        return
+    detections = summary["detections_per_frame"]
+    console.print(
+        f"{summary['frames']} frames ({summary['video_fps']} fps video) at {summary['fps']} frames/s; "
+        f"{summary['tracks']} tracks; {sum(detections) / max(len(detections), 1):.2f} detections per frame"
+        + ("" if summary["calibrated"] else " (no --config: positions are not on the floor plan)")
+    )
+
+
+@vision_app.command("faces")
+def vision_faces(
+    image: Annotated[Path, typer.Option(help="An entrance camera image (any format OpenCV reads).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Faces in an image with their estimated age band and gender (nothing is stored)."""
+    from ingestion.camera.entrance import estimate_faces
+
+    faces = [face.as_dict() for face in estimate_faces(image)]
+    if as_json:
+        print(json.dumps({"faces": faces}))
+        return
+    table = Table(
+        "box", "face", "age band", "age conf.", "gender", "gender conf.", title=f"{len(faces)} faces"
+    )
+    for face in faces:
+        table.add_row(
+            str(face["box"]),
+            f"{face['face_confidence']:.2f}",
+            str(face["age_band"]),
+            f"{face['age_confidence']:.2f}",
+            str(face["gender"]),
+            f"{face['gender_confidence']:.2f}",
+        )
+    console.print(table)
+
+
+ClipStore = Annotated[str, typer.Option(help="Store of the catalog whose ceiling is rendered.")]
+ClipVisits = Annotated[int, typer.Option(help="Visits of the simulated day moved into the clip.")]
+ClipSeconds = Annotated[float, typer.Option(help="Length of the clip.")]
+ClipSeed = Annotated[int, typer.Option(help="Seed of the simulated day and the rendering.")]
+
+
+@vision_app.command("evaluate")
+def vision_evaluate(
+    store: ClipStore = "S002",
+    visits: ClipVisits = 12,
+    seconds: ClipSeconds = 60.0,
+    seed: ClipSeed = 7,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Score the ceiling pipeline on rendered frames of the twin: MOTA, IDF1, position error."""
+    from ingestion.camera.twin import ClipRequest, evaluate_tracking
+
+    evaluation = evaluate_tracking(ClipRequest(store, seed, visits, seconds))
+    if as_json:
+        print(json.dumps(evaluation.as_dict()))
+        return
+    table = Table(
+        "measure", "value", title=f"ceiling tracking vs truth: {store}, {visits} visits in {seconds:.0f} s"
+    )
+    for name, value in evaluation.as_dict().items():
+        table.add_row(name.replace("_", " "), f"{value:.4f}" if isinstance(value, float) else str(value))
+    console.print(table)
+
+
+@vision_app.command("render")
+def vision_render(
+    out: Annotated[Path, typer.Option(help="Directory for the video, its camera YAML and its truth.")],
+    store: ClipStore = "S002",
+    visits: ClipVisits = 12,
+    seconds: ClipSeconds = 30.0,
+    seed: ClipSeed = 7,
+) -> None:
+    """Render a synthetic ceiling-camera clip of the twin's shoppers (to try `walkout vision track`)."""
+    from ingestion.camera.twin import ClipRequest, render_clip
+
+    video, config = render_clip(ClipRequest(store, seed, visits, seconds), out)
+    console.print(
+        f"video {video}\ncamera config {config}\ntry: walkout vision track --video {video} --config {config}"
+    )
+
+
+@forecast_app.command("backtest")
+def forecast_backtest(
+    sales: Annotated[
+        Path, typer.Option(help="CSV or Parquet: series_id or product_id [+ store_id], date, quantity.")
+    ],
+    horizon: Annotated[int, typer.Option(help="Days ahead each fold forecasts.")] = 7,
+    folds: Annotated[int, typer.Option(help="Rolling origins, each scored on the next --horizon days.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Backtest the demand models on daily sales (missing days are zero) against the seasonal naive."""
+    from forecasting.backtest import backtest_sales_file
+    from forecasting.report import backtest_table
+
+    backtest = backtest_sales_file(sales, horizon, folds)
+    if as_json:
+        print(json.dumps(backtest.as_dict()))
+        return
+    console.print(backtest_table(backtest))
 
 
 @app.command()

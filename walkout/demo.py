@@ -7,7 +7,8 @@ recommendations, dashboards); a stage gets the shared :class:`DemoContext` and p
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 
 from rich.console import Console
 from rich.progress import Progress
@@ -23,6 +24,9 @@ from ingestion.simulator.run import (
 )
 from ingestion.simulator.speed import Speed
 from ingestion.simulator.truth import GroundTruth
+from orchestration.build import build_warehouse
+from orchestration.instance import dagster_ui_command
+from realtime.backfill import backfill
 from realtime.checkout.evaluate import read_receipts, score_receipts
 from realtime.checkout.service import run_checkout
 from realtime.lander import read_lake, run_lander
@@ -56,7 +60,9 @@ class DemoStage:
 def simulate_store_days(context: DemoContext) -> None:
     """A few store-days of the digital twin, published to the edge topics."""
     catalog = load_catalog()
-    plan = context.plan = plan_for(catalog, stores=DEMO_STORES, days=DEMO_DAYS, seed=DEMO_SEED, start=None)
+    plan = plan_for(catalog, stores=DEMO_STORES, days=DEMO_DAYS, seed=DEMO_SEED, start=None)
+    # the stores' shelves go on from the backfilled history instead of starting full
+    plan = context.plan = replace(plan, warm_up_days=context.settings.demo_history_days)
     with Progress(console=context.console, transient=True) as progress:
         context.simulation = simulate_to_kafka(context.settings, plan, Speed.MAX, progress)
     for table in summary_tables(context.simulation):
@@ -119,10 +125,46 @@ def run_lander_stage(context: DemoContext) -> None:
     context.notes.append(f"lake (Parquet by topic and date): {settings.lake_dir.resolve()}")
 
 
+def backfill_history(context: DemoContext) -> None:
+    """Weeks of history before the streamed days, replayed through checkout offline into the lake."""
+    days = context.settings.demo_history_days
+    plan = plan_for(
+        load_catalog(),
+        stores=DEMO_STORES,
+        days=days,
+        seed=DEMO_SEED,
+        start=datetime.now(UTC).date() - timedelta(days=DEMO_DAYS + days),
+    )
+    with context.console.status(f"replaying {DEMO_STORES} stores x {days} days (cached)"):
+        summary = backfill(context.settings, plan)
+    context.console.print(
+        f"{summary.store_days} store-days backfilled from {plan.start} "
+        f"({summary.skipped_store_days} already there), {summary.rows_landed.total():,} rows, "
+        f"{summary.seconds:.0f} s"
+    )
+
+
+def build_warehouse_stage(context: DemoContext) -> None:
+    """The Dagster job: lake → dbt models and checks → the published read-only copy."""
+    build = build_warehouse(context.settings)
+    table = Table("mart", "rows", title=f"published marts: {build.published_path}")
+    for mart, rows in sorted(build.mart_rows.items()):
+        table.add_row(mart, f"{rows:,}")
+    context.console.print(table)
+    context.console.print(
+        f"lake dates {build.lake_dates[0]}..{build.lake_dates[1]}, {build.checks_passed} checks passed, "
+        f"{len(build.warnings)} warnings, {build.seconds:.0f} s"
+    )
+    url = dagster_ui_command(context.settings).url
+    context.notes.append(f"warehouse run {build.run_id}: see it in the Dagster UI (walkout ui) at {url}")
+
+
 DEMO_STAGES: list[DemoStage] = [
+    DemoStage("History: weeks before the streamed day, replayed into the lake", backfill_history),
     DemoStage("Simulated store-days to Kafka", simulate_store_days),
     DemoStage("Realtime checkout: visits, carts and receipts", run_checkout_stage),
     DemoStage("Lander: topics to the Parquet lake", run_lander_stage),
+    DemoStage("Warehouse: dbt models, checks and the published copy (Dagster)", build_warehouse_stage),
 ]
 
 

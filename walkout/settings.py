@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     consumer_group_prefix: str = Field("walkout", min_length=1, description="Prefix of every consumer group.")
     max_event_bytes: int = Field(64 * 1024, ge=1024, description="Larger messages are dead-lettered.")
     log_level: str = Field("INFO", description="Python logging level.")
+    demo_history_days: int = Field(
+        28, ge=1, le=366, description="Days of history `walkout demo` backfills before the streamed day."
+    )
 
     @field_validator("kafka_bootstrap")
     @classmethod
@@ -64,6 +67,11 @@ class Settings(BaseSettings):
     @property
     def lake_dir(self) -> Path:
         return self.data_dir / "lake"
+
+    @property
+    def published_warehouse_path(self) -> Path:
+        """The read-only copy of the marts that readers open (the warehouse build swaps it in)."""
+        return self.data_dir / "warehouse" / "published.duckdb"
 
     @property
     def uses_embedded_broker(self) -> bool:

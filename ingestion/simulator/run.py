@@ -60,6 +60,9 @@ class SimulationPlan:
     seed: int
     trips: TripConfig = field(default_factory=TripConfig)
     faults: FaultRates = field(default_factory=FaultRates)
+    warm_up_days: int = 0
+    """Days before ``start`` the twin lives through first, unobserved, so its stock continues from
+    them (e.g. from a backfilled history of the same seed) instead of starting full."""
 
     def store_days(self) -> Iterator[tuple[str, date]]:
         for store_id in self.stores:
@@ -243,6 +246,8 @@ def simulate_store_days(catalog: Catalog, plan: SimulationPlan) -> Iterator[Stor
     base = build_shoppers(catalog, plan.seed)
     for store_id in plan.stores:
         twin = StoreTwin(catalog, base, catalog.store(store_id), plan)
+        for before in range(plan.warm_up_days, 0, -1):
+            twin.simulate_truth(plan.start - timedelta(days=before))
         for offset in range(plan.days):
             yield twin.simulate_day(plan.start + timedelta(days=offset))
 

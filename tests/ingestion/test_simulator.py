@@ -53,6 +53,15 @@ def test_history_is_the_truth_of_the_full_simulation(simulated_day: list[StoreDa
         assert getattr(history, table).equals(getattr(store_day.truth, table)), table
 
 
+def test_a_warmed_up_twin_continues_the_history_stock() -> None:
+    catalog = load_catalog()
+    history = list(simulate_history(catalog, SimulationPlan(("S002",), date(2026, 11, 16), 3, seed=11)))
+    plan = SimulationPlan(("S002",), date(2026, 11, 18), 1, seed=11, warm_up_days=2)
+    (continued,) = simulate_store_days(catalog, plan)
+    assert continued.truth.stock.equals(history[-1].stock)
+    assert continued.truth.receipts.equals(history[-1].receipts)
+
+
 def test_other_seed_other_events(simulated_day: list[StoreDay]) -> None:
     plan = SimulationPlan(("S002",), date(2026, 11, 18), 1, seed=12)
     assert fingerprint(list(simulate_store_days(load_catalog(), plan))) != fingerprint(simulated_day)

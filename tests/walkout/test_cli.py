@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+COMMAND_TIMEOUT_S = 1500  # the demo, on a loaded 2-core machine
 COMMANDS = [
     [],
     ["config"],
@@ -19,6 +20,10 @@ COMMANDS = [
     ["topics"],
     ["topics", "create"],
     ["topics", "list"],
+    ["land", "backfill"],
+    ["warehouse"],
+    ["warehouse", "build"],
+    ["ui"],
     ["demo"],
 ]
 
@@ -28,7 +33,11 @@ def walkout(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProce
     if "WALKOUT_KAFKA_BOOTSTRAP" not in env:
         environment.pop("WALKOUT_KAFKA_BOOTSTRAP", None)
     return subprocess.run(
-        [sys.executable, "-m", "walkout", *args], capture_output=True, text=True, env=environment, timeout=300
+        [sys.executable, "-m", "walkout", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=COMMAND_TIMEOUT_S,
     )
 
 
@@ -90,9 +99,13 @@ def test_broker_lifecycle_and_topics(tmp_path: Path) -> None:
 
 @pytest.mark.kafka
 @pytest.mark.slow
+@pytest.mark.timeout(COMMAND_TIMEOUT_S + 60)
 def test_demo_runs_end_to_end_and_stops_its_broker(tmp_path: Path) -> None:
-    result = walkout("demo", data_dir=tmp_path)
+    result = walkout("demo", data_dir=tmp_path, WALKOUT_DEMO_HISTORY_DAYS="2")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "gate.scans" in result.stdout
     assert "dead-lettered" in result.stdout
+    assert "4 store-days backfilled" in result.stdout
+    assert "fct_purchase_lines" in result.stdout
+    assert (tmp_path / "warehouse" / "published.duckdb").exists()
     assert walkout("broker", "status", data_dir=tmp_path).returncode == 3
