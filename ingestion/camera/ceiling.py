@@ -1,0 +1,171 @@
+"""The ceiling camera pipeline: frames → people → tracks on the floor plan → ``camera.tracks`` events.
+
+One :class:`CeilingPipeline` per camera stream. It primes the detector on the opening frames,
+detects people in every frame, maps their foot points to floor-plan metres through the camera's
+homography and steps the tracker. :func:`camera_track_events` samples the tracks at a few Hz into
+the ``camera.tracks`` contract, with the zone under each position. Frames pass through and are
+dropped; nothing of them but the positions leaves.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import chain, islice
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ingestion.camera.calibration import Calibration, calibrate
+from ingestion.camera.config import CameraConfig, ForegroundDetectorConfig, TrackerConfig, load_camera_config
+from ingestion.camera.detect import make_detector
+from ingestion.camera.tracker import Bounds, MultiObjectTracker, TrackedPosition
+from ingestion.camera.video import Frame, open_video
+from walkout.catalog import CatalogError, load_catalog
+from walkout.contracts import CameraTrack, make_event_id
+
+EVENT_HZ = 2.0
+
+
+@dataclass(frozen=True)
+class FrameTracks:
+    """What the pipeline made of one frame: how many people it detected and the tracks it reports."""
+
+    index: int
+    detections: int
+    positions: tuple[TrackedPosition, ...]
+
+
+@dataclass(frozen=True)
+class TrackingRun:
+    """A whole video through the pipeline, with how fast it went."""
+
+    frames: list[FrameTracks]
+    video_fps: float
+    seconds: float
+    calibrated: bool
+
+    @property
+    def fps(self) -> float:
+        """Frames processed per second of wall time (decoding included)."""
+        return len(self.frames) / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def tracks(self) -> int:
+        return len({position.track_id for frame in self.frames for position in frame.positions})
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "frames": len(self.frames),
+            "fps": round(self.fps, 1),
+            "video_fps": round(self.video_fps, 3),
+            "tracks": self.tracks,
+            "calibrated": self.calibrated,
+            "detections_per_frame": [frame.detections for frame in self.frames],
+        }
+
+
+class CeilingPipeline:
+    """Detector, homography and tracker of one camera stream."""
+
+    def __init__(self, config: CameraConfig | None, fps: float, frame_size: tuple[int, int]) -> None:
+        self.config = config
+        self.fps = fps
+        self.calibration = calibrate(config) if config else Calibration.uncalibrated()
+        detector_config = config.detector if config else ForegroundDetectorConfig()
+        self.opening_frames = (
+            round(detector_config.prime_s * fps)
+            if isinstance(detector_config, ForegroundDetectorConfig)
+            else 0
+        )
+        self.detector = make_detector(detector_config, self.calibration, fps)
+        self.bounds = self._floor_bounds(frame_size)
+        self.tracker = MultiObjectTracker(
+            config.tracker if config else TrackerConfig(), 1.0 / fps, self.bounds
+        )
+        self.busy_s = 0.0  # time spent detecting and tracking (not reading frames)
+
+    def run(self, frames: Iterable[Frame]) -> Iterator[FrameTracks]:
+        """Track a stream of frames (BGR), one result per frame, in order."""
+        stream = iter(frames)
+        opening = list(islice(stream, self.opening_frames))
+        self.detector.prime(opening)
+        for index, frame in enumerate(chain(opening, stream)):
+            if index == len(opening):
+                opening.clear()  # the opening frames go as soon as they are processed
+            started = time.perf_counter()
+            detections = self.detector.detect(frame)
+            feet = self.calibration.to_floor(np.array([d.foot_px for d in detections]).reshape(-1, 2))
+            positions = tuple(self.tracker.step(feet))
+            self.busy_s += time.perf_counter() - started
+            yield FrameTracks(index, len(detections), positions)
+
+    def _floor_bounds(self, frame_size: tuple[int, int]) -> Bounds:
+        """The floor the view covers (its corners on the floor plan), cut to the store's floor if known."""
+        width, height = frame_size
+        corners = self.calibration.to_floor(np.array([[0, 0], [width, 0], [width, height], [0, height]]))
+        x0, y0 = corners.min(axis=0)
+        x1, y1 = corners.max(axis=0)
+        if self.config is not None and self.calibration.calibrated:
+            try:
+                store = load_catalog().store(self.config.store_id)
+            except CatalogError:
+                return float(x0), float(y0), float(x1), float(y1)
+            return (
+                max(float(x0), 0.0),
+                max(float(y0), 0.0),
+                min(float(x1), store.width_m),
+                min(float(y1), store.depth_m),
+            )
+        return float(x0), float(y0), float(x1), float(y1)
+
+
+def track_video(source: str, config_path: Path | None = None) -> TrackingRun:
+    """Run the ceiling pipeline over a video file, URL or device (the ``walkout vision track`` job)."""
+    config = load_camera_config(config_path) if config_path is not None else None
+    with open_video(source) as video:
+        pipeline = CeilingPipeline(config, video.fps, video.frame_size)
+        started = time.perf_counter()
+        frames = list(pipeline.run(video.frames()))
+        seconds = time.perf_counter() - started
+    return TrackingRun(frames, video.fps, seconds, pipeline.calibration.calibrated)
+
+
+def camera_track_events(
+    frames: Iterable[FrameTracks],
+    pipeline: CeilingPipeline,
+    started_at: datetime,
+    hz: float = EVENT_HZ,
+) -> list[CameraTrack]:
+    """The tracks as ``camera.tracks`` events, sampled at ``hz`` (frame 0 is ``started_at``)."""
+    if pipeline.config is None:
+        raise ValueError("camera.tracks events need a calibrated camera (a camera config)")
+    config = pipeline.config
+    every = max(1, round(pipeline.fps / hz))
+    run_tag = started_at.strftime("%Y%m%d%H%M%S")
+    x0, y0, x1, y1 = pipeline.bounds
+    events: list[CameraTrack] = []
+    for frame in frames:
+        if frame.index % every:
+            continue
+        at = started_at + timedelta(seconds=frame.index / pipeline.fps)
+        for position in frame.positions:
+            track_id = f"{config.camera_id}-{run_tag}-{position.track_id:05d}"
+            x = min(max(position.x, x0), x1 - 0.01)
+            y = min(max(position.y, y0), y1 - 0.01)
+            events.append(
+                CameraTrack(
+                    event_id=make_event_id("track", config.store_id, track_id, round(at.timestamp(), 3)),
+                    store_id=config.store_id,
+                    ts=at,
+                    camera_id=config.camera_id,
+                    track_id=track_id,
+                    x_m=round(x, 2),
+                    y_m=round(y, 2),
+                    zone_id=pipeline.calibration.zone_at(x, y),
+                )
+            )
+    return events

@@ -1,0 +1,201 @@
+"""Finding people in a ceiling camera's frame; the camera's config picks the detector.
+
+* :class:`ForegroundDetector` (default): MOG2 background subtraction, a little morphology, then
+  connected blobs. Seen from above, a person is a blob of roughly known floor area, so blobs far
+  smaller are noise and a blob of about *k* people (two shoppers side by side) is split into *k*
+  with k-means. The foot point of a top-down blob is its centre.
+* :class:`OnnxDetector`: a YOLO-style ONNX model run by onnxruntime, boxes filtered with OpenCV's
+  non-maximum suppression; the foot point is the bottom centre of the box (oblique views).
+
+The background model starts from the per-pixel median of the opening seconds (so people walking
+by at start-up do not become ghosts) and then learns slowly, so a shopper standing at a shelf
+stays foreground for about ``stillness_s``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import onnxruntime as ort  # type: ignore[import-untyped]
+
+from ingestion.camera import CameraError
+from ingestion.camera.calibration import Calibration
+from ingestion.camera.config import ForegroundDetectorConfig, OnnxDetectorConfig
+from ingestion.camera.video import Frame
+
+Box = tuple[int, int, int, int]  # x, y, width, height in pixels
+PRIME_REPEATS = 30
+MOG2_HISTORY = 500
+MIN_VARIANCE = 16.0  # sensor noise and light flicker stay below ~4 grey levels
+MAX_BLOB_PEOPLE = 6  # a bigger blob is a lighting change or a shaken camera, not a crowd
+KMEANS_PIXELS = 1500
+KMEANS_CRITERIA = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A person in one frame: where they stand (image pixels), their box and how sure the detector is."""
+
+    foot_px: tuple[float, float]
+    box: Box
+    score: float
+
+
+class PersonDetector(Protocol):
+    def prime(self, frames: Sequence[Frame]) -> None:
+        """Learn what the empty view looks like from the opening frames (a no-op for model detectors)."""
+
+    def detect(self, frame: Frame) -> list[Detection]: ...
+
+
+class ForegroundDetector:
+    """MOG2 foreground and blob analysis for top-down views."""
+
+    def __init__(self, config: ForegroundDetectorConfig, calibration: Calibration, fps: float) -> None:
+        self.config = config
+        self.calibration = calibration
+        self.subtractor = cv2.createBackgroundSubtractorMOG2(
+            history=MOG2_HISTORY, varThreshold=config.var_threshold, detectShadows=False
+        )
+        self.subtractor.setVarMin(MIN_VARIANCE)
+        self.subtractor.setVarInit(MIN_VARIANCE)
+        self.subtractor.setNMixtures(3)
+        # A new colour joins the background once its weight passes ~10 %: after 0.1 / rate frames.
+        self.learning_rate = 0.1 / (fps * config.stillness_s)
+        self.speckle = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+        self.holes = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
+
+    def prime(self, frames: Sequence[Frame]) -> None:
+        if not frames:
+            return
+        opening = [self._shrink(frame) for frame in frames[:: max(1, len(frames) // 12)]]
+        empty = np.median(np.stack(opening), axis=0).astype(np.uint8)
+        for _ in range(PRIME_REPEATS):
+            self.subtractor.apply(empty, learningRate=-1)
+
+    def detect(self, frame: Frame) -> list[Detection]:
+        shrink = min(1.0, self.config.work_width / frame.shape[1])
+        mask = self.subtractor.apply(self._shrink(frame), learningRate=self.learning_rate)
+        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, self.speckle)
+        mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self.holes)
+        count, labels, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        detections: list[Detection] = []
+        for label in range(1, count):
+            x, y, width, height, area = (int(value) for value in stats[label])
+            centre = (float(centroids[label][0]) / shrink, float(centroids[label][1]) / shrink)
+            person_px = self.config.person_area_m2 * (self.calibration.pixels_per_metre(centre) * shrink) ** 2
+            share = area / person_px
+            if not self.config.min_person_share <= share <= MAX_BLOB_PEOPLE:
+                continue
+            people = round(share) if share >= self.config.split_share else 1
+            if people <= 1:
+                detections.append(Detection(centre, _scaled((x, y, width, height), shrink), min(share, 1.0)))
+            else:
+                blob = labels[y : y + height, x : x + width] == label
+                detections += _split_blob(blob, (x, y), people, shrink)
+        return detections
+
+    def _shrink(self, frame: Frame) -> Frame:
+        height, width = frame.shape[:2]
+        if width <= self.config.work_width:
+            return frame
+        size = (self.config.work_width, round(height * self.config.work_width / width))
+        return np.asarray(cv2.resize(frame, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+
+
+def _scaled(box: Box, shrink: float) -> Box:
+    x, y, width, height = box
+    return round(x / shrink), round(y / shrink), round(width / shrink), round(height / shrink)
+
+
+def _split_blob(
+    blob: npt.NDArray[np.bool_], origin: tuple[int, int], people: int, shrink: float
+) -> list[Detection]:
+    """Split a blob of several people into as many detections (k-means on its pixels)."""
+    rows, cols = np.nonzero(blob)
+    pixels = np.column_stack([cols, rows]).astype(np.float32)[:: max(1, len(rows) // KMEANS_PIXELS)]
+    cv2.setRNGSeed(people)  # deterministic: the same frame always splits the same way
+    initial = np.zeros((len(pixels), 1), dtype=np.int32)
+    _, labels, centres = cv2.kmeans(pixels, people, initial, KMEANS_CRITERIA, 3, cv2.KMEANS_PP_CENTERS)
+    detections = []
+    for index, (cx, cy) in enumerate(centres.tolist()):
+        mine = pixels[labels.ravel() == index]
+        low, high = mine.min(axis=0), mine.max(axis=0)
+        box = (
+            origin[0] + int(low[0]),
+            origin[1] + int(low[1]),
+            int(high[0] - low[0]) + 1,
+            int(high[1] - low[1]) + 1,
+        )
+        foot = ((origin[0] + cx) / shrink, (origin[1] + cy) / shrink)
+        detections.append(Detection(foot, _scaled(box, shrink), 1.0))
+    return detections
+
+
+class OnnxDetector:
+    """A YOLO-style ONNX person detector (onnxruntime), with OpenCV's non-maximum suppression."""
+
+    def __init__(self, config: OnnxDetectorConfig) -> None:
+        self.config = config
+        if not config.model.is_file():
+            raise CameraError(f"no ONNX detector model at {config.model}")
+        try:
+            self.session = ort.InferenceSession(str(config.model), providers=["CPUExecutionProvider"])
+        except Exception as error:  # onnxruntime raises its own untyped errors for a bad file
+            raise CameraError(f"{config.model} is not an ONNX model onnxruntime can run: {error}") from None
+        self.input_name = self.session.get_inputs()[0].name
+
+    def prime(self, frames: Sequence[Frame]) -> None:
+        return
+
+    def detect(self, frame: Frame) -> list[Detection]:
+        blob, scale, pad = _letterbox(frame, self.config.input_size)
+        output = np.asarray(self.session.run(None, {self.input_name: blob})[0], dtype=np.float32)
+        rows = output.reshape(output.shape[-2:]) if output.ndim == 3 else output
+        if self.config.layout == "yolov8":
+            rows = rows.T  # [4 + classes, boxes] → [boxes, 4 + classes]
+        first_class = 4 if self.config.layout == "yolov8" else 5
+        scores = rows[:, first_class + self.config.person_class]
+        if self.config.layout == "yolov5":
+            scores = scores * rows[:, 4]
+        centre_x, centre_y, width, height = (
+            (rows[:, i] - offset) / scale for i, offset in enumerate([*pad, 0, 0])
+        )
+        boxes = np.column_stack([centre_x - width / 2, centre_y - height / 2, width, height])
+        keep = cv2.dnn.NMSBoxes(
+            boxes.tolist(), scores.tolist(), self.config.score_threshold, self.config.nms_iou
+        )
+        return [_box_detection(boxes[index], float(scores[index])) for index in np.ravel(keep).tolist()]
+
+
+def _letterbox(
+    frame: Frame, size: tuple[int, int]
+) -> tuple[npt.NDArray[np.float32], float, tuple[float, float]]:
+    """The network input: the frame scaled to fit ``size`` (aspect kept), padded grey, RGB, 0..1, NCHW."""
+    height, width = frame.shape[:2]
+    scale = min(size[0] / width, size[1] / height)
+    resized = cv2.resize(frame, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_LINEAR)
+    pad_x, pad_y = (size[0] - resized.shape[1]) / 2, (size[1] - resized.shape[0]) / 2
+    canvas = np.full((size[1], size[0], 3), 114, dtype=np.uint8)
+    canvas[int(pad_y) : int(pad_y) + resized.shape[0], int(pad_x) : int(pad_x) + resized.shape[1]] = resized
+    blob = cv2.dnn.blobFromImage(canvas, 1.0 / 255.0, swapRB=True)
+    return np.asarray(blob, dtype=np.float32), scale, (float(int(pad_x)), float(int(pad_y)))
+
+
+def _box_detection(box: npt.NDArray[np.float32], score: float) -> Detection:
+    x, y, width, height = (float(value) for value in box)
+    return Detection((x + width / 2, y + height), (round(x), round(y), round(width), round(height)), score)
+
+
+def make_detector(
+    config: ForegroundDetectorConfig | OnnxDetectorConfig, calibration: Calibration, fps: float
+) -> PersonDetector:
+    """The detector a camera's config asks for."""
+    if isinstance(config, OnnxDetectorConfig):
+        return OnnxDetector(config)
+    return ForegroundDetector(config, calibration, fps)

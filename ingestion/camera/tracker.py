@@ -1,0 +1,142 @@
+"""Following people from frame to frame on the floor plan: Kalman prediction + Hungarian assignment.
+
+Each track carries a constant-velocity Kalman filter (``cv2.KalmanFilter``) in floor metres. Every
+frame the filters predict, detections are assigned to predictions by the Hungarian method
+(``scipy.optimize.linear_sum_assignment``) on their distance, and an assignment is accepted only
+inside the prediction's uncertainty (a Mahalanobis gate) and ``gate_m``.
+
+* **entries**: an unassigned detection starts a tentative track, reported once it has been seen
+  ``min_hits`` frames in a row (noise rarely lasts that long);
+* **occlusion**: a reported track that misses detections coasts on its prediction (reported as
+  not detected) for up to ``max_coast_s``, and picks its person up again when they reappear;
+* **exits**: a track lost within ``edge_m`` of the view's edge has left: it ends at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import linear_sum_assignment
+
+from ingestion.camera.config import TrackerConfig
+
+MAHALANOBIS_GATE = 13.8  # chi-square, 2 degrees of freedom, 99.9 %
+UNASSIGNABLE = 1e6
+INITIAL_SPEED_SD_MPS = 1.0
+Bounds = tuple[float, float, float, float]  # x0, y0, x1, y1 of the view on the floor
+
+
+@dataclass(frozen=True)
+class TrackedPosition:
+    """Where a reported track is in one frame (floor metres); ``detected`` is False while coasting."""
+
+    track_id: int
+    x: float
+    y: float
+    detected: bool
+
+
+@dataclass
+class _Track:
+    kalman: cv2.KalmanFilter
+    hits: int = 1
+    misses: int = 0
+    track_id: int | None = None  # given when the track is first reported
+
+    @property
+    def position(self) -> tuple[float, float]:
+        state = self.kalman.statePost
+        return float(state[0, 0]), float(state[1, 0])
+
+
+class MultiObjectTracker:
+    """Tracks of one camera; :meth:`step` takes a frame's foot points and returns its reported tracks."""
+
+    def __init__(self, config: TrackerConfig, frame_interval_s: float, bounds: Bounds) -> None:
+        self.config = config
+        self.dt = frame_interval_s
+        self.bounds = bounds
+        self.tracks: list[_Track] = []
+        self.reported = 0
+        self.transition = np.array(
+            [[1, 0, self.dt, 0], [0, 1, 0, self.dt], [0, 0, 1, 0], [0, 0, 0, 1]], dtype=np.float32
+        )
+        # White-noise acceleration: a walker may change velocity by about a·dt each frame.
+        g = np.array([[self.dt**2 / 2, 0], [0, self.dt**2 / 2], [self.dt, 0], [0, self.dt]])
+        self.process_noise = (g @ g.T * config.acceleration_mps2**2).astype(np.float32)
+        self.measurement_noise = np.eye(2, dtype=np.float32) * np.float32(config.measurement_noise_m**2)
+
+    def step(self, feet: npt.NDArray[np.float64]) -> list[TrackedPosition]:
+        """Advance one frame with the floor positions (N x 2 metres) of its detections."""
+        predictions = np.array([_predict(track.kalman) for track in self.tracks]).reshape(-1, 2)
+        pairs = self._assign(predictions, feet)
+        matched_tracks = {t for t, _ in pairs}
+        matched_feet = {d for _, d in pairs}
+        for t, d in pairs:
+            track = self.tracks[t]
+            track.kalman.correct(feet[d].astype(np.float32).reshape(2, 1))
+            track.hits += 1
+            track.misses = 0
+        for t, track in enumerate(self.tracks):
+            if t not in matched_tracks:
+                track.misses += 1  # OpenCV's predict() already made the prediction its posterior
+        self.tracks = [track for track in self.tracks if self._alive(track)]
+        self.tracks += [self._start(feet[d]) for d in range(len(feet)) if d not in matched_feet]
+        return self._report()
+
+    def _assign(
+        self, predictions: npt.NDArray[np.float64], feet: npt.NDArray[np.float64]
+    ) -> list[tuple[int, int]]:
+        """Track index ↔ detection index pairs: least total distance, each pair inside its gates."""
+        if len(predictions) == 0 or len(feet) == 0:
+            return []
+        offsets = feet[None, :, :] - predictions[:, None, :]
+        distance = np.linalg.norm(offsets, axis=2)
+        allowed = distance <= self.config.gate_m
+        for t, track in enumerate(self.tracks):
+            innovation = track.kalman.errorCovPre[:2, :2] + self.measurement_noise
+            mahalanobis = np.einsum("ni,ij,nj->n", offsets[t], np.linalg.inv(innovation), offsets[t])
+            allowed[t] &= mahalanobis <= MAHALANOBIS_GATE
+        rows, cols = linear_sum_assignment(np.where(allowed, distance, UNASSIGNABLE))
+        return [(int(r), int(c)) for r, c in zip(rows, cols, strict=True) if allowed[r, c]]
+
+    def _alive(self, track: _Track) -> bool:
+        if track.misses == 0:
+            return True
+        if track.track_id is None:  # a tentative track must be seen in every frame until reported
+            return False
+        x, y = track.position
+        x0, y0, x1, y1 = self.bounds
+        edge = self.config.edge_m
+        at_edge = not (x0 + edge <= x <= x1 - edge and y0 + edge <= y <= y1 - edge)
+        return not at_edge and track.misses * self.dt <= self.config.max_coast_s
+
+    def _start(self, foot: npt.NDArray[np.float64]) -> _Track:
+        kalman = cv2.KalmanFilter(4, 2)
+        kalman.transitionMatrix = self.transition.copy()
+        kalman.measurementMatrix = np.eye(2, 4, dtype=np.float32)
+        kalman.processNoiseCov = self.process_noise.copy()
+        kalman.measurementNoiseCov = self.measurement_noise.copy()
+        kalman.statePost = np.array([[foot[0]], [foot[1]], [0.0], [0.0]], dtype=np.float32)
+        r2, v2 = self.config.measurement_noise_m**2, INITIAL_SPEED_SD_MPS**2
+        kalman.errorCovPost = np.diag([r2, r2, v2, v2]).astype(np.float32)
+        return _Track(kalman)
+
+    def _report(self) -> list[TrackedPosition]:
+        positions = []
+        for track in self.tracks:
+            if track.track_id is None and track.hits >= self.config.min_hits:
+                self.reported += 1
+                track.track_id = self.reported
+            if track.track_id is not None:
+                x, y = track.position
+                positions.append(TrackedPosition(track.track_id, x, y, track.misses == 0))
+        return positions
+
+
+def _predict(kalman: cv2.KalmanFilter) -> tuple[float, float]:
+    state = kalman.predict()
+    return float(state[0, 0]), float(state[1, 0])

@@ -1,0 +1,106 @@
+"""The ceiling pipeline on the twin's rendered frames: scored end to end, and as the checkout's input.
+
+* :func:`evaluate_tracking` simulates a store-day, renders a busy clip of its shoppers from the
+  ceiling, tracks it and compares the tracks with where everyone truly was (MOTA, IDF1, floor
+  error). The clip is a "rush hour" made of the day's own visits moved in time (see
+  :func:`ingestion.simulator.render.rush_hour`): busier than an average hour, every path planned.
+* :func:`camera_tracks_from_twin` is what the real pipeline reports for a stretch of the twin's
+  day: ``camera.tracks`` events that can replace the simulator's stand-in tracks.
+
+Frames are rendered and tracked one at a time; none is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import polars as pl
+
+from ingestion.camera.ceiling import CeilingPipeline, camera_track_events
+from ingestion.camera.scoring import TrackingScore, Truth, score_tracking
+from ingestion.camera.video import Frame
+from ingestion.simulator.render import (
+    RenderedFrame,
+    camera_config,
+    ceiling_camera,
+    render_frames,
+    rush_hour,
+    write_clip,
+)
+from ingestion.simulator.run import SimulationPlan, simulate_store_days
+from walkout.catalog import Store, load_catalog
+from walkout.contracts import CameraTrack
+
+EVALUATION_DAY = date(2026, 11, 18)
+
+
+@dataclass(frozen=True)
+class ClipRequest:
+    """Which clip to render: store, seed of the simulated day, busy-ness, length and frame rate."""
+
+    store_id: str = "S002"
+    seed: int = 7
+    visits: int = 12
+    seconds: float = 60.0
+    fps: float = 15.0
+
+
+@dataclass(frozen=True)
+class TrackingEvaluation:
+    request: ClipRequest
+    score: TrackingScore
+    pipeline_fps: float
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            **self.score.as_dict(),
+            "pipeline_fps": round(self.pipeline_fps, 1),
+            "store_id": self.request.store_id,
+        }
+
+
+def busy_paths(request: ClipRequest) -> tuple[pl.DataFrame, float]:
+    """The true paths of the clip's shoppers and the clip's start (epoch s)."""
+    plan = SimulationPlan((request.store_id,), EVALUATION_DAY, 1, request.seed)
+    day = next(simulate_store_days(load_catalog(), plan))
+    return rush_hour(day.truth.paths, request.visits, request.seconds, request.seed)
+
+
+def evaluate_tracking(request: ClipRequest) -> TrackingEvaluation:
+    """Render the clip, run the ceiling pipeline on it frame by frame, score the tracks (MOTA, IDF1)."""
+    camera = ceiling_camera(load_catalog().store(request.store_id))
+    paths, start = busy_paths(request)
+    pipeline = CeilingPipeline(camera_config(camera, request.seed), request.fps, camera.size)
+    truth: list[Truth] = []
+    rendered = render_frames(camera, paths, start, request.seconds, request.fps, request.seed)
+    outputs = [frame_tracks.positions for frame_tracks in pipeline.run(_images(rendered, truth))]
+    return TrackingEvaluation(request, score_tracking(truth, outputs), len(outputs) / pipeline.busy_s)
+
+
+def _images(frames: Iterator[RenderedFrame], truth: list[Truth]) -> Iterator[Frame]:
+    for frame in frames:
+        truth.append(frame.people)
+        yield frame.image
+
+
+def render_clip(request: ClipRequest, directory: Path) -> tuple[Path, Path]:
+    """Write the clip as a video with its camera config and truth (``walkout vision render``)."""
+    camera = ceiling_camera(load_catalog().store(request.store_id))
+    paths, start = busy_paths(request)
+    video, config, _ = write_clip(camera, paths, start, request.seconds, request.fps, directory, request.seed)
+    return video, config
+
+
+def camera_tracks_from_twin(
+    store: Store, paths: pl.DataFrame, start: float, seconds: float, fps: float = 10.0, seed: int = 0
+) -> list[CameraTrack]:
+    """The ``camera.tracks`` events the real pipeline reports for the twin's shoppers from ``start``
+    (epoch s) for ``seconds``: frames rendered from the true ``paths``, tracked, sampled at 2 Hz."""
+    camera = ceiling_camera(store)
+    pipeline = CeilingPipeline(camera_config(camera, seed), fps, camera.size)
+    frames = render_frames(camera, paths, start, seconds, fps, seed)
+    tracked = pipeline.run(frame.image for frame in frames)
+    return camera_track_events(tracked, pipeline, datetime.fromtimestamp(start, UTC))

@@ -1,0 +1,90 @@
+"""The tracker's subtle parts: global assignment, crossing walkers, occlusion, entries and exits."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ingestion.camera.config import TrackerConfig
+from ingestion.camera.tracker import MultiObjectTracker, TrackedPosition
+
+FPS = 15.0
+FLOOR = (0.0, 0.0, 10.0, 10.0)
+
+
+def tracker(**settings: float) -> MultiObjectTracker:
+    return MultiObjectTracker(TrackerConfig(**settings), 1.0 / FPS, FLOOR)  # type: ignore[arg-type]
+
+
+def step(tracks: MultiObjectTracker, *feet: tuple[float, float]) -> dict[int, TrackedPosition]:
+    return {p.track_id: p for p in tracks.step(np.array(feet, dtype=np.float64).reshape(-1, 2))}
+
+
+def test_assignment_minimises_the_total_distance_not_each_nearest() -> None:
+    tracks = tracker()
+    for _ in range(5):  # two people standing 0.6 m apart
+        reported = step(tracks, (4.0, 5.0), (4.6, 5.0))
+    left, right = sorted(reported, key=lambda track: reported[track].x)
+    # Both step right by 0.35 m: greedy nearest-first would give the right-hand foot point at 4.95 to
+    # the right track (0.35 m) and leave the left one 0.65 m from its only option.
+    after = step(tracks, (4.35, 5.0), (4.95, 5.0))
+    assert after[left].x < after[right].x
+    assert after[left].x < 4.5 < after[right].x
+
+
+def test_walkers_crossing_keep_their_ids() -> None:
+    tracks = tracker()
+    ids: dict[int, set[int]] = {0: set(), 1: set()}
+    for frame in range(60):  # two shoppers walking toward each other along one aisle, 1.2 m/s
+        t = frame / FPS
+        a, b = (2.0 + 1.2 * t, 5.0), (7.0 - 1.2 * t, 5.1)
+        reported = step(tracks, a, b)
+        for track_id, position in reported.items():
+            ids[0 if abs(position.x - a[0]) < abs(position.x - b[0]) else 1].add(track_id)
+    assert len(ids[0]) == 1
+    assert len(ids[1]) == 1
+    assert ids[0] != ids[1]
+
+
+def test_a_short_occlusion_keeps_the_id_and_coasts() -> None:
+    tracks = tracker()
+    before = {}
+    for frame in range(10):
+        before = step(tracks, (3.0 + 0.08 * frame, 5.0))
+    (track_id,) = before
+    for frame in range(10, 25):  # hidden under a light fixture for one second
+        coasting = step(tracks)
+        assert coasting[track_id].detected is False
+        assert abs(coasting[track_id].x - (3.0 + 0.08 * frame)) < 0.25  # still walking on the prediction
+    back = step(tracks, (3.0 + 0.08 * 25, 5.0))
+    assert set(back) == {track_id}
+    assert back[track_id].detected
+
+
+def test_entries_need_a_few_frames_and_noise_never_shows() -> None:
+    tracks = tracker(min_hits=3)
+    assert step(tracks, (5.0, 5.0)) == {}  # a single flicker of foreground
+    assert step(tracks) == {}
+    assert step(tracks, (2.0, 2.0)) == {}
+    assert step(tracks, (2.0, 2.05)) == {}
+    assert len(step(tracks, (2.0, 2.1))) == 1
+
+
+def test_a_track_lost_at_the_edge_has_left_while_one_lost_inside_coasts() -> None:
+    tracks = tracker(edge_m=0.6, max_coast_s=1.0)
+    for _ in range(5):
+        step(tracks, (5.0, 0.3), (5.0, 5.0))  # one at the entrance, one mid-store
+    remaining = step(tracks)
+    assert len(remaining) == 1
+    assert next(iter(remaining.values())).y > 4.0
+    for _ in range(int(FPS)):
+        remaining = step(tracks)
+    assert remaining == {}  # coasted for max_coast_s, then ended
+
+
+def test_a_detection_too_far_from_any_prediction_is_someone_new() -> None:
+    tracks = tracker(gate_m=1.0)
+    for _ in range(4):
+        first = step(tracks, (3.0, 3.0))
+    for _ in range(4):
+        jumped = step(tracks, (6.0, 3.0))
+    assert set(jumped) - set(first), "the far detection became its own track"
