@@ -63,6 +63,23 @@ def test_bad_setting_is_one_line_and_non_zero(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["warehouse", "build"], "has no files; land events first"),
+        (["warehouse", "build", "--date", "1999-01-01"], "is not a lake date"),
+        (["land", "backfill", "--days", "0"], "--days must be 1..366"),
+    ],
+)
+def test_batch_commands_explain_bad_requests_in_one_line(
+    args: list[str], message: str, tmp_path: Path
+) -> None:
+    result = walkout(*args, data_dir=tmp_path)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+
+
 def test_no_broker_is_a_clear_error(tmp_path: Path) -> None:
     result = walkout("topics", "list", data_dir=tmp_path)
     assert result.returncode == 1
