@@ -332,6 +332,35 @@ def recsys_evaluate(
     )
 
 
+@recsys_app.command("train")
+def recsys_train(
+    k: Annotated[int, typer.Option(help="Length of each recommendation list.")] = 10,
+    test_days: Annotated[
+        int, typer.Option(help="Last days held out for the test; as many before them tune the models.")
+    ] = 7,
+) -> None:
+    """Evaluate, tune and train a new model version from the published warehouse, as its Dagster asset."""
+    from recsys.artifact import artifact_dir
+    from recsys.train import train_from_warehouse
+
+    settings = get_settings()
+    directory = artifact_dir(settings.data_dir)
+    model = train_from_warehouse(settings.published_warehouse_path, directory, k, test_days)
+    evaluation = model.manifest["evaluation"]
+    console.print(
+        f"model {model.version}: {len(model.history.shoppers)} shoppers x {len(model.history.products)} "
+        f"products, in {directory.resolve()}"
+    )
+    if evaluation is None:
+        console.print(f"not evaluated: {model.manifest['evaluation_skipped']}")
+        return
+    ndcg = f"ndcg@{evaluation['k']}"
+    for name, item_sets in evaluation["models"].items():
+        console.print(
+            f"test {ndcg} {name}: all {item_sets['all'][ndcg]:.4f}, new {item_sets['new_items'][ndcg]:.4f}"
+        )
+
+
 @vision_app.command("track")
 def vision_track(
     video: Annotated[str, typer.Option(help="Video file, rtsp:// (or http://) URL, or device number.")],

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
 from ingestion.simulator.run import SimulationPlan, simulate_history
 from recsys.interactions import check_interactions
+from recsys.train import train_from_warehouse
 from walkout.catalog import load_catalog
 
 HISTORY_PLAN = SimulationPlan(("S002",), date(2026, 9, 14), 28, seed=7)
@@ -24,3 +27,66 @@ def purchase_history() -> pl.DataFrame:
     ]
     log = pl.concat(lines).select("shopper_id", "product_id", pl.col("exited_at").alias("ts"), "quantity")
     return check_interactions(log, "simulated history")
+
+
+OUT_OF_STOCK = "P0001"
+"""Sold out in the published inventory of every store."""
+
+
+@pytest.fixture(scope="session")
+def published_marts(tmp_path_factory: pytest.TempPathFactory, purchase_history: pl.DataFrame) -> Path:
+    """A published warehouse with the marts recsys reads, filled from the simulated history without dbt.
+
+    Same tables and column names as the real marts (a test builds those through Dagster); the
+    inventory has every product of every store in stock, except :data:`OUT_OF_STOCK`.
+    """
+    catalog = load_catalog()
+    members = pl.DataFrame(
+        [(m.member_id, str(m.age_band), str(m.gender)) for m in catalog.members.values()],
+        schema=["shopper_id", "age_band", "gender"],
+        orient="row",
+    )
+    products = pl.DataFrame(
+        [
+            (p.product_id, p.name, str(p.category), p.price_krw, p.age_restricted)
+            for p in catalog.products.values()
+        ],
+        schema=["product_id", "product_name", "category", "price_krw", "is_age_restricted"],
+        orient="row",
+    )
+    inventory = pl.DataFrame(
+        [
+            (store.store_id, product_id, date(2026, 10, 11), 0 if product_id == OUT_OF_STOCK else 5)
+            for store in catalog.stores.values()
+            for product_id in {plate.product_id for plate in store.plates}
+        ],
+        schema=["store_id", "product_id", "position_date", "on_hand_units"],
+        orient="row",
+    ).with_columns(is_out_of_stock=pl.col("on_hand_units") == 0)
+    path = tmp_path_factory.mktemp("published") / "published.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("create schema marts")
+        for name, frame in {"members": members, "products": products, "inventory": inventory}.items():
+            connection.register(name, frame.to_arrow())
+        connection.register("history", purchase_history.to_arrow())
+        connection.execute(
+            "create table marts.fct_purchase_lines as "
+            "select shopper_id, product_id, quantity, ts as purchased_at from history"
+        )
+        connection.execute(
+            "create table marts.interactions as select shopper_id, product_id, "
+            "sum(quantity) as units_bought, sum(quantity)::double as weight, max(ts) as last_interaction_at "
+            "from history group by all"
+        )
+        connection.execute("create table marts.dim_shoppers as select * from members")
+        connection.execute("create table marts.dim_products as select * from products")
+        connection.execute("create table marts.inventory_position as select * from inventory")
+    return path
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory, published_marts: Path) -> Path:
+    """Artifacts with one model trained (and evaluated) from :func:`published_marts`."""
+    directory = tmp_path_factory.mktemp("artifacts")
+    train_from_warehouse(published_marts, directory)
+    return directory

@@ -72,11 +72,11 @@ def test_the_report_names_its_window_and_every_model(evaluation: Evaluation) -> 
 
 def test_metrics_match_implicit_evaluation_on_new_items() -> None:
     rng = np.random.default_rng(3)
-    train = sp.random(300, 60, density=0.1, format="csr", dtype=np.float32, random_state=rng)
+    train = sp.csr_matrix(sp.random(300, 60, density=0.1, dtype=np.float32, random_state=rng))
     everyone = sp.csr_matrix((np.ones(300), (np.arange(300), np.arange(300) % 60)), shape=(300, 60))
     train = (train + everyone).astype(np.float32).tocsr()  # every shopper has history
     train.data[:] = rng.integers(1, 5, size=train.nnz)
-    test = sp.random(300, 60, density=0.05, format="csr", dtype=np.float32, random_state=rng)
+    test = sp.csr_matrix(sp.random(300, 60, density=0.05, dtype=np.float32, random_state=rng))
     test.data[:] = 1.0
     test = (test - test.multiply(train > 0)).tocsr()
     test.eliminate_zeros()
