@@ -7,10 +7,11 @@ single rename: readers see the old copy or the new one, never half of either.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import duckdb
+
+from walkout.files import replace_durably
 
 PUBLISHED_SCHEMA = "marts"
 
@@ -42,15 +43,5 @@ def publish_marts(warehouse: Path, published: Path) -> dict[str, int]:
         con.execute("detach warehouse")
         con.execute("checkpoint")
     partial.chmod(0o444)
-    _fsync(partial)
-    partial.replace(published)
-    _fsync(published.parent)
+    replace_durably(partial, published)
     return rows
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

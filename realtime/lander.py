@@ -55,6 +55,7 @@ from walkout.contracts import (
     parse_event,
 )
 from walkout.errors import WalkoutError
+from walkout.files import fsync, write_atomically
 from walkout.kafka import make_consumer, make_producer, publish
 from walkout.settings import Settings
 
@@ -167,20 +168,12 @@ def partition_dir(lake: Path, topic: str, day: date) -> Path:
 # --- durable files and partition locks -------------------------------------------------------
 
 
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _make_directory_durably(directory: Path) -> None:
     """Create ``directory`` and its missing parents so that their entries survive a power cut."""
     missing = [path for path in (directory, *directory.parents) if not path.exists()]
     directory.mkdir(parents=True, exist_ok=True)
     for created in reversed(missing):
-        _fsync_directory(created.parent)
+        fsync(created.parent)
 
 
 @contextmanager
@@ -203,13 +196,7 @@ def _write_durably(
     frame: pl.DataFrame, directory: Path, name: str, metadata: dict[str, str] | None = None
 ) -> None:
     """Readers see the whole file or none of it, and it is on disk before the caller goes on."""
-    temp = directory / f".{name}.tmp"
-    with temp.open("wb") as file:
-        frame.write_parquet(file, metadata=metadata)
-        file.flush()
-        os.fsync(file.fileno())
-    temp.replace(directory / name)
-    _fsync_directory(directory)
+    write_atomically(directory / name, lambda partial: frame.write_parquet(partial, metadata=metadata))
 
 
 def _parquet_files(directory: Path) -> list[Path]:
@@ -262,7 +249,7 @@ def _finish_compactions(directory: Path) -> None:
     for leftover in leftovers:
         leftover.unlink(missing_ok=True)
     if leftovers:
-        _fsync_directory(directory)
+        fsync(directory)
         log.info(
             "finished an interrupted write or compaction in %s (%d files removed)", directory, len(leftovers)
         )
@@ -288,7 +275,7 @@ def compact_partition(directory: Path, min_files: int = 2) -> bool:
         _write_durably(merged, directory, _new_file_name("compacted"), {REPLACES_KEY: replaces})
         for part in parts:
             part.unlink()
-        _fsync_directory(directory)
+        fsync(directory)
     log.info("compacted %d files of %s into one (%d rows)", len(parts), directory, merged.height)
     return True
 
