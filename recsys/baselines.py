@@ -3,7 +3,7 @@
 * global popularity: the chain's bestsellers for everyone;
 * personal purchase frequency: what this shopper bought most, then the bestsellers — in grocery a
   strong baseline, since people re-buy the same things;
-* segment popularity: the bestsellers of a demographic segment (``<age band>/<gender>``), the cold
+* segment popularity: the bestsellers of a demographic segment (see :func:`segment_of`), the cold
   start for a shopper who is new or not recognised.
 """
 
@@ -17,6 +17,11 @@ import polars as pl
 
 from recsys.interactions import UserItems
 from recsys.models import Scores
+
+
+def segment_of(age_band: str, gender: str) -> str:
+    """A demographic segment's id, e.g. ``19-29:female`` or ``60plus:male`` (an event identifier)."""
+    return f"{age_band}:{gender}".replace("+", "plus")
 
 
 def units_per_product(history: UserItems, rows: npt.NDArray[np.int64] | None = None) -> Scores:
@@ -54,11 +59,11 @@ class PersonalFrequency:
         return own + tie_break
 
 
-def segment_popularity(history: UserItems, segments: pl.DataFrame) -> dict[str, Scores]:
-    """Units bought per product by the shoppers of each segment (``segments``: shopper_id, segment)."""
+def segment_popularity(history: UserItems, demographics: pl.DataFrame) -> dict[str, Scores]:
+    """Units bought per product by each segment (``demographics``: shopper_id, age_band, gender)."""
     rows = pl.DataFrame({"shopper_id": list(history.shoppers), "row": np.arange(len(history.shoppers))})
-    members = segments.join(rows, on="shopper_id").group_by("segment").agg(pl.col("row"))
+    members = demographics.join(rows, on="shopper_id").group_by("age_band", "gender").agg(pl.col("row"))
     return {
-        segment: units_per_product(history, np.asarray(member_rows, dtype=np.int64))
-        for segment, member_rows in members.iter_rows()
+        segment_of(age_band, gender): units_per_product(history, np.asarray(member_rows, dtype=np.int64))
+        for age_band, gender, member_rows in members.iter_rows()
     }

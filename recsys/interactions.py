@@ -194,9 +194,9 @@ def published_pairs(published: Path) -> pl.DataFrame:
     )
 
 
-def published_segments(published: Path) -> pl.DataFrame:
-    """Each member's demographic segment (``<age band>/<gender>``) from the published shopper dimension."""
+def published_demographics(published: Path) -> pl.DataFrame:
+    """Each member's age band and gender from the published shopper dimension."""
     return _query(
         published,
-        "select shopper_id, age_band || '/' || gender as segment from marts.dim_shoppers",
+        "select shopper_id, age_band, gender from marts.dim_shoppers",
     )

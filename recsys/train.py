@@ -20,7 +20,7 @@ from recsys import RecsysError
 from recsys.artifact import ServedModel, new_version, write_model
 from recsys.baselines import segment_popularity, units_per_product
 from recsys.evaluate import SERVED_MODEL, Evaluation, evaluate_interactions
-from recsys.interactions import published_pairs, published_purchases, published_segments, user_items
+from recsys.interactions import published_demographics, published_pairs, published_purchases, user_items
 from recsys.models import AlsConfig, fit_als
 
 DEFAULT_ALS = AlsConfig(factors=16, regularization=0.05, alpha=10.0, confidence="linear")
@@ -77,7 +77,7 @@ def train_from_warehouse(published: Path, artifacts: Path, k: int = 10, test_day
         factors=fit_als(history, config).with_repurchase(weight),
         history=history,
         popularity=units_per_product(history),
-        segments=segment_popularity(history, published_segments(published)),
+        segments=segment_popularity(history, published_demographics(published)),
     )
     write_model(artifacts, model)
     return model

@@ -45,6 +45,8 @@ forecast_app = typer.Typer(help="Demand forecasts, backtests and reorder suggest
 app.add_typer(forecast_app, name="forecast")
 recsys_app = typer.Typer(help="Recommendations: implicit ALS against baselines.", no_args_is_help=True)
 app.add_typer(recsys_app, name="recsys")
+ads_app = typer.Typer(help="The ad-screen HTTP API.", no_args_is_help=True)
+app.add_typer(ads_app, name="ads")
 warehouse_app = typer.Typer(help="The DuckDB warehouse that dbt builds from the lake.", no_args_is_help=True)
 app.add_typer(warehouse_app, name="warehouse")
 vision_app = typer.Typer(
@@ -359,6 +361,35 @@ def recsys_train(
         console.print(
             f"test {ndcg} {name}: all {item_sets['all'][ndcg]:.4f}, new {item_sets['new_items'][ndcg]:.4f}"
         )
+
+
+@ads_app.command("serve")
+def ads_serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve ads to the screens (and the member app) until Ctrl-C, following the live topics in Kafka."""
+    from recsys.api.app import serve
+
+    console.print(f"ad API at http://{host}:{port} (docs at /docs); Ctrl-C stops it")
+    serve(get_settings(), host, port)
+
+
+@ads_app.command("keys")
+def ads_keys() -> None:
+    """Print each ad screen's key and the member app's key (derived from WALKOUT_AD_API_KEY)."""
+    from recsys.api.keys import master_key, member_app_key, screen_key, screens_of
+    from walkout.catalog import load_catalog
+
+    settings = get_settings()
+    master = master_key(settings)
+    table = Table("caller", "store", "zone", "key", title="ad API keys (Authorization: Bearer <key>)")
+    for screen_id, screen in sorted(screens_of(load_catalog()).items()):
+        table.add_row(screen_id, screen.store.store_id, screen.screen.zone_id, screen_key(master, screen_id))
+    table.add_row("member app", "", "", member_app_key(master))
+    console.print(table)
+    if settings.ad_api_key is None:
+        console.print("[yellow]demo keys:[/yellow] set WALKOUT_AD_API_KEY before any real screen uses them")
 
 
 @vision_app.command("track")

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from walkout.errors import WalkoutError
@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     consumer_group_prefix: str = Field("walkout", min_length=1, description="Prefix of every consumer group.")
     max_event_bytes: int = Field(64 * 1024, ge=1024, description="Larger messages are dead-lettered.")
     log_level: str = Field("INFO", description="Python logging level.")
+    ad_api_key: SecretStr | None = Field(
+        None, description="Master key of the ad API's screen and app keys; unset: a demo key, for local runs."
+    )
     demo_history_days: int = Field(
         28, ge=1, le=366, description="Days of history `walkout demo` backfills before the streamed day."
     )

@@ -29,16 +29,26 @@ def purchase_history() -> pl.DataFrame:
     return check_interactions(log, "simulated history")
 
 
-OUT_OF_STOCK = "P0001"
-"""Sold out in the published inventory of every store."""
+@pytest.fixture(scope="session")
+def sold_out(purchase_history: pl.DataFrame) -> str:
+    """The history's bestseller among products anyone may buy: sold out in the published inventory."""
+    catalog = load_catalog()
+    units = (
+        purchase_history.group_by("product_id")
+        .agg(pl.col("quantity").sum())
+        .sort("quantity", descending=True)
+    )
+    return next(p for p in units["product_id"] if not catalog.product(p).age_restricted)
 
 
 @pytest.fixture(scope="session")
-def published_marts(tmp_path_factory: pytest.TempPathFactory, purchase_history: pl.DataFrame) -> Path:
+def published_marts(
+    tmp_path_factory: pytest.TempPathFactory, purchase_history: pl.DataFrame, sold_out: str
+) -> Path:
     """A published warehouse with the marts recsys reads, filled from the simulated history without dbt.
 
     Same tables and column names as the real marts (a test builds those through Dagster); the
-    inventory has every product of every store in stock, except :data:`OUT_OF_STOCK`.
+    inventory has every product of every store in stock, except :func:`sold_out`.
     """
     catalog = load_catalog()
     members = pl.DataFrame(
@@ -56,7 +66,7 @@ def published_marts(tmp_path_factory: pytest.TempPathFactory, purchase_history: 
     )
     inventory = pl.DataFrame(
         [
-            (store.store_id, product_id, date(2026, 10, 11), 0 if product_id == OUT_OF_STOCK else 5)
+            (store.store_id, product_id, date(2026, 10, 11), 0 if product_id == sold_out else 5)
             for store in catalog.stores.values()
             for product_id in {plate.product_id for plate in store.plates}
         ],

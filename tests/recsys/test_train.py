@@ -38,7 +38,7 @@ def test_training_writes_the_evaluated_model_with_its_window(model_dir: Path) ->
     assert manifest["training"]["first_ts"].startswith("2026-09-1")
     assert manifest["training"]["last_ts"].startswith("2026-10-11")
     assert len(model.history.products) > 200
-    assert {"0-18/female", "30-39/male"} <= set(model.segments)
+    assert {"0-18:female", "30-39:male", "60plus:female"} <= set(model.segments)
     shopper = model.history.shoppers[0]
     assert model.shopper_scores(shopper).shape == (len(model.history.products),)
 
@@ -51,7 +51,7 @@ def tiny_model(version: str) -> ServedModel:
         factors=FactorModel(np.ones((1, 2), np.float32), np.ones((2, 2), np.float32), 1.0),
         history=UserItems(("M1",), ("P1", "P2"), bought, bought),
         popularity=np.array([1.0, 0.0], np.float32),
-        segments={"19-29/male": np.array([0.0, 2.0], np.float32)},
+        segments={"19-29:male": np.array([0.0, 2.0], np.float32)},
     )
 
 
@@ -63,8 +63,8 @@ def test_versions_replace_each_other_whole_and_old_ones_go(tmp_path: Path) -> No
     assert not list(tmp_path.glob(".*"))  # no partial file left behind
     model = load_model(tmp_path)
     assert model.manifest["version"] == model.version
-    assert model.segment_scores("19-29/male").tolist() == [0.0, 2.0]
-    assert model.segment_scores("unknown/unknown").tolist() == [1.0, 0.0]
+    assert model.segment_scores("19-29:male").tolist() == [0.0, 2.0]
+    assert model.segment_scores("unknown:unknown").tolist() == [1.0, 0.0]
     assert model.bought_before("M1").tolist() == [True, False]
     assert model.shopper_scores("M1").tolist() == pytest.approx([2.0 + np.log(2.0), 2.0])
 

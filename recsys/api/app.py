@@ -1,0 +1,439 @@
+"""The ad API (FastAPI): screens pull ads for whoever stands in front of them; the member app pulls its
+shopper's recommendations.
+
+* ``GET /v1/screens/{screen_id}/ads?n=3`` — ``Authorization: Bearer <screen key>``: the live audience
+  of the screen's zone, ranked by the model (cold start by segment), filtered by :mod:`rules`; each ad
+  shown is published to ``ad.impressions``;
+* ``GET /v1/shoppers/{shopper_id}/recommendations?k=10`` — ``Authorization: Bearer <member app key>``;
+* ``GET /healthz`` (503 until a model and the published warehouse are loaded), ``GET /metrics``
+  (Prometheus: requests, latency, impressions, model version), ``/docs`` (OpenAPI).
+
+401 for a missing or wrong key, 404 for an unknown screen or member, 422 for malformed parameters.
+A :class:`Published` thread reloads a new model version or a new published warehouse in the
+background and swaps it in whole: requests in flight keep the one they started with.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Protocol
+
+import uvicorn
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi import Path as PathParameter
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from kafka.errors import KafkaError
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from pydantic import BaseModel
+
+from recsys import RecsysError
+from recsys.api.context import Audience, LiveContext, LiveFeed, Viewer
+from recsys.api.keys import Screen, key_matches, master_key, member_app_key, screen_key, screens_of
+from recsys.api.ranking import rank_for
+from recsys.api.rules import REPEAT_WINDOW_S, Choice, RepeatGuard, Shelves, choose_ads, load_shelves
+from recsys.artifact import ServedModel, artifact_dir, current_version, load_model
+from walkout.catalog import Catalog, Product, load_catalog
+from walkout.contracts import AdImpression, make_event_id
+from walkout.kafka import make_producer, publish
+from walkout.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$"
+RELOAD_INTERVAL_S = 2.0
+
+
+class ImpressionSink(Protocol):
+    def publish(self, impressions: Sequence[AdImpression]) -> None: ...
+
+
+class KafkaImpressions:
+    """Sends impressions to ``ad.impressions`` without waiting for the broker; counts what failed."""
+
+    def __init__(self, settings: Settings, failed: Counter) -> None:
+        self.producer = make_producer(settings)
+        self.failed = failed
+
+    def publish(self, impressions: Sequence[AdImpression]) -> None:
+        for impression in impressions:
+            publish(self.producer, impression).add_errback(self._failed)
+
+    def _failed(self, error: Exception) -> None:
+        self.failed.inc()
+        log.warning("an impression did not reach Kafka: %s", error)
+
+    def close(self) -> None:
+        self.producer.flush(timeout=10)
+        self.producer.close(timeout=10)
+
+
+class Metrics:
+    """The API's Prometheus metrics, in a registry of its own (several apps may live in one process)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "ad_api_requests", "Requests by route and status.", ["route", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "ad_api_request_seconds",
+            "Request latency by route.",
+            ["route"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+            registry=self.registry,
+        )
+        self.impressions = Counter("ad_api_impressions", "Impressions published.", registry=self.registry)
+        self.impressions_failed = Counter(
+            "ad_api_impressions_failed", "Impressions Kafka did not take.", registry=self.registry
+        )
+        self.model = Gauge(
+            "ad_api_model_info", "The model version served (value 1).", ["version"], registry=self.registry
+        )
+        self.live_events = Gauge("ad_api_live_events", "Live events applied.", registry=self.registry)
+
+
+class Published:
+    """The current model and shelves; a thread swaps in new versions as they are published."""
+
+    def __init__(self, artifacts: Path, warehouse: Path, metrics: Metrics) -> None:
+        self.artifacts = artifacts
+        self.warehouse = warehouse
+        self.metrics = metrics
+        self.model: ServedModel | None = None
+        self.shelves: Shelves | None = None
+        self._warehouse_version: tuple[int, int] | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="ad-api-reload", daemon=True)
+
+    def refresh(self) -> None:
+        """Load whatever changed since the last look (a no-op when nothing did)."""
+        version = current_version(self.artifacts)
+        if version is not None and (self.model is None or self.model.version != version):
+            model = load_model(self.artifacts, version)
+            if self.model is not None:
+                self.metrics.model.remove(self.model.version)
+            self.model = model
+            self.metrics.model.labels(version=version).set(1)
+            log.info("serving model %s", version)
+        if self.warehouse.is_file():
+            stat = self.warehouse.stat()
+            if (stat.st_ino, stat.st_mtime_ns) != self._warehouse_version:
+                self.shelves = load_shelves(self.warehouse)
+                self._warehouse_version = (stat.st_ino, stat.st_mtime_ns)
+
+    def _watch(self, interval_s: float = RELOAD_INTERVAL_S) -> None:
+        while not self._stop.wait(interval_s):
+            try:
+                self.refresh()
+            except RecsysError as error:  # a half-written or broken version: keep serving the last good one
+                log.warning("keeping the loaded model and shelves: %s", error)
+
+    def start(self) -> None:
+        try:
+            self.refresh()
+        except RecsysError as error:
+            log.warning("%s", error)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+class AudienceOut(BaseModel):
+    people: int
+    members: int
+    segment: str | None
+    adults_only: bool
+
+
+class AdOut(BaseModel):
+    product_id: str
+    name: str
+    brand: str
+    category: str
+    price_krw: int
+    creative_id: str
+    reason: str
+    impression_id: str
+
+
+class ScreenAds(BaseModel):
+    screen_id: str
+    store_id: str
+    zone_id: str
+    model_version: str
+    audience: AudienceOut
+    ads: list[AdOut]
+
+
+class RecommendationOut(BaseModel):
+    product_id: str
+    name: str
+    category: str
+    price_krw: int
+    reason: str
+
+
+class ShopperRecommendations(BaseModel):
+    shopper_id: str
+    model_version: str
+    recommendations: list[RecommendationOut]
+
+
+def creative_id(product: Product) -> str:
+    """One default creative per product, until a creative catalog exists."""
+    return f"CR-{product.product_id}"
+
+
+@dataclass
+class AdService:
+    """Everything a request needs; built once per app."""
+
+    catalog: Catalog
+    screens: dict[str, Screen]
+    master: bytes
+    published: Published
+    context: LiveContext
+    impressions: ImpressionSink
+    repeats: RepeatGuard
+    metrics: Metrics
+    clock: Callable[[], datetime]
+
+    def ready(self) -> tuple[ServedModel, Shelves]:
+        model, shelves = self.published.model, self.published.shelves
+        if model is None or shelves is None:
+            raise HTTPException(503, "not ready: no recommendation model or published warehouse loaded yet")
+        return model, shelves
+
+    def ads_for(self, screen: Screen, count: int) -> ScreenAds:
+        model, shelves = self.ready()
+        zone_id = screen.screen.zone_id
+        audience = self.context.audience(screen.store.store_id, zone_id)
+        ranked = rank_for(model, audience)
+        now = self.clock()
+        choices = choose_ads(
+            ranked,
+            screen=screen,
+            audience=audience,
+            catalog=self.catalog,
+            shelves=shelves,
+            recently_shown=self.repeats.recent(screen.screen_id, now.timestamp()),
+            at=now,
+            count=count,
+        )
+        self.repeats.remember(screen.screen_id, [c.product.product_id for c in choices], now.timestamp())
+        impressions = self._impressions(screen, audience, ranked.segment, model.version, choices, now)
+        self.impressions.publish(impressions)
+        self.metrics.impressions.inc(len(impressions))
+        return ScreenAds(
+            screen_id=screen.screen_id,
+            store_id=screen.store.store_id,
+            zone_id=zone_id,
+            model_version=model.version,
+            audience=AudienceOut(
+                people=len(audience.viewers),
+                members=len(audience.shopper_ids),
+                segment=ranked.segment,
+                adults_only=audience.adults_only,
+            ),
+            ads=[
+                AdOut(
+                    product_id=choice.product.product_id,
+                    name=choice.product.name,
+                    brand=choice.product.brand,
+                    category=choice.product.category,
+                    price_krw=choice.product.price_krw,
+                    creative_id=creative_id(choice.product),
+                    reason=choice.reason,
+                    impression_id=impression.event_id,
+                )
+                for choice, impression in zip(choices, impressions, strict=True)
+            ],
+        )
+
+    def _impressions(
+        self,
+        screen: Screen,
+        audience: Audience,
+        segment: str | None,
+        version: str,
+        choices: list[Choice],
+        at: datetime,
+    ) -> list[AdImpression]:
+        request_id = uuid.uuid4().hex
+        return [
+            AdImpression(
+                event_id=make_event_id(
+                    "ad.impression", screen.screen_id, request_id, choice.product.product_id
+                ),
+                store_id=screen.store.store_id,
+                ts=at,
+                screen_id=screen.screen_id,
+                zone_id=screen.screen.zone_id,
+                product_id=choice.product.product_id,
+                creative_id=creative_id(choice.product),
+                reason=choice.reason.value,
+                shopper_ids=audience.shopper_ids[:4],
+                segment=segment,
+                model_version=version,
+            )
+            for choice in choices
+        ]
+
+    def recommendations_for(self, shopper_id: str, count: int) -> ShopperRecommendations:
+        model, _ = self.ready()
+        member = self.catalog.members.get(shopper_id)
+        if member is None:
+            raise HTTPException(404, f"unknown member {shopper_id!r}")
+        audience = Audience((Viewer(shopper_id, member.age_band, member.gender),))
+        ranked = rank_for(model, audience)
+        picks = [
+            RecommendationOut(
+                product_id=product.product_id,
+                name=product.name,
+                category=product.category,
+                price_krw=product.price_krw,
+                reason=reason,
+            )
+            for product_id, reason in zip(ranked.product_ids, ranked.reasons, strict=True)
+            if (product := self.catalog.products.get(product_id)) is not None
+            and (audience.adults_only or not product.age_restricted)
+        ]
+        return ShopperRecommendations(
+            shopper_id=shopper_id, model_version=model.version, recommendations=picks[:count]
+        )
+
+
+bearer = HTTPBearer(auto_error=False, description="The screen's key, or the member app's key.")
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
+
+
+def _presented(credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    return credentials.credentials if credentials is not None else None
+
+
+def create_app(
+    settings: Settings,
+    context: LiveContext,
+    impressions: ImpressionSink | None = None,
+    *,
+    feed: LiveFeed | None = None,
+    repeat_window_s: float = REPEAT_WINDOW_S,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> FastAPI:
+    """The app for this data directory; without ``impressions`` they go to Kafka, ``clock`` is the time
+    of the store hours and the repeat window (tests set it)."""
+    catalog = context.catalog
+    metrics = Metrics()
+    sink = impressions or KafkaImpressions(settings, metrics.impressions_failed)
+    service = AdService(
+        catalog=catalog,
+        screens=screens_of(catalog),
+        master=master_key(settings),
+        published=Published(artifact_dir(settings.data_dir), settings.published_warehouse_path, metrics),
+        context=context,
+        impressions=sink,
+        repeats=RepeatGuard(repeat_window_s),
+        metrics=metrics,
+        clock=clock,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        service.published.start()
+        if feed is not None:
+            feed.start()
+        yield
+        service.published.stop()
+        if feed is not None:
+            feed.stop()
+        if isinstance(sink, KafkaImpressions):
+            sink.close()
+
+    app = FastAPI(
+        title="walkout ad API",
+        summary="Ads for in-store screens and recommendations for the member app.",
+        version="1",
+        lifespan=lifespan,
+    )
+    app.state.service = service
+
+    @app.middleware("http")
+    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        metrics.requests.labels(route=route, status=str(response.status_code)).inc()
+        metrics.latency.labels(route=route).observe(time.perf_counter() - started)
+        return response
+
+    @app.get("/v1/screens/{screen_id}/ads", responses={401: {}, 404: {}, 503: {}})
+    def screen_ads(
+        screen_id: Annotated[str, PathParameter(pattern=ID_PATTERN, description="e.g. S001-AD1")],
+        credentials: Credentials,
+        n: Annotated[int, Query(ge=1, le=10, description="How many ads to show.")] = 3,
+    ) -> ScreenAds:
+        """Ads for whoever stands in front of this screen now, with a reason code each."""
+        screen = service.screens.get(screen_id)
+        if screen is None:
+            raise HTTPException(404, f"unknown screen {screen_id!r}")
+        if not key_matches(screen_key(service.master, screen_id), _presented(credentials)):
+            raise HTTPException(401, "missing or wrong screen key", headers=UNAUTHORIZED)
+        return service.ads_for(screen, n)
+
+    @app.get("/v1/shoppers/{shopper_id}/recommendations", responses={401: {}, 404: {}, 503: {}})
+    def shopper_recommendations(
+        shopper_id: Annotated[str, PathParameter(pattern=ID_PATTERN, description="e.g. M000001")],
+        credentials: Credentials,
+        k: Annotated[int, Query(ge=1, le=50, description="How many products.")] = 10,
+    ) -> ShopperRecommendations:
+        """A member's recommendations for the member app (no store context, adults-only rule applies)."""
+        if not key_matches(member_app_key(service.master), _presented(credentials)):
+            raise HTTPException(401, "missing or wrong member app key", headers=UNAUTHORIZED)
+        return service.recommendations_for(shopper_id, k)
+
+    @app.get("/healthz")
+    def healthz(response: Response) -> dict[str, object]:
+        """Ready when a model and the published warehouse are loaded (503 before)."""
+        model = service.published.model
+        ready = model is not None and service.published.shelves is not None
+        response.status_code = 200 if ready else 503
+        return {
+            "status": "ok" if ready else "starting",
+            "model_version": model.version if model else None,
+            "live_events": context.events_applied,
+        }
+
+    @app.get("/metrics")
+    def prometheus_metrics() -> Response:
+        """Requests, latency, impressions and the model version, in the Prometheus text format."""
+        metrics.live_events.set(context.events_applied)
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    """Run the API with uvicorn until Ctrl-C/SIGTERM, following the live topics of Kafka."""
+    context = LiveContext(load_catalog())
+    try:
+        app = create_app(settings, context, feed=LiveFeed(settings, context))
+    except KafkaError as error:
+        raise RecsysError(f"the ad API needs Kafka for its live context and impressions: {error}") from None
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,0 +1,63 @@
+"""Who may call the ad API: each ad screen of the catalog with its own key, and the member app.
+
+Keys are derived from one master key (``WALKOUT_AD_API_KEY``), like the gates' store secrets, so
+nothing per screen is stored: ``HMAC-SHA256(master, "ad-screen:<screen id>")``, hex, 32 characters.
+``walkout ads keys`` prints them for provisioning the screens. Without the setting a demo master
+key is used, which anyone can read: fine on a laptop, never in a store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from walkout.catalog import AdScreen, Catalog, Store
+from walkout.settings import Settings
+
+DEMO_MASTER_KEY = b"walkout-demo-ad-api-key"
+"""Demo only: anyone can read it. Production sets WALKOUT_AD_API_KEY from its secret store."""
+KEY_CHARS = 32
+
+
+@dataclass(frozen=True)
+class Screen:
+    """An ad screen and the store it hangs in."""
+
+    screen: AdScreen
+    store: Store
+
+    @property
+    def screen_id(self) -> str:
+        return self.screen.ad_screen_id
+
+
+def master_key(settings: Settings) -> bytes:
+    if settings.ad_api_key is None:
+        return DEMO_MASTER_KEY
+    return settings.ad_api_key.get_secret_value().encode()
+
+
+def derive_key(master: bytes, purpose: str) -> str:
+    return hmac.new(master, purpose.encode(), hashlib.sha256).hexdigest()[:KEY_CHARS]
+
+
+def screen_key(master: bytes, screen_id: str) -> str:
+    return derive_key(master, f"ad-screen:{screen_id}")
+
+
+def member_app_key(master: bytes) -> str:
+    return derive_key(master, "member-app")
+
+
+def key_matches(expected: str, presented: str | None) -> bool:
+    return presented is not None and hmac.compare_digest(expected.encode(), presented.encode())
+
+
+def screens_of(catalog: Catalog) -> dict[str, Screen]:
+    """Every ad screen of every store, by id."""
+    return {
+        screen.ad_screen_id: Screen(screen, store)
+        for store in catalog.stores.values()
+        for screen in store.ad_screens
+    }

@@ -1,0 +1,483 @@
+"""The ad-screen API through HTTP: keys, every business rule, cold start, reasons, hot reload, metrics,
+and the Kafka side (live context from the topics, impressions to ``ad.impressions``).
+
+Apart from the Kafka tests the live context is fed events directly and impressions go to a list. The
+published warehouse and the model come from the simulated history (``published_marts``, ``model_dir``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from recsys.api.app import create_app
+from recsys.api.context import LiveContext, LiveFeed
+from recsys.api.keys import DEMO_MASTER_KEY, member_app_key, screen_key
+from recsys.artifact import ServedModel, artifact_dir, load_model, new_version, write_model
+from walkout.catalog import Category, load_catalog
+from walkout.contracts import (
+    AdImpression,
+    CameraTrack,
+    Event,
+    ShelfAction,
+    ShelfEvent,
+    Visit,
+    VisitStatus,
+    make_event_id,
+    parse_event,
+)
+from walkout.kafka import bootstrap_servers, drain, make_consumer, make_producer, publish
+from walkout.settings import Settings
+from walkout.vocabulary import AgeBand
+
+SCREEN = "S002-AD2"
+NOON_KST = datetime(2026, 11, 24, 3, tzinfo=UTC)
+ELEVEN_PM_KST = datetime(2026, 11, 24, 14, tzinfo=UTC)
+CATALOG = load_catalog()
+STORE = CATALOG.store("S002")
+SCREEN_ZONE = STORE.zone(next(s.zone_id for s in STORE.ad_screens if s.ad_screen_id == SCREEN))
+_ids = itertools.count()
+
+
+def restricted(product_id: str) -> bool:
+    return CATALOG.product(product_id).age_restricted
+
+
+@dataclass
+class Sink:
+    impressions: list[AdImpression] = field(default_factory=list)
+
+    def publish(self, impressions: Any) -> None:
+        self.impressions.extend(impressions)
+
+
+@dataclass
+class Api:
+    client: TestClient
+    context: LiveContext
+    sink: Sink
+    clock: list[datetime]
+
+    def ads(self, screen: str = SCREEN, n: int = 3) -> dict[str, Any]:
+        response = self.client.get(f"/v1/screens/{screen}/ads?n={n}", headers=screen_auth(screen))
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def products(self, n: int = 3) -> list[str]:
+        return [ad["product_id"] for ad in self.ads(n=n)["ads"]]
+
+
+def screen_auth(screen: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {screen_key(DEMO_MASTER_KEY, screen)}"}
+
+
+APP_AUTH = {"Authorization": f"Bearer {member_app_key(DEMO_MASTER_KEY)}"}
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory, published_marts: Path, model_dir: Path) -> Path:
+    """A data directory with the published marts and the trained model, as a warehouse build leaves it."""
+    root = tmp_path_factory.mktemp("ad-api")
+    settings = Settings(data_dir=root)
+    settings.published_warehouse_path.parent.mkdir(parents=True)
+    shutil.copy(published_marts, settings.published_warehouse_path)
+    shutil.copytree(model_dir, artifact_dir(root))
+    return root
+
+
+@contextmanager
+def start_api(settings: Settings, repeat_window_s: float = 0.0, **kwargs: Any) -> Iterator[Api]:
+    clock = [NOON_KST]
+    context = LiveContext(CATALOG)
+    sink = Sink()
+    app = create_app(
+        settings,
+        context,
+        kwargs.pop("impressions", sink),
+        repeat_window_s=repeat_window_s,
+        clock=lambda: clock[0],
+        **kwargs,
+    )
+    with TestClient(app) as client:
+        yield Api(client, context, sink, clock)
+
+
+@pytest.fixture
+def api(data_dir: Path) -> Iterator[Api]:
+    """The API with no repeat window (rules other than repeats are tested one request at a time)."""
+    with start_api(Settings(data_dir=data_dir)) as api:
+        yield api
+
+
+# --- shoppers and their events -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def model(data_dir: Path) -> ServedModel:
+    return load_model(artifact_dir(data_dir))
+
+
+def members(model: ServedModel, known: bool, *bands: AgeBand) -> list[str]:
+    """Members the model knows (or not) in the given age bands."""
+    return [
+        m.member_id
+        for m in CATALOG.members.values()
+        if model.knows(m.member_id) == known and m.age_band in bands
+    ]
+
+
+def drinker(model: ServedModel) -> str:
+    """An adult the model knows who buys alcohol."""
+    alcohol = [
+        i for i, p in enumerate(model.history.products) if CATALOG.product(p).category is Category.ALCOHOL
+    ]
+    adults = members(model, True, AgeBand.AGE_19_29, AgeBand.AGE_30_39, AgeBand.AGE_40_49, AgeBand.AGE_50_59)
+    return next(shopper for shopper in adults if model.bought_before(shopper)[alcohol].sum() >= 2)
+
+
+def event_time(offset_s: float = 0.0) -> datetime:
+    return datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=offset_s)
+
+
+def track(track_id: str, zone_id: str, at: datetime, **demographics: Any) -> CameraTrack:
+    zone = STORE.zone(zone_id)
+    return CameraTrack(
+        event_id=make_event_id("test-track", track_id, at, zone_id),
+        store_id=STORE.store_id,
+        ts=at,
+        camera_id="S002-CAM1",
+        track_id=track_id,
+        x_m=round((zone.x0 + zone.x1) / 2, 2),
+        y_m=round((zone.y0 + zone.y1) / 2, 2),
+        zone_id=zone_id,
+        **demographics,
+    )
+
+
+def visit(
+    shopper_id: str, track_ids: tuple[str, ...], at: datetime, status: VisitStatus, group: int = 1
+) -> Visit:
+    visit_id = f"V-{shopper_id}-{track_ids[0]}"
+    return Visit(
+        event_id=make_event_id("test-visit", visit_id, status),
+        store_id=STORE.store_id,
+        ts=at,
+        visit_id=visit_id,
+        shopper_id=shopper_id,
+        status=status,
+        group_size=group,
+        track_ids=track_ids,
+        entered_at=at,
+        exited_at=at if status is VisitStatus.CLOSED else None,
+    )
+
+
+def arrive(context: LiveContext, shopper_id: str, group: int = 1) -> tuple[str, ...]:
+    """A visit of ``group`` people whose tracks stand in the screen's zone now; returns its track ids."""
+    tracks = tuple(f"T{next(_ids)}" for _ in range(group))
+    at = event_time()
+    context.apply(visit(shopper_id, tracks, at, VisitStatus.OPENED, group))
+    for track_id in tracks:
+        context.apply(track(track_id, SCREEN_ZONE.zone_id, at))
+    return tracks
+
+
+def pick_up(context: LiveContext, track_id: str, product_id: str) -> None:
+    """The person walks to the product, picks it, and comes back to the screen."""
+    plate = STORE.plates_of(product_id)[0]
+    at = event_time()
+    context.apply(track(track_id, plate.zone_id, at))
+    context.apply(
+        ShelfEvent(
+            event_id=make_event_id("test-pick", track_id, product_id),
+            store_id=STORE.store_id,
+            ts=at,
+            shelf_id=plate.gondola_id,
+            plate_id=plate.plate_id,
+            action=ShelfAction.PICK,
+            weight_delta_g=-float(CATALOG.product(product_id).unit_weight_g),
+            product_id=product_id,
+            quantity=1,
+            confidence=0.99,
+        )
+    )
+    context.apply(track(track_id, SCREEN_ZONE.zone_id, event_time(1)))
+
+
+# --- keys, errors, docs ----------------------------------------------------------------------------
+
+
+def test_each_screen_has_its_own_key(api: Api) -> None:
+    url = f"/v1/screens/{SCREEN}/ads"
+    assert api.client.get(url).status_code == 401
+    assert api.client.get(url).headers["WWW-Authenticate"] == "Bearer"
+    assert api.client.get(url, headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert api.client.get(url, headers=screen_auth("S002-AD1")).status_code == 401
+    assert api.client.get(url, headers=APP_AUTH).status_code == 401
+    assert api.client.get(url, headers=screen_auth(SCREEN)).status_code == 200
+
+
+def test_the_member_app_has_its_key(api: Api, model: ServedModel) -> None:
+    url = f"/v1/shoppers/{drinker(model)}/recommendations"
+    assert api.client.get(url).status_code == 401
+    assert api.client.get(url, headers=screen_auth(SCREEN)).status_code == 401
+    assert api.client.get(url, headers=APP_AUTH).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/v1/screens/S009-AD1/ads", 404),
+        ("/v1/shoppers/M999999/recommendations", 404),
+        ("/v1/screens/bad%20id/ads", 422),
+        ("/v1/screens/%00/ads", 422),
+        (f"/v1/screens/{'S' * 65}/ads", 422),
+        (f"/v1/screens/{SCREEN}/ads?n=0", 422),
+        (f"/v1/screens/{SCREEN}/ads?n=11", 422),
+        (f"/v1/screens/{SCREEN}/ads?n=three", 422),
+        (f"/v1/screens/{SCREEN}/ads?n=1e9", 422),
+        ("/v1/shoppers/M000001/recommendations?k=-1", 422),
+        ("/v1/shoppers/M000001/recommendations?k=51", 422),
+        ("/v1/shoppers/M0000%2F01/recommendations", 404),
+        ("/v1/screens//ads", 404),
+    ],
+)
+def test_bad_requests_are_4xx_never_500(api: Api, path: str, status: int) -> None:
+    headers = APP_AUTH if "shoppers" in path else screen_auth(SCREEN)
+    assert api.client.get(path, headers=headers).status_code == status
+
+
+def test_docs_health_and_metrics(api: Api, model: ServedModel) -> None:
+    assert api.client.get("/docs").status_code == 200
+    assert "/v1/screens/{screen_id}/ads" in api.client.get("/openapi.json").json()["paths"]
+    health = api.client.get("/healthz").json()
+    version = model.version
+    assert health == {"status": "ok", "model_version": version, "live_events": 0}
+    api.ads()
+    metrics = api.client.get("/metrics").text
+    assert 'ad_api_requests_total{route="/v1/screens/{screen_id}/ads",status="200"} 1.0' in metrics
+    assert 'ad_api_request_seconds_count{route="/v1/screens/{screen_id}/ads"} 1.0' in metrics
+    assert f'ad_api_model_info{{version="{version}"}} 1.0' in metrics
+    assert "ad_api_impressions_total 3.0" in metrics
+
+
+def test_not_ready_without_a_published_warehouse(tmp_path: Path) -> None:
+    with start_api(Settings(data_dir=tmp_path)) as api:
+        assert api.client.get("/healthz").status_code == 503
+        assert api.client.get(f"/v1/screens/{SCREEN}/ads", headers=screen_auth(SCREEN)).status_code == 503
+
+
+# --- rules ------------------------------------------------------------------------------------------
+
+
+def test_an_empty_screen_shows_in_stock_bestsellers_of_different_categories(
+    api: Api, model: ServedModel, sold_out: str
+) -> None:
+    body = api.ads(n=5)
+    assert body["audience"] == {"people": 0, "members": 0, "segment": None, "adults_only": False}
+    products = [ad["product_id"] for ad in body["ads"]]
+    assert len(products) == 5
+    assert {ad["reason"] for ad in body["ads"]} == {"popular"}
+    by_popularity = [model.history.products[i] for i in np.argsort(-model.popularity)]
+    assert next(p for p in by_popularity if not restricted(p)) == sold_out  # would lead, but is sold out
+    assert sold_out not in products
+    assert len({CATALOG.product(p).category for p in products}) == 5
+    assert all(STORE.plates_of(p) for p in products)
+    assert not any(restricted(p) for p in products)
+
+
+def test_a_minor_never_sees_alcohol_or_tobacco(api: Api, model: ServedModel) -> None:
+    drinking_adult = drinker(model)
+    arrive(api.context, drinking_adult)
+    alone = api.products(n=10)
+    assert any(restricted(p) for p in alone)  # what the adult sees when alone, at noon
+    minor = members(model, True, AgeBand.MINOR)[0]
+    arrive(api.context, minor)
+    body = api.ads(n=10)
+    assert body["audience"]["people"] == 2
+    assert body["audience"]["adults_only"] is False
+    assert not any(restricted(ad["product_id"]) for ad in body["ads"])
+    assert {ad["reason"] for ad in body["ads"]} == {"group"}
+
+
+def test_a_group_companion_of_unknown_age_blocks_restricted_products(api: Api, model: ServedModel) -> None:
+    arrive(api.context, drinker(model), group=2)
+    body = api.ads(n=10)
+    assert body["audience"] == {
+        "people": 2,
+        "members": 1,
+        "segment": body["audience"]["segment"],
+        "adults_only": False,
+    }
+    assert not any(restricted(ad["product_id"]) for ad in body["ads"])
+
+
+def test_restricted_products_wait_for_the_hours_they_may_be_sold(api: Api, model: ServedModel) -> None:
+    arrive(api.context, drinker(model))
+    api.clock[0] = ELEVEN_PM_KST
+    assert not any(restricted(p) for p in api.products(n=10))
+
+
+def test_what_is_in_the_cart_is_not_advertised(api: Api, model: ServedModel) -> None:
+    shopper = drinker(model)
+    (track_id,) = arrive(api.context, shopper)
+    first = api.products(n=1)[0]
+    pick_up(api.context, track_id, first)
+    assert first not in api.products(n=10)
+
+
+def test_a_screen_does_not_repeat_itself_within_the_window(data_dir: Path) -> None:
+    with start_api(Settings(data_dir=data_dir), repeat_window_s=600) as api:
+        first, second = set(api.products()), set(api.products())
+        assert len(first) == len(second) == 3
+        assert not first & second
+        api.clock[0] += timedelta(minutes=11)
+        assert set(api.products()) & first
+
+
+# --- cold start and reasons ------------------------------------------------------------------------
+
+
+def test_a_member_without_history_gets_their_segments_bestsellers(api: Api, model: ServedModel) -> None:
+    newcomer = members(model, False, AgeBand.AGE_30_39)[0]
+    member = CATALOG.member(newcomer)
+    arrive(api.context, newcomer)
+    body = api.ads()
+    assert body["audience"]["segment"] == f"30-39:{member.gender}"
+    assert {ad["reason"] for ad in body["ads"]} == {"segment_popular"}
+
+
+def test_a_known_shopper_gets_their_own_ranking(api: Api, model: ServedModel) -> None:
+    shopper = drinker(model)
+    arrive(api.context, shopper)
+    body = api.ads(n=10)
+    assert body["audience"]["members"] == 1
+    assert {ad["reason"] for ad in body["ads"]} <= {"repurchase", "for_you"}
+    assert "repurchase" in {ad["reason"] for ad in body["ads"]}
+    response = api.client.get(f"/v1/shoppers/{shopper}/recommendations?k=5", headers=APP_AUTH).json()
+    assert len(response["recommendations"]) == 5
+
+
+def test_every_ad_shown_is_an_impression(api: Api, model: ServedModel) -> None:
+    shopper = drinker(model)
+    arrive(api.context, shopper)
+    body = api.ads()
+    assert [i.event_id for i in api.sink.impressions] == [ad["impression_id"] for ad in body["ads"]]
+    impression = api.sink.impressions[0]
+    assert impression.screen_id == SCREEN
+    assert impression.zone_id == SCREEN_ZONE.zone_id
+    assert impression.shopper_ids == (shopper,)
+    assert impression.model_version == body["model_version"]
+    assert impression.reason == body["ads"][0]["reason"]
+
+
+def test_leaving_the_zone_or_the_store_leaves_the_audience(api: Api, model: ServedModel) -> None:
+    shopper = drinker(model)
+    (track_id,) = arrive(api.context, shopper)
+    assert api.ads()["audience"]["members"] == 1
+    api.context.apply(visit(shopper, (track_id,), event_time(2), VisitStatus.CLOSED))
+    assert api.ads()["audience"]["people"] == 0
+
+
+# --- hot reload -------------------------------------------------------------------------------------
+
+
+def test_a_new_model_version_is_served_without_a_restart_or_a_failed_request(
+    tmp_path: Path, data_dir: Path, model: ServedModel
+) -> None:
+    shutil.copytree(data_dir, tmp_path / "data")
+    settings = Settings(data_dir=tmp_path / "data")
+    with start_api(settings) as api:
+        old = api.ads()["model_version"]
+        statuses: list[int] = []
+        versions: set[str] = set()
+        stop = threading.Event()
+
+        def hammer() -> None:
+            while not stop.is_set():
+                response = api.client.get(f"/v1/screens/{SCREEN}/ads", headers=screen_auth(SCREEN))
+                statuses.append(response.status_code)
+                if response.status_code == 200:
+                    versions.add(response.json()["model_version"])
+
+        worker = threading.Thread(target=hammer)
+        worker.start()
+        new = new_version()
+        write_model(artifact_dir(settings.data_dir), replace(model, version=new))
+        deadline = time.monotonic() + 60
+        while new not in versions and time.monotonic() < deadline:
+            time.sleep(0.2)
+        stop.set()
+        worker.join()
+        assert versions == {old, new}
+        assert set(statuses) == {200}
+        assert api.client.get("/healthz").json()["model_version"] == new
+
+
+# --- Kafka ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def kafka_data_dir(kafka_settings: Settings, data_dir: Path, tmp_path: Path) -> Settings:
+    """The API's data directory on the session's broker."""
+    shutil.copytree(data_dir, tmp_path / "data")
+    return kafka_settings.model_copy(
+        update={"data_dir": tmp_path / "data", "kafka_bootstrap": bootstrap_servers(kafka_settings)}
+    )
+
+
+@pytest.mark.kafka
+def test_impressions_reach_kafka(kafka_data_dir: Settings) -> None:
+    with start_api(kafka_data_dir, impressions=None) as api:
+        shown = {ad["impression_id"] for ad in api.ads(n=4)["ads"]}
+    consumer = make_consumer(kafka_data_dir, f"test-impressions-{time.time_ns()}", [AdImpression.TOPIC])
+    try:
+        received = {
+            parse_event(record.value, AdImpression.TOPIC).event_id
+            for record in drain(consumer, expected=10_000, idle_timeout_s=5)
+        }
+    finally:
+        consumer.close()
+    assert len(shown) == 4
+    assert shown <= received
+
+
+@pytest.mark.kafka
+def test_the_live_context_follows_the_topics(kafka_data_dir: Settings, model: ServedModel) -> None:
+    shopper = drinker(model)
+    producer = make_producer(kafka_data_dir)
+    at = event_time()
+    events: list[Event] = [
+        visit(shopper, ("K1",), at, VisitStatus.OPENED),
+        track("K1", SCREEN_ZONE.zone_id, at),
+    ]
+    for event in events:
+        publish(producer, event)
+    producer.flush()
+    producer.close()
+    context = LiveContext(CATALOG)
+    feed = LiveFeed(kafka_data_dir, context)
+    feed.start()
+    try:
+        deadline = time.monotonic() + 60
+        while (
+            not context.audience(STORE.store_id, SCREEN_ZONE.zone_id).viewers and time.monotonic() < deadline
+        ):
+            time.sleep(0.2)
+    finally:
+        feed.stop()
+        feed.join(timeout=10)
+    assert context.audience(STORE.store_id, SCREEN_ZONE.zone_id).shopper_ids == (shopper,)
