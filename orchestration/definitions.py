@@ -9,7 +9,7 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.defs import automation, lake, recsys, warehouse
+from orchestration.defs import automation, forecasting, lake, recsys, warehouse
 from orchestration.resources import WarehouseResource
 from walkout.settings import Settings, get_settings
 
@@ -22,7 +22,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "dbt": DbtCliResource(project_dir=warehouse.dbt_project, dbt_executable=warehouse.DBT_EXECUTABLE),
         }
     )
-    return dg.Definitions.merge(lake.defs, warehouse.defs, recsys.defs, automation.defs, resources)
+    return dg.Definitions.merge(
+        lake.defs, warehouse.defs, recsys.defs, forecasting.defs, automation.defs, resources
+    )
 
 
 @dg.definitions
