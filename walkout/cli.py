@@ -312,26 +312,13 @@ def recsys_evaluate(
     """Tune ALS, BPR and item-item models and compare them with popularity and personal frequency."""
     from recsys.evaluate import evaluate_interactions
     from recsys.interactions import read_interactions
+    from recsys.report import evaluation_table
 
     evaluation = evaluate_interactions(read_interactions(interactions), k, test_days)
     if as_json:
         print(json.dumps(evaluation.as_dict()))
         return
-    window = evaluation.split
-    scored = evaluation.scored_shoppers
-    table = Table(
-        "model",
-        *(f"{metric}@{k} {items}" for items in ("all", "new") for metric in ("P", "MAP", "NDCG")),
-        title=f"test {window.test_from.date()}..{window.last.date()}: {scored['all']} shoppers, "
-        f"{scored['new_items']} bought something new to them",
-    )
-    for name, item_sets in evaluation.models.items():
-        table.add_row(name, *(f"{value:.4f}" for metrics in item_sets.values() for value in metrics.values()))
-    console.print(table)
-    console.print(
-        f"served model: {evaluation.as_dict()['served']}; hyperparameters tuned on the days from "
-        f"{window.validation_from.date()} to the test"
-    )
+    console.print(evaluation_table(evaluation.as_dict()))
 
 
 @recsys_app.command("train")
@@ -343,6 +330,7 @@ def recsys_train(
 ) -> None:
     """Evaluate, tune and train a new model version from the published warehouse, as its Dagster asset."""
     from recsys.artifact import artifact_dir
+    from recsys.report import evaluation_table
     from recsys.train import train_from_warehouse
 
     settings = get_settings()
@@ -356,11 +344,7 @@ def recsys_train(
     if evaluation is None:
         console.print(f"not evaluated: {model.manifest['evaluation_skipped']}")
         return
-    ndcg = f"ndcg@{evaluation['k']}"
-    for name, item_sets in evaluation["models"].items():
-        console.print(
-            f"test {ndcg} {name}: all {item_sets['all'][ndcg]:.4f}, new {item_sets['new_items'][ndcg]:.4f}"
-        )
+    console.print(evaluation_table(evaluation))
 
 
 @ads_app.command("serve")

@@ -6,10 +6,12 @@ recommendations, dashboards); a stage gets the shared :class:`DemoContext` and p
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+import httpx
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -30,6 +32,10 @@ from realtime.backfill import backfill
 from realtime.checkout.evaluate import read_receipts, score_receipts
 from realtime.checkout.service import run_checkout
 from realtime.lander import read_lake, run_lander
+from recsys.api.app import running_api
+from recsys.api.keys import master_key, screen_key
+from recsys.artifact import artifact_dir, load_model
+from recsys.report import evaluation_table
 from walkout.broker import kafka_available
 from walkout.catalog import load_catalog
 from walkout.contracts import TOPICS, GateScan
@@ -39,6 +45,7 @@ from walkout.settings import Settings
 DEMO_STORES = 2
 DEMO_DAYS = 1
 DEMO_SEED = 7
+DEMO_SCREEN = "S001-AD2"
 
 
 @dataclass
@@ -159,12 +166,41 @@ def build_warehouse_stage(context: DemoContext) -> None:
     context.notes.append(f"warehouse run {build.run_id}: see it in the Dagster UI (walkout ui) at {url}")
 
 
+def serve_ads_stage(context: DemoContext) -> None:
+    """The model the warehouse job trained, its scores against the baselines, and the ad API at work."""
+    settings = context.settings
+    model = load_model(artifact_dir(settings.data_dir))
+    evaluation = model.manifest["evaluation"]
+    skipped = f"not evaluated: {model.manifest['evaluation_skipped']}"
+    context.console.print(evaluation_table(evaluation) if evaluation else skipped)
+    key = screen_key(master_key(settings), DEMO_SCREEN)
+    with running_api(settings) as (url, live):
+        applied = -1
+        while applied != live.events_applied:  # let the live feed catch up with the streamed day
+            applied = live.events_applied
+            time.sleep(2.0)
+        answer = httpx.get(f"{url}/v1/screens/{DEMO_SCREEN}/ads", headers={"Authorization": f"Bearer {key}"})
+    answer.raise_for_status()
+    body = answer.json()
+    audience = body["audience"]
+    title = f"{DEMO_SCREEN}: {audience['people']} people in front, {audience['members']} known to the model"
+    table = Table("product", "category", "reason", title=title)
+    for ad in body["ads"]:
+        table.add_row(ad["name"], ad["category"], ad["reason"])
+    context.console.print(table)
+    context.notes.append(
+        f"ad API: walkout broker start && walkout ads serve, then curl -H 'Authorization: Bearer {key}' "
+        f"http://127.0.0.1:8000/v1/screens/{DEMO_SCREEN}/ads (docs at /docs; keys: walkout ads keys)"
+    )
+
+
 DEMO_STAGES: list[DemoStage] = [
     DemoStage("History: weeks before the streamed day, replayed into the lake", backfill_history),
     DemoStage("Simulated store-days to Kafka", simulate_store_days),
     DemoStage("Realtime checkout: visits, carts and receipts", run_checkout_stage),
     DemoStage("Lander: topics to the Parquet lake", run_lander_stage),
     DemoStage("Warehouse: dbt models, checks and the published copy (Dagster)", build_warehouse_stage),
+    DemoStage("Recommendations: the trained model and the ad API", serve_ads_stage),
 ]
 
 

@@ -19,8 +19,8 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -427,6 +427,28 @@ def create_app(
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+@contextmanager
+def running_api(
+    settings: Settings, host: str = "127.0.0.1", port: int = 0
+) -> Iterator[tuple[str, LiveContext]]:
+    """The API serving from a background thread, with its live feed: yields its URL and live context."""
+    context = LiveContext(load_catalog())
+    app = create_app(settings, context, feed=LiveFeed(settings, context))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="ad-api", daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RecsysError(f"the ad API could not start on {host}:{port}")
+        time.sleep(0.05)
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://{host}:{bound}", context
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
 
 
 def serve(settings: Settings, host: str, port: int) -> None:
