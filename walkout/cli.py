@@ -489,7 +489,7 @@ def forecast_backtest(
     if as_json:
         print(json.dumps(backtest.as_dict()))
         return
-    console.print(backtest_table(backtest))
+    console.print(backtest_table(backtest.as_dict()))
 
 
 @app.command()

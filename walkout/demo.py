@@ -46,6 +46,7 @@ DEMO_STORES = 2
 DEMO_DAYS = 1
 DEMO_SEED = 7
 DEMO_SCREEN = "S001-AD2"
+LIVE_CATCH_UP_S = 120.0
 
 
 @dataclass
@@ -175,10 +176,12 @@ def serve_ads_stage(context: DemoContext) -> None:
     context.console.print(evaluation_table(evaluation) if evaluation else skipped)
     key = screen_key(master_key(settings), DEMO_SCREEN)
     with running_api(settings) as (url, live):
-        applied = -1
-        while applied != live.events_applied:  # let the live feed catch up with the streamed day
-            applied = live.events_applied
+        applied, deadline = 0, time.monotonic() + LIVE_CATCH_UP_S
+        while time.monotonic() < deadline:  # let the live feed join and catch up with the streamed day
             time.sleep(2.0)
+            if applied and live.events_applied == applied:
+                break
+            applied = live.events_applied
         answer = httpx.get(f"{url}/v1/screens/{DEMO_SCREEN}/ads", headers={"Authorization": f"Bearer {key}"})
     answer.raise_for_status()
     body = answer.json()
