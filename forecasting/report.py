@@ -2,36 +2,58 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
 import polars as pl
+from rich.console import RenderableType
 from rich.table import Table
 
-from forecasting.backtest import Backtest
+from forecasting.artifacts import (
+    BACKTEST_SUMMARY,
+    REORDER_SUGGESTIONS,
+    forecasts_root,
+    read_latest,
+    read_latest_summary,
+)
+from forecasting.errors import ForecastError
 from forecasting.models import BASELINE
 
 SHOWN_SUGGESTIONS = 10
 
 
-def backtest_table(backtest: Backtest) -> Table:
-    """MASE and WAPE per model and for the chosen ones, how many series chose each, interval coverage."""
-    chosen_by = backtest.chosen_models()
-    levels = ", ".join(f"{level} %" for level in backtest.coverage)
-    held = ", ".join(f"{share:.1%}" for share in backtest.coverage.values())
+def backtest_table(summary: Mapping[str, Any]) -> Table:
+    """MASE and WAPE per model and for the chosen ones, how many series chose each, interval coverage
+    (``summary``: :meth:`Backtest.as_dict`, or the published ``backtest_summary``)."""
+    coverage = summary["interval_coverage"]
     table = Table(
         "model",
         "MASE",
         "WAPE",
         "series choosing it",
-        title=f"backtest: {backtest.series} series, {backtest.folds} folds of {backtest.horizon} days",
-        caption=f"chosen: each series' cross-validated choice; intervals ({levels}) held {held} of actuals"
-        + (f"; {backtest.series_too_short} series too short" if backtest.series_too_short else ""),
+        title=f"backtest: {summary['series']} series, {summary['folds']} folds of {summary['horizon']} days",
+        caption=f"chosen: each series' cross-validated choice; intervals ({' %, '.join(coverage)} %) held "
+        + ", ".join(_share(share) for share in coverage.values())
+        + " of actuals"
+        + (f"; {summary['series_too_short']} series too short" if summary["series_too_short"] else ""),
     )
-    for name, accuracy in backtest.models.items():
+    for name, accuracy in summary["models"].items():
         label = f"{name} (baseline)" if name == BASELINE else name
-        table.add_row(label, f"{accuracy.mase:.3f}", f"{accuracy.wape:.3f}", str(chosen_by.get(name, 0)))
-    table.add_row(
-        "chosen", f"{backtest.chosen.mase:.3f}", f"{backtest.chosen.wape:.3f}", str(backtest.series)
-    )
+        table.add_row(label, *_accuracy(accuracy), str(summary["chosen_models"].get(name, 0)))
+    table.add_row("chosen", *_accuracy(summary["chosen"]), str(summary["series"]))
     return table
+
+
+def published_tables(data_dir: Path) -> list[RenderableType]:
+    """The published backtest and the most urgent reorder suggestions, or why there are none."""
+    root = forecasts_root(data_dir)
+    try:
+        summary = read_latest_summary(root, BACKTEST_SUMMARY)
+        suggestions = read_latest(root, REORDER_SUGGESTIONS)
+    except ForecastError as error:
+        return [f"no forecasts: {error}"]
+    return [backtest_table(summary), reorder_table(suggestions)]
 
 
 def reorder_table(suggestions: pl.DataFrame, shown: int = SHOWN_SUGGESTIONS) -> Table:
@@ -65,3 +87,15 @@ def reorder_table(suggestions: pl.DataFrame, shown: int = SHOWN_SUGGESTIONS) -> 
             f"{row['stockout_risk']:.0%}",
         )
     return table
+
+
+def _accuracy(accuracy: Mapping[str, float | None]) -> tuple[str, str]:
+    return _figure(accuracy["mase"]), _figure(accuracy["wape"])
+
+
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"

@@ -10,8 +10,10 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from rich.table import Table
 
 from forecasting.artifacts import forecasts_root, read_latest, read_latest_summary
+from forecasting.report import published_tables
 from orchestration.definitions import build_definitions
 from orchestration.defs.forecasting import (
     BACKTEST_REPORT,
@@ -101,6 +103,7 @@ def test_forecasts_backtest_and_reorder_suggestions_are_published(tmp_path: Path
     assert suggestions["forecast_version"].unique().to_list() == [summary["version"]]
     assert summary["as_of"] == "2026-11-04"
     assert summary["folds"] == 3
+    assert [type(table) for table in published_tables(tmp_path)] == [Table, Table]  # what the demo prints
 
 
 def test_a_history_too_short_skips_them_without_failing_the_run(tmp_path: Path) -> None:
@@ -109,3 +112,5 @@ def test_a_history_too_short_skips_them_without_failing_the_run(tmp_path: Path) 
     assert result.success
     assert result.get_asset_materialization_events() == []
     assert not forecasts_root(tmp_path).exists()
+    (message,) = published_tables(tmp_path)
+    assert str(message).startswith("no forecasts: no backtest_summary")
