@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install demo test lint clean
+.PHONY: install demo test lint clean chromium screenshots
 
 # Re-install only when the dependencies change; uv resolves this stack in seconds where pip takes minutes.
 $(INSTALLED): pyproject.toml
@@ -19,9 +19,21 @@ install: $(INSTALLED)
 
 demo: $(INSTALLED)
 	$(BIN)/walkout demo
+	$(BIN)/walkout dashboard
 
-test: $(INSTALLED)
+test: $(INSTALLED) chromium
 	$(BIN)/python -m pytest
+
+# The dashboards' browser test drives Debian's chromium; installed once (we run as root), skipped if it cannot be.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+		echo "chromium could not be installed: the dashboards' browser test will be skipped"
+
+# Every dashboard page on demo data, in headless chromium, as PNGs for a reviewer.
+screenshots: $(INSTALLED) chromium
+	WALKOUT_SCREENSHOTS_DIR=$(CURDIR)/screenshots $(BIN)/python -m pytest tests/dashboards/test_browser.py
+	@echo "screenshots in $(CURDIR)/screenshots"
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -1,0 +1,236 @@
+"""What is happening in the stores right now, for the Live page: a background Kafka consumer of
+``camera.tracks`` and ``visits`` keeping a bounded window in memory.
+
+"Now" is event time: the newest event seen from a store. A person is in the store while their track
+was seen within :data:`PRESENCE_S` of that; a visit is open from its ``opened`` event to its ``closed``
+one. The consumer reads from the earliest offset without a consumer group (it commits nothing and
+disturbs no one), so a page opened mid-simulation catches up on what is already in the topics.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from kafka.errors import KafkaError
+
+from walkout.contracts import CameraTrack, ContractError, Event, Visit, VisitStatus, parse_event
+from walkout.kafka import KafkaSetupError, bootstrap_servers, make_consumer
+from walkout.settings import Settings
+
+TOPICS = (CameraTrack.TOPIC, Visit.TOPIC)
+PRESENCE_S = 5.0
+"""A track seen this recently (event time) is a person in the store."""
+OPEN_VISIT_LIMIT_S = 4 * 3600.0
+"""A visit open this long without a ``closed`` event is dropped (its exit was missed)."""
+MAX_OPEN_VISITS = 5_000
+RETRY_S = 5.0
+BOOTSTRAP_TIMEOUT_MS = 5_000
+"""How long to try a cluster before the page says it is not reachable."""
+RECHECK_BROKER_S = 15.0
+POLL_MS = 500
+
+
+@dataclass(frozen=True)
+class Person:
+    """The latest camera position of a track."""
+
+    track_id: str
+    x_m: float
+    y_m: float
+    zone_id: str | None
+    seen_at: datetime
+
+
+@dataclass(frozen=True)
+class OpenVisit:
+    visit_id: str
+    group_size: int
+    entered_at: datetime
+
+
+@dataclass(frozen=True)
+class StoreNow:
+    """One store at its latest event time: who is on the floor and which visits are open."""
+
+    store_id: str
+    as_of: datetime | None
+    people: tuple[Person, ...] = ()
+    open_visits: tuple[OpenVisit, ...] = ()
+
+
+@dataclass
+class _StoreWindow:
+    as_of: datetime | None = None
+    people: dict[str, Person] = field(default_factory=dict)
+    visits: OrderedDict[str, OpenVisit] = field(default_factory=OrderedDict)
+
+
+class LiveWindow:
+    """The latest position per track and the open visits of each store, bounded in time and size."""
+
+    def __init__(self, presence_s: float = PRESENCE_S, max_open_visits: int = MAX_OPEN_VISITS) -> None:
+        self.presence = timedelta(seconds=presence_s)
+        self.max_open_visits = max_open_visits
+        self._stores: dict[str, _StoreWindow] = {}
+        self._lock = threading.Lock()
+
+    def add(self, events: Iterable[Event]) -> None:
+        with self._lock:
+            for event in events:
+                store = self._stores.setdefault(event.store_id, _StoreWindow())
+                if store.as_of is None or event.ts > store.as_of:
+                    store.as_of = event.ts
+                if isinstance(event, CameraTrack):
+                    _see(store, event)
+                elif isinstance(event, Visit):
+                    _track_visit(store, event, self.max_open_visits)
+            for store in self._stores.values():
+                self._forget_old(store)
+
+    def _forget_old(self, store: _StoreWindow) -> None:
+        if store.as_of is None:
+            return
+        gone = [
+            track for track, person in store.people.items() if person.seen_at < store.as_of - self.presence
+        ]
+        for track in gone:
+            del store.people[track]
+        too_old = store.as_of - timedelta(seconds=OPEN_VISIT_LIMIT_S)
+        for visit_id in [v.visit_id for v in store.visits.values() if v.entered_at < too_old]:
+            del store.visits[visit_id]
+
+    def now(self, store_id: str) -> StoreNow:
+        with self._lock:
+            store = self._stores.get(store_id)
+            if store is None:
+                return StoreNow(store_id, None)
+            return StoreNow(store_id, store.as_of, tuple(store.people.values()), tuple(store.visits.values()))
+
+    def stores(self) -> list[str]:
+        with self._lock:
+            return sorted(self._stores)
+
+
+def _see(store: _StoreWindow, track: CameraTrack) -> None:
+    known = store.people.get(track.track_id)
+    if known is None or track.ts >= known.seen_at:
+        store.people[track.track_id] = Person(track.track_id, track.x_m, track.y_m, track.zone_id, track.ts)
+
+
+def _track_visit(store: _StoreWindow, visit: Visit, limit: int) -> None:
+    if visit.status is VisitStatus.CLOSED:
+        store.visits.pop(visit.visit_id, None)
+        return
+    store.visits[visit.visit_id] = OpenVisit(visit.visit_id, visit.group_size, visit.entered_at)
+    while len(store.visits) > limit:
+        store.visits.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class FeedStatus:
+    """Whether the feed reads Kafka, and if not, why (a message for the page)."""
+
+    bootstrap: str | None = None
+    problem: str | None = None
+    messages: int = 0
+    rejected: int = 0
+    last_message_at: float | None = None
+    """``time.monotonic()`` of the last message received."""
+
+    @property
+    def connected(self) -> bool:
+        return self.bootstrap is not None and self.problem is None
+
+
+class LiveFeed:
+    """A daemon thread filling a :class:`LiveWindow` from Kafka; it reconnects when Kafka comes back or
+    the embedded broker restarts on another port."""
+
+    def __init__(self, settings: Settings, window: LiveWindow | None = None) -> None:
+        self.settings = settings
+        self.window = window or LiveWindow()
+        self._status = FeedStatus()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="walkout-live-feed", daemon=True)
+
+    def start(self) -> LiveFeed:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def status(self) -> FeedStatus:
+        with self._lock:
+            return self._status
+
+    def _update(self, **changes: Any) -> None:
+        with self._lock:
+            self._status = replace(self._status, **changes)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._consume()
+            except (KafkaSetupError, KafkaError) as error:
+                self._update(bootstrap=None, problem=str(error) or type(error).__name__)
+                self._stop.wait(RETRY_S)
+
+    def _consume(self) -> None:
+        """Read until stopped, or until the broker's address changes (then the caller reconnects)."""
+        bootstrap = bootstrap_servers(self.settings)
+        consumer = make_consumer(
+            self.settings, "dashboard-live", TOPICS, group_id=None, bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS
+        )
+        self._update(bootstrap=bootstrap, problem=None)
+        checked = time.monotonic()
+        try:
+            while not self._stop.is_set():
+                batches = consumer.poll(timeout_ms=POLL_MS)
+                self._take([record for records in batches.values() for record in records])
+                if time.monotonic() - checked > RECHECK_BROKER_S:
+                    checked = time.monotonic()
+                    if bootstrap_servers(self.settings) != bootstrap:
+                        return
+        finally:
+            consumer.close()
+
+    def _take(self, records: list[Any]) -> None:
+        if not records:
+            return
+        events, rejected = [], 0
+        for record in records:
+            try:
+                events.append(parse_event(record.value, record.topic))
+            except ContractError:
+                rejected += 1
+        self.window.add(events)
+        with self._lock:
+            self._status = replace(
+                self._status,
+                messages=self._status.messages + len(records),
+                rejected=self._status.rejected + rejected,
+                last_message_at=time.monotonic(),
+            )
+
+
+_feeds: dict[tuple[str, str | None], LiveFeed] = {}
+_feeds_lock = threading.Lock()
+
+
+def live_feed(settings: Settings) -> LiveFeed:
+    """The running feed of this data directory and cluster, started on first use and shared by every
+    session of the app."""
+    key = (str(settings.data_dir.resolve()), settings.kafka_bootstrap)
+    with _feeds_lock:
+        if key not in _feeds:
+            _feeds[key] = LiveFeed(settings).start()
+        return _feeds[key]

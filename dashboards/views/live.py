@@ -1,0 +1,123 @@
+"""Live: people on the floor per zone and the open visits, refreshed every few seconds from Kafka while
+the stores (or ``walkout simulate --speed realtime``) send events. Needs no warehouse."""
+
+from __future__ import annotations
+
+import time
+from zoneinfo import ZoneInfo
+
+import polars as pl
+import streamlit as st
+
+from dashboards.charts import Measure
+from dashboards.floor import floor_plans, people_on_plan, zones_of
+from dashboards.format import Column, Kind
+from dashboards.live import FeedStatus, LiveFeed, StoreNow, live_feed
+from dashboards.page import chart, table
+from walkout.catalog import Store
+from walkout.settings import get_settings
+
+REFRESH_S = 2
+QUIET_S = 30.0
+PEOPLE = Measure("people", "People in the zone now", step=1)
+ZONE_COLUMNS = [Column("zone", "Zone"), Column("people", "People now", Kind.COUNT)]
+VISIT_COLUMNS = [
+    Column("entered", "Entered (store time)"),
+    Column("minutes_in_store", "Minutes in the store", Kind.DECIMAL),
+    Column("group_size", "People on the QR code", Kind.COUNT),
+]
+SEND_HINT = "Send events with `walkout simulate --speed realtime` (and `walkout checkout run` for visits)."
+
+
+def zone_occupancy(store: Store, now: StoreNow) -> pl.DataFrame:
+    """People per zone of the store (every zone, zero when empty)."""
+    counts: dict[str, int] = {}
+    for person in now.people:
+        if person.zone_id is not None:
+            counts[person.zone_id] = counts.get(person.zone_id, 0) + 1
+    return (
+        zones_of(store)
+        .select("zone_id", "zone")
+        .with_columns(people=pl.col("zone_id").replace_strict(counts, default=0, return_dtype=pl.Int64))
+    )
+
+
+def open_visits(store: Store, now: StoreNow) -> pl.DataFrame:
+    """The open visits, longest in the store first, with local entry times."""
+    local = ZoneInfo(store.timezone)
+    rows = [
+        {
+            "entered": visit.entered_at.astimezone(local).strftime("%H:%M:%S"),
+            "minutes_in_store": (now.as_of - visit.entered_at).total_seconds() / 60 if now.as_of else None,
+            "group_size": visit.group_size,
+        }
+        for visit in sorted(now.open_visits, key=lambda visit: visit.entered_at)
+    ]
+    return pl.DataFrame(
+        rows, schema={"entered": pl.String, "minutes_in_store": pl.Float64, "group_size": pl.Int64}
+    )
+
+
+def say_feed_state(status: FeedStatus, now: StoreNow, store: Store) -> bool:
+    """Tell what the feed is doing; True when there is something of this store to show."""
+    if status.problem is not None:
+        st.warning(
+            f"Kafka is not reachable: {status.problem}. Then: {SEND_HINT}", icon=":material/cloud_off:"
+        )
+    elif not status.connected:
+        st.info("Connecting to Kafka…", icon=":material/hourglass_top:")
+    elif now.as_of is None:
+        st.info(f"Connected to Kafka at {status.bootstrap}; no events from {store.name} yet. {SEND_HINT}")
+    elif status.last_message_at is not None and time.monotonic() - status.last_message_at > QUIET_S:
+        st.caption(f"No new events for {time.monotonic() - status.last_message_at:.0f} s.")
+    return now.as_of is not None
+
+
+def show_store(feed: LiveFeed, store: Store) -> None:
+    now = feed.window.now(store.store_id)
+    if not say_feed_state(feed.status(), now, store) or now.as_of is None:
+        return
+    zones = zone_occupancy(store, now)
+    visits = open_visits(store, now)
+    figures = {
+        "People on the floor": str(len(now.people)),
+        "Open visits": str(visits.height),
+        "Store time": now.as_of.astimezone(ZoneInfo(store.timezone)).strftime("%H:%M:%S"),
+    }
+    for column, (label, value) in zip(st.columns(len(figures)), figures.items(), strict=True):
+        column.metric(label, value)
+    positions = pl.DataFrame(
+        [{"x_m": p.x_m, "y_m": p.y_m, "zone_id": p.zone_id} for p in now.people],
+        schema={"x_m": pl.Float64, "y_m": pl.Float64, "zone_id": pl.String},
+    ).join(zones.select("zone_id", "zone"), on="zone_id", how="left")
+    chart(people_on_plan(store, zones, positions, PEOPLE), stretch=False)
+    left, right = st.columns(2)
+    with left:
+        st.subheader("People per zone")
+        table(zones.sort("people", descending=True), ZONE_COLUMNS, f"live-zones-{store.store_id}")
+    with right:
+        st.subheader("Open visits")
+        table(visits, VISIT_COLUMNS, f"live-visits-{store.store_id}")
+
+
+def render() -> None:
+    st.title("Live")
+    st.caption(
+        "Who is in the store now, from the camera tracks and visits on Kafka, refreshed every "
+        f"{REFRESH_S} s. A dot is a person; the time is the store's latest event."
+    )
+    plans = floor_plans()
+    store_id = st.sidebar.selectbox(
+        "Store", list(plans), format_func=lambda s: plans[s].name, key="live-store"
+    )
+    feed = live_feed(get_settings())
+
+    @st.fragment(run_every=REFRESH_S)
+    def refresh() -> None:
+        show_store(feed, plans[store_id or next(iter(plans))])
+
+    refresh()
+
+
+if __name__ == "__main__":
+    render()
