@@ -16,6 +16,8 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from forecasting.artifacts import forecasts_root
+from forecasting.report import published_tables
 from ingestion.simulator.report import summary_tables
 from ingestion.simulator.run import (
     SimulationPlan,
@@ -197,12 +199,21 @@ def serve_ads_stage(context: DemoContext) -> None:
     )
 
 
+def show_forecasts_stage(context: DemoContext) -> None:
+    """The demand forecasts' backtest and the reorder suggestions that the warehouse job published."""
+    for table in published_tables(context.settings.data_dir):
+        context.console.print(table)
+    root = forecasts_root(context.settings.data_dir)
+    context.notes.append(f"forecasts, backtest, reorder suggestions (Parquet, newest in latest/): {root}")
+
+
 DEMO_STAGES: list[DemoStage] = [
     DemoStage("History: weeks before the streamed day, replayed into the lake", backfill_history),
     DemoStage("Simulated store-days to Kafka", simulate_store_days),
     DemoStage("Realtime checkout: visits, carts and receipts", run_checkout_stage),
     DemoStage("Lander: topics to the Parquet lake", run_lander_stage),
     DemoStage("Warehouse: dbt models, checks and the published copy (Dagster)", build_warehouse_stage),
+    DemoStage("Forecasts: demand, backtest and reorder suggestions", show_forecasts_stage),
     DemoStage("Recommendations: the trained model and the ad API", serve_ads_stage),
 ]
 
