@@ -36,7 +36,7 @@ from forecasting.policy import ForecastSettings
 from forecasting.sales import DAY, SERIES, UNITS, SalesHistory, read_sales_file
 
 MIN_TRAIN_DAYS = 2 * WEEK
-"""History before the first fold: one week for the seasonal naive, one for the scale of MASE."""
+"""History before the first fold: the seasonal naive needs a week, MASE's scale (its errors) a second."""
 SWITCH_MARGIN = 0.10
 """A series leaves the best model of all series only for one that cuts its error by more than this."""
 MODEL = pl.Enum(MODEL_NAMES)
@@ -116,7 +116,7 @@ def folds_that_fit(history_days: int, horizon: int, most: int) -> int:
 def run_backtest(
     history: SalesHistory, horizon: int, folds: int, levels: Sequence[int], n_jobs: int = 1
 ) -> Backtest:
-    """Backtest every candidate on every series long enough for ``folds`` folds of ``horizon`` days."""
+    """Backtest every model on every series long enough for ``folds`` folds of ``horizon`` days."""
     if horizon < 1:
         raise ForecastError(f"the horizon must be at least 1 day, got {horizon}")
     if folds < 2:

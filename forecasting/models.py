@@ -9,7 +9,7 @@ of daily sales extrapolates noise (and costs five times the fitting time).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -72,7 +72,7 @@ def forecast_chosen(
                 SERIES, DAY, pl.lit(model).alias("model"), pl.col(str(model)).clip(0.0).alias(FORECAST)
             )
         )
-    return pl.concat(parts).sort(SERIES, DAY) if parts else _empty_forecast()
+    return pl.concat(parts).sort(SERIES, DAY)
 
 
 def add_intervals(forecast: pl.DataFrame, margins: pl.DataFrame, levels: Sequence[int]) -> pl.DataFrame:
@@ -89,8 +89,3 @@ def add_intervals(forecast: pl.DataFrame, margins: pl.DataFrame, levels: Sequenc
             )
         ],
     )
-
-
-def _empty_forecast() -> pl.DataFrame:
-    schema: Mapping[str, Any] = {SERIES: pl.String, DAY: pl.Date, "model": pl.String, FORECAST: pl.Float64}
-    return pl.DataFrame(schema=schema)

@@ -15,7 +15,6 @@ Stock on order is not known (the lake has no orders), so it counts as zero.
 from __future__ import annotations
 
 from pathlib import Path
-from statistics import NormalDist
 
 import duckdb
 import numpy as np
@@ -30,6 +29,7 @@ from forecasting.artifacts import (
     publish_table,
     read_latest,
 )
+from forecasting.errors import ForecastError
 from forecasting.models import FORECAST
 from forecasting.policy import ReplenishmentPolicy, policy_of
 
@@ -108,11 +108,19 @@ def suggest_orders(
     a daily forecast error (``store_id, product_id, rmse``) and a position (see :func:`read_positions`)."""
     items = with_replenishment_times(positions, policy).join(errors.select(*ITEM, "rmse"), on=ITEM)
     items = items.join(demand_ahead(forecasts, items), on=ITEM)
-    protection_error = pl.col("rmse") * (pl.col("lead_time_days") + pl.col("review_period_days")).sqrt()
+    protection_days = pl.col("lead_time_days") + pl.col("review_period_days")
+    beyond = items.filter(protection_days > pl.col("horizon_days"))
+    if beyond.height:
+        longest = beyond.select(protection_days.max()).item()
+        raise ForecastError(
+            f"{beyond.height} products need {longest} days of forecast (lead time + review period), beyond "
+            f"the {beyond['horizon_days'].min()}-day horizon; raise forecast.horizon_days in the policy"
+        )
+    protection_error = pl.col("rmse") * protection_days.sqrt()
     items = items.with_columns(
         protection_error.alias("protection_error"),
         (pl.col("rmse") * pl.col("horizon_days").sqrt()).alias("horizon_error"),
-        (NormalDist().inv_cdf(policy.service_level) * protection_error).alias("safety_stock_units"),
+        (float(norm.ppf(policy.service_level)) * protection_error).alias("safety_stock_units"),
     ).with_columns(
         (pl.col("protection_demand_units") + pl.col("safety_stock_units")).alias("reorder_point_units")
     )

@@ -8,6 +8,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from forecasting.errors import ForecastError
 from forecasting.models import FORECAST
 from forecasting.policy import ReplenishmentPolicy
 from forecasting.reorder import suggest_orders
@@ -25,11 +26,12 @@ def suggest(
     lead_time: int = 2,
     category: str = "snacks",
     service_level: float = 0.95,
+    horizon: int = HORIZON,
 ) -> dict[str, Any]:
     """The suggestion for one product selling ``daily`` units a day (forecast error ``rmse``)."""
     key = {"store_id": "S001", "product_id": "P0001"}
     forecasts = pl.DataFrame(
-        {**key, "date": [AS_OF + timedelta(days=d) for d in range(1, HORIZON + 1)], FORECAST: daily}
+        {**key, "date": [AS_OF + timedelta(days=d) for d in range(1, horizon + 1)], FORECAST: daily}
     )
     positions = pl.DataFrame(
         [
@@ -105,3 +107,8 @@ def test_a_product_that_does_not_sell_is_never_ordered() -> None:
     assert row["days_of_cover"] is None
     assert row["stockout_date"] is None
     assert row["stockout_risk"] == 0.0
+
+
+def test_a_protection_period_beyond_the_forecast_is_refused() -> None:
+    with pytest.raises(ForecastError, match=r"need 9 days of forecast .* beyond the 7-day horizon"):
+        suggest(lead_time=2, category="household", horizon=7)
