@@ -62,6 +62,15 @@ class FileVersion:
     mtime_ns: int
     size: int
 
+    @classmethod
+    def of(cls, path: Path) -> FileVersion | None:
+        """The file's version; None when there is no file."""
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return None
+        return cls(stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
 
 @dataclass(frozen=True)
 class Warehouse:
@@ -75,13 +84,12 @@ class Warehouse:
 
     def version(self) -> FileVersion:
         """The current copy's version; raises :class:`WarehouseNotBuiltError` when there is none."""
-        try:
-            stat = self.path.stat()
-        except FileNotFoundError:
+        version = FileVersion.of(self.path)
+        if version is None:
             raise WarehouseNotBuiltError(
                 f"The warehouse has not been built yet (no {self.path}): {BUILD_HINT}."
-            ) from None
-        return FileVersion(stat.st_ino, stat.st_mtime_ns, stat.st_size)
+            )
+        return version
 
     def published_at(self) -> datetime:
         return datetime.fromtimestamp(self.version().mtime_ns / 1e9, tz=UTC)
@@ -114,6 +122,21 @@ def _read(path: Path, version: FileVersion, sql: str, params: tuple[Param, ...])
     with duckdb.connect(str(path), read_only=True) as connection:
         frame: pl.DataFrame = connection.sql(sql, params=bound).pl()
     return frame
+
+
+def published_table(path: Path, missing: str) -> pl.DataFrame:
+    """A Parquet table another area publishes by atomic rename (e.g. forecasts), read once per version
+    of the file; :class:`NoDataError` with the message ``missing`` when it is not there."""
+    version = FileVersion.of(path)
+    if version is None:
+        raise NoDataError(missing)
+    return _read_parquet(path, version)
+
+
+@lru_cache(maxsize=16)
+def _read_parquet(path: Path, version: FileVersion) -> pl.DataFrame:
+    """One version of a Parquet file (``version`` is part of the cache key only)."""
+    return pl.read_parquet(path)
 
 
 @dataclass(frozen=True)

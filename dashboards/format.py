@@ -92,33 +92,3 @@ def zone_name(zone_id: str) -> str:
     """A zone's plain name: ``S002-instant_noodles`` → ``Instant noodles``, ``S002-aisle-1`` → ``Aisle 1``."""
     _, _, local = zone_id.partition("-")
     return plain(local or zone_id).replace("Alcohol tobacco", "Alcohol & tobacco")
-
-
-SUFFIX_KINDS = (
-    ("_krw", Kind.KRW),
-    ("_date", Kind.DATE),
-    ("_at", Kind.DATETIME),
-    ("_share", Kind.SHARE),
-    ("_rate", Kind.SHARE),
-    ("_probability", Kind.SHARE),
-)
-"""How the warehouse names its columns: the unit is the suffix."""
-
-
-def columns_of(frame: pl.DataFrame, hidden: frozenset[str] = frozenset()) -> list[Column]:
-    """Plain-word columns for a table a page does not know in advance (another area's output): the
-    kind of number from the name's suffix, else from the type."""
-
-    def kind(name: str, dtype: pl.DataType) -> Kind:
-        by_suffix = next((kind for suffix, kind in SUFFIX_KINDS if name.endswith(suffix)), None)
-        if by_suffix is not None:
-            return by_suffix
-        if dtype.is_integer():
-            return Kind.COUNT
-        return Kind.DECIMAL if dtype.is_numeric() else Kind.TEXT
-
-    return [
-        Column(name, plain(name.removesuffix("_krw")), kind(name, dtype))
-        for name, dtype in frame.schema.items()
-        if name not in hidden
-    ]

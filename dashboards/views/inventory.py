@@ -10,12 +10,13 @@ import polars as pl
 import streamlit as st
 
 from dashboards.charts import HEIGHT, Dimension, Figure, Measure, bars
-from dashboards.data import BUILD_HINT, MartMissingError, NoDataError, Warehouse, require_rows
-from dashboards.format import Column, Kind, columns_of, in_plain_words
+from dashboards.data import BUILD_HINT, NoDataError, Warehouse, published_table, require_rows
+from dashboards.format import Column, Kind, in_plain_words
 from dashboards.page import chart, needed, open_page, pick_store, section, store_names, table
+from forecasting.artifacts import DEMAND_FORECASTS, REORDER_SUGGESTIONS, forecasts_root, latest_path
+from walkout.settings import get_settings
 
-FORECASTS, REORDERS = "forecasts", "reorder_suggestions"
-FORECAST_COLUMNS = ("store_id", "product_id", "forecast_date", "forecast_units", "lower_units", "upper_units")
+FORECAST_UNITS = "forecast_units"
 HISTORY_DAYS = 28
 OUT, BEFORE_DELIVERY, LOW, OK, NO_SALES = (
     "Out of stock",
@@ -42,6 +43,27 @@ STOCKOUT_COLUMNS = [
     Column("stockouts", "Times a shelf ran empty", Kind.COUNT),
     Column("hours_out", "Hours empty", Kind.DECIMAL),
     Column("last_stocked_out_at", "Last ran empty (store time)", Kind.DATETIME),
+]
+REORDER_COLUMNS = [
+    Column("product_name", "Product"),
+    Column("category_name", "Category"),
+    Column("suggested_order_units", "Order now (units)", Kind.COUNT, "Up to the shelf's capacity"),
+    Column("stockout_risk", "Chance of running out before the next delivery", Kind.SHARE),
+    Column("stockout_date", "Forecast to run out on", Kind.DATE),
+    Column("on_hand_units", "On the shelves (units)", Kind.COUNT),
+    Column("reorder_point_units", "Reorder point (units)", Kind.DECIMAL, "Order when stock falls below it"),
+    Column("safety_stock_units", "Safety stock (units)", Kind.DECIMAL),
+    Column("forecast_daily_units", "Forecast per day (units)", Kind.DECIMAL),
+    Column("days_of_cover", "Days of cover (forecast)", Kind.DECIMAL),
+    Column("lead_time_days", "Lead time (days)", Kind.COUNT),
+    Column("review_period_days", "Ordered every (days)", Kind.COUNT),
+    Column("shelf_too_small", "Shelf smaller than the reorder point"),
+]
+FORECAST_COLUMNS = [
+    Column("product_name", "Product"),
+    Column("date", "Date", Kind.DATE),
+    Column("model", "Model"),
+    Column(FORECAST_UNITS, "Forecast (units)", Kind.DECIMAL),
 ]
 UNITS = Measure("units", "Units per day", ",.1f")
 HOURS_OUT = Measure("hours_out", "Hours a shelf stood empty", ",.1f")
@@ -96,62 +118,59 @@ def stockouts(warehouse: Warehouse, store_id: str, first: date, last: date) -> p
     )
 
 
-def published_output(warehouse: Warehouse, mart: str, store_id: str, what: str) -> pl.DataFrame:
-    """A store's rows of a mart another area publishes; when it is not there, say it is not built yet."""
-    try:
-        return warehouse.query(f"select * from marts.{mart} where store_id = ?", (store_id,))
-    except MartMissingError:
-        raise NoDataError(
-            f"{what} are not built yet: they appear here once the forecasting assets have run; {BUILD_HINT}."
-        ) from None
+def forecasting_output(name: str, store_id: str, what: str) -> pl.DataFrame:
+    """A store's rows of the latest table the forecasting assets publish; until they have run, a message
+    saying so."""
+    path = latest_path(forecasts_root(get_settings().data_dir), name)
+    missing = (
+        f"{what} are not built yet: the warehouse build makes them once the sales history is long enough "
+        f"for a backtest; {BUILD_HINT}."
+    )
+    return published_table(path, missing).filter(pl.col("store_id") == store_id)
 
 
-def forecast_against_sales(warehouse: Warehouse, store_id: str, product_id: str) -> pl.DataFrame:
-    """The product's daily sales over the last weeks and its forecast with the prediction interval, as
-    rows of (date, series, units, lower, upper)."""
-    forecast = published_output(warehouse, FORECASTS, store_id, "Forecasts")
-    missing = [name for name in FORECAST_COLUMNS if name not in forecast.columns]
-    if missing:
-        raise NoDataError(
-            f"The forecasts table lacks the columns {', '.join(missing)}: the page cannot read it."
-        )
-    forecast = forecast.filter(pl.col("product_id") == product_id)
-    start = forecast["forecast_date"].min()
-    since = (start if isinstance(start, date) else date.today()) - timedelta(days=HISTORY_DAYS)
+def interval_levels(forecasts: pl.DataFrame) -> list[int]:
+    """The prediction intervals published with the forecasts (``lo_80``/``hi_80`` → 80), narrowest first."""
+    return sorted(int(name.removeprefix("lo_")) for name in forecasts.columns if name.startswith("lo_"))
+
+
+def forecast_against_sales(
+    warehouse: Warehouse, forecasts: pl.DataFrame, product_id: str, level: int
+) -> pl.DataFrame:
+    """One product's daily sales over the last weeks and its forecast with the ``level`` % interval, as
+    rows of (day, series, units, lower, upper)."""
+    forecast = forecasts.filter(pl.col("product_id") == product_id)
+    since: date = forecast.select(pl.col("date").min()).item() - timedelta(days=HISTORY_DAYS)
     sold = warehouse.query(
         """
         select sales_date as day, units_sold::double as units
         from marts.fct_sales_daily where store_id = ? and product_id = ? and sales_date >= ?
         """,
-        (store_id, product_id, since),
+        (str(forecast["store_id"][0]), product_id, since),
     )
+    no_interval = {"lower": pl.lit(None, pl.Float64), "upper": pl.lit(None, pl.Float64)}
     return pl.concat(
         [
-            sold.with_columns(
-                series=pl.lit("Sold"), lower=pl.lit(None, pl.Float64), upper=pl.lit(None, pl.Float64)
-            ),
+            sold.with_columns(series=pl.lit("Sold"), **no_interval),
             forecast.select(
-                day=pl.col("forecast_date"),
-                units=pl.col("forecast_units").cast(pl.Float64),
+                day=pl.col("date"),
+                units=pl.col(FORECAST_UNITS).cast(pl.Float64),
                 series=pl.lit("Forecast"),
-                lower=pl.col("lower_units").cast(pl.Float64),
-                upper=pl.col("upper_units").cast(pl.Float64),
+                lower=pl.col(f"lo_{level}").cast(pl.Float64),
+                upper=pl.col(f"hi_{level}").cast(pl.Float64),
             ),
         ],
         how="diagonal_relaxed",
     ).sort("day")
 
 
-def forecast_chart(frame: pl.DataFrame) -> Figure:
+def forecast_chart(frame: pl.DataFrame, level: int) -> Figure:
     """Sold units and the forecast as lines, the prediction interval as a band, with one legend."""
-    series = alt.Scale(
-        domain=["Sold", "Forecast", "Prediction interval"], range=["#1f77b4", "#ff7f0e", "#ffbb78"]
-    )
+    interval = f"{level}% prediction interval"
+    series = alt.Scale(domain=["Sold", "Forecast", interval], range=["#1f77b4", "#ff7f0e", "#ffbb78"])
     x = alt.X("day:T", title="Date")
     band = (
-        alt.Chart(
-            frame.filter(pl.col("series") == "Forecast").with_columns(band=pl.lit("Prediction interval"))
-        )
+        alt.Chart(frame.filter(pl.col("series") == "Forecast").with_columns(band=pl.lit(interval)))
         .mark_area(opacity=0.5)
         .encode(
             x=x,
@@ -184,17 +203,57 @@ def forecast_chart(frame: pl.DataFrame) -> Figure:
     return figure
 
 
-def show_forecasts(warehouse: Warehouse, store_id: str, products: dict[str, str]) -> None:
-    forecasts = published_output(warehouse, FORECASTS, store_id, "Forecasts")
-    available = (
-        [p for p in products if p in set(forecasts["product_id"].to_list())]
-        if "product_id" in forecasts.columns
-        else []
+def show_reorders(store_id: str) -> None:
+    suggestions = forecasting_output(REORDER_SUGGESTIONS, store_id, "Reorder suggestions")
+    suggestions = require_rows(suggestions, "reorder suggestions").sort(
+        "suggested_order_units", "stockout_risk", descending=True
     )
-    product_id = st.selectbox("Product", available, format_func=products.__getitem__, key="inventory-product")
-    if product_id is None:
-        raise NoDataError("No forecasts for this store yet.")
-    chart(forecast_chart(forecast_against_sales(warehouse, store_id, product_id)))
+    to_order = suggestions.filter(pl.col("suggested_order_units") > 0)
+    level = suggestions["service_level"][0]
+    st.caption(
+        f"{to_order.height} of {suggestions.height} products to order now, for a {level:.0%} chance of not "
+        f"running out before the next delivery; stock as of {suggestions['position_date'][0]}."
+    )
+    table(
+        suggestions.with_columns(category_name=in_plain_words("category")),
+        REORDER_COLUMNS,
+        f"reorders-{store_id}",
+    )
+
+
+def show_forecasts(warehouse: Warehouse, store_id: str, products: dict[str, str]) -> None:
+    forecasts = require_rows(forecasting_output(DEMAND_FORECASTS, store_id, "Forecasts"), "forecasts")
+    by_demand = (
+        forecasts.group_by("product_id")
+        .agg(pl.col(FORECAST_UNITS).sum())
+        .sort(FORECAST_UNITS, descending=True)
+    )
+    choices = [product for product in by_demand["product_id"].to_list() if product in products]
+    left, right = st.columns([3, 1])
+    product_id = left.selectbox(
+        "Product (most demand first)", choices, format_func=products.__getitem__, key="inventory-product"
+    )
+    levels = interval_levels(forecasts)
+    level = right.selectbox(
+        "Prediction interval", levels, format_func=lambda level: f"{level}%", key="inventory-level"
+    )
+    if product_id is None or level is None:
+        raise NoDataError("No forecasts for this store's products.")
+    chart(forecast_chart(forecast_against_sales(warehouse, forecasts, product_id, level), level))
+    table(
+        forecasts.filter(pl.col("product_id") == product_id).with_columns(
+            product_name=pl.lit(products[product_id])
+        ),
+        [*FORECAST_COLUMNS, *(column for level in levels for column in interval_columns(level))],
+        f"forecast-{store_id}-{product_id}",
+    )
+
+
+def interval_columns(level: int) -> list[Column]:
+    return [
+        Column(f"lo_{level}", f"Low end of the {level}% interval", Kind.DECIMAL),
+        Column(f"hi_{level}", f"High end of the {level}% interval", Kind.DECIMAL),
+    ]
 
 
 def product_names(warehouse: Warehouse) -> dict[str, str]:
@@ -211,7 +270,6 @@ def render() -> None:
     store_id = needed(lambda: pick_store(names, "inventory-store"))
     days = needed(lambda: position_dates(warehouse, store_id))
     day = st.sidebar.selectbox("Stock at the end of", days, key="inventory-day") or days[0]
-    products = product_names(warehouse)
     with section("Stock and stock-out risk", f"{names[store_id]}, end of {day}."):
         stock = require_rows(stock_position(warehouse, store_id, day), "stock positions")
         counts = stock.group_by("risk").len("products")
@@ -225,23 +283,12 @@ def render() -> None:
         empty = require_rows(stockouts(warehouse, store_id, day - timedelta(days=6), day), "stock-outs")
         chart(bars(empty.head(15), Dimension("product_name", "Product"), HOURS_OUT))
         table(empty, STOCKOUT_COLUMNS, f"stockouts-{store_id}-{day}")
-    with section("Reorder suggestions", "From the demand forecasts: what to order, and when."):
-        reorders = require_rows(
-            published_output(warehouse, REORDERS, store_id, "Reorder suggestions"), "reorder suggestions"
-        )
-        if "product_id" in reorders.columns:
-            reorders = reorders.with_columns(
-                product=pl.col("product_id").replace_strict(products, default=None)
-            )
-        table(
-            reorders,
-            columns_of(reorders, hidden=frozenset({"store_id", "product_id"})),
-            f"reorders-{store_id}",
-        )
+    with section("Reorder suggestions", "From the demand forecasts: what to order now, most urgent first."):
+        show_reorders(store_id)
     with section(
-        "Forecast against actual sales", "Daily units sold and the forecast with its prediction interval."
+        "Forecast against actual sales", "Daily units sold, then the forecast with its prediction interval."
     ):
-        show_forecasts(warehouse, store_id, products)
+        show_forecasts(warehouse, store_id, product_names(warehouse))
 
 
 if __name__ == "__main__":

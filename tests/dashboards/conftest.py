@@ -20,11 +20,21 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 from websockets.sync.client import ClientConnection, connect
 
 from dashboards.navigation import PAGES
+from forecasting.artifacts import (
+    DEMAND_FORECASTS,
+    REORDER_SUGGESTIONS,
+    forecasts_root,
+    new_version,
+    publish_table,
+)
+from forecasting.policy import policy_of
+from forecasting.reorder import read_positions, suggest_orders
 from orchestration.build import WarehouseBuild
 from tests.warehouse.conftest import SmallLake, small_lake, warehouse  # noqa: F401 - the demo warehouse
 from walkout.settings import Settings, get_settings
@@ -93,24 +103,15 @@ def no_marts(tmp_path_factory: pytest.TempPathFactory, demo_data: Settings) -> S
 
 @pytest.fixture(scope="session")
 def with_later_outputs(tmp_path_factory: pytest.TempPathFactory, demo_data: Settings) -> Settings:
-    """The demo warehouse plus what the forecasting and recsys issues add: forecasts, reorder suggestions,
-    ad impressions by screen and segment, and ad performance rows."""
+    """The demo warehouse plus what later issues add: forecasts and reorder suggestions published by the
+    forecasting code (from made-up forecasts: one day of sales is too short for a backtest), ad performance
+    rows and a mart of ad impressions by screen and segment."""
     source = demo_data.published_warehouse_path
     copies = "".join(
         f"create table marts.{name} as select * from demo.marts.{name};" for name in _tables(source)
     )
     sql = f"""
         create schema marts; {copies}
-        create table marts.forecasts as
-        select store_id, product_id, max(sales_date) + h::int as forecast_date,
-            avg(units_sold) + 0.1 * h as forecast_units,
-            greatest(avg(units_sold) - 1 - 0.2 * h, 0) as lower_units,
-            avg(units_sold) + 1 + 0.2 * h as upper_units
-        from demo.marts.fct_sales_daily, range(1, 15) as horizon(h)
-        group by store_id, product_id, h;
-        create table marts.reorder_suggestions as
-        select store_id, product_id, 4.0 as reorder_point_units, 6 as order_units, 0.2 as stockout_probability
-        from demo.marts.inventory_position where on_hand_units < 2;
         create table marts.fct_ad_impressions as
         select store_id, 'S002-AD' || (1 + i % 3) as screen_id, 'S002-entrance' as zone_id,
             product_id, case when i % 2 = 0 then 'female_19-29' end as segment, 'repurchase' as reason,
@@ -121,7 +122,35 @@ def with_later_outputs(tmp_path_factory: pytest.TempPathFactory, demo_data: Sett
         select store_id, product_id, sales_date, 40, 6, 2, 30, 9, 0.3, 200, 20, 0.1, 2.0
         from demo.marts.fct_sales_daily where units_sold > 4;
     """
-    return _publish(Settings(data_dir=tmp_path_factory.mktemp("later-outputs")), source, sql)
+    settings = _publish(Settings(data_dir=tmp_path_factory.mktemp("later-outputs")), source, sql)
+    _publish_forecasts(settings)
+    return settings
+
+
+FORECASTS_SQL = """
+    select store_id, product_id, max(sales_date) + h::int as date, 'AutoETS' as model,
+        avg(units_sold) + 0.1 * h as forecast_units,
+        greatest(avg(units_sold) - 1 - 0.2 * h, 0) as lo_80, avg(units_sold) + 1 + 0.2 * h as hi_80,
+        greatest(avg(units_sold) - 2 - 0.3 * h, 0) as lo_95, avg(units_sold) + 2 + 0.3 * h as hi_95
+    from marts.fct_sales_daily, range(1, 15) as horizon(h)
+    group by store_id, product_id, h
+"""
+
+
+def _publish_forecasts(settings: Settings) -> None:
+    """14 days of forecasts per store x product, and the reorder suggestions the forecasting code makes of
+    them, published where the forecasting assets publish theirs."""
+    published = settings.published_warehouse_path
+    with duckdb.connect(str(published), read_only=True) as con:
+        forecasts = con.sql(FORECASTS_SQL).pl()
+    errors = forecasts.select("store_id", "product_id").unique().with_columns(rmse=pl.lit(1.0))
+    policy = policy_of(settings.data_dir).replenishment
+    suggestions = suggest_orders(forecasts, errors, read_positions(published), policy)
+    root, version = forecasts_root(settings.data_dir), new_version("dashboard-tests")
+    publish_table(root, DEMAND_FORECASTS, version, forecasts)
+    publish_table(
+        root, REORDER_SUGGESTIONS, version, suggestions.with_columns(forecast_version=pl.lit(version))
+    )
 
 
 @pytest.fixture

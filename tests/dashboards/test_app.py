@@ -153,17 +153,22 @@ def test_inventory_says_forecasts_are_not_built_yet(demo_data: Settings, open_pa
     assert {"Product", "On the shelves (units)", "Days of cover", "Stock-out risk"} <= set(stock.columns)
 
 
-def test_inventory_shows_forecasts_against_sales_when_they_exist(
+def test_inventory_shows_reorders_and_forecasts_when_they_exist(
     with_later_outputs: Settings, open_page: OpenPage
 ) -> None:
     app = open_page(with_later_outputs, "inventory.py")
     assert_sound(app, PAGES[3])
     assert not app.info
     forecast = as_text(specs(app)[-1])
-    assert "Prediction interval" in forecast
+    assert "80% prediction interval" in forecast
     assert "Units per day" in forecast
-    reorders = app.dataframe[-1].value
-    assert {"Product", "Order units", "Stockout probability"} <= set(reorders.columns)
+    app.selectbox(key="inventory-level").set_value(95).run()
+    assert "95% prediction interval" in as_text(specs(app)[-1])
+    _, _, reorders, forecasts = (frame.value for frame in app.dataframe)  # stock, stock-outs, then these
+    assert {"Product", "Order now (units)", "Chance of running out before the next delivery"} <= set(reorders)
+    assert (reorders["Order now (units)"] >= 0).all()
+    assert len(forecasts) == 14
+    assert {"Low end of the 95% interval", "High end of the 80% interval"} <= set(forecasts)
 
 
 def test_ads_show_lift_screens_and_segments(with_later_outputs: Settings, open_page: OpenPage) -> None:
