@@ -6,6 +6,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from forecasting.sales import DAY, SERIES, UNITS, SalesHistory, read_sales_file
 from walkout.catalog import load_catalog
@@ -47,6 +48,7 @@ def test_a_parquet_file_may_carry_series_ids_and_timestamps(tmp_path: Path) -> N
     assert read_sales_file(path).series[UNITS].to_list() == [1.0, 0.0, 2.0]
 
 
+@pytest.mark.slow
 def test_the_twin_history_has_every_carried_product_on_every_day(twin_sales: SalesHistory) -> None:
     store = load_catalog().store("S002")
     carried = {plate.product_id for plate in store.plates}
