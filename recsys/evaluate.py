@@ -148,7 +148,7 @@ class Tuning:
             "bpr": asdict(self.bpr),
             "bm25": asdict(self.bm25),
             "cosine": asdict(self.cosine),
-            "validation_ndcg": {name: round(value, 4) for name, value in self.validation_ndcg.items()},
+            "validation_ndcg": {name: round(float(value), 4) for name, value in self.validation_ndcg.items()},
         }
 
 
