@@ -15,6 +15,8 @@ HEIGHT = 320
 LEGEND_TITLE_PX = 420
 ROW_PX = 26
 MIN_HEIGHT = 180
+LABEL_PX = 240
+SLANTED_LABELS_PX = 90
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,12 @@ def bars(
 ) -> Figure:
     """Horizontal bars of ``measure`` per ``category``; ``split`` puts bars side by side."""
     encoding: dict[str, Any] = {
-        "y": alt.Y(category.field, title=category.title, sort=sort, axis=alt.Axis(labelOverlap=False)),
+        "y": alt.Y(
+            category.field,
+            title=category.title,
+            sort=sort,
+            axis=alt.Axis(labelOverlap=False, labelLimit=LABEL_PX),
+        ),
         "x": measure.encode(alt.X),
         "tooltip": [category.tooltip(), measure.tooltip()] + ([split.tooltip()] if split else []),
     }
@@ -119,7 +126,9 @@ def matrix(
         if middle is not None
         else alt.Scale(scheme="blues")
     )
-    x = alt.X(columns.field, title=columns.title, sort=column_sort)
+    x = alt.X(
+        columns.field, title=columns.title, sort=column_sort, axis=alt.Axis(labelAngle=-40, labelLimit=140)
+    )
     y = alt.Y(rows.field, title=rows.title, sort=row_sort, axis=alt.Axis(labelOverlap=False))
     base = alt.Chart(frame).encode(x=x, y=y)
     status = ["status"] if "status" in frame.columns else []
@@ -139,5 +148,5 @@ def matrix(
     ]
     if status:
         layers.append(hidden.mark_text(fontSize=9, color="#555").encode(text="status:N"))
-    height = max(MIN_HEIGHT, ROW_PX * frame[rows.name].n_unique())
+    height = max(MIN_HEIGHT, ROW_PX * frame[rows.name].n_unique()) + SLANTED_LABELS_PX
     return alt.layer(*layers).properties(height=height)

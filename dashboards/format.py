@@ -92,3 +92,9 @@ def zone_name(zone_id: str) -> str:
     """A zone's plain name: ``S002-instant_noodles`` → ``Instant noodles``, ``S002-aisle-1`` → ``Aisle 1``."""
     _, _, local = zone_id.partition("-")
     return plain(local or zone_id).replace("Alcohol tobacco", "Alcohol & tobacco")
+
+
+def segment_name(segment: str) -> str:
+    """An ad segment in words: ``19-29:female`` → ``Female 19-29``, ``60plus:male`` → ``Male 60+``."""
+    band, _, gender = segment.partition(":")
+    return f"{plain(gender)} {band.replace('plus', '+')}" if gender else plain(segment)

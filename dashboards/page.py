@@ -22,6 +22,7 @@ from dashboards.charts import Figure
 from dashboards.data import (
     ALL_HOURS,
     ALL_WEEKDAYS,
+    BUILD_HINT,
     DataUnavailableError,
     NoDataError,
     Period,
@@ -93,9 +94,11 @@ def chart(figure: Figure, stretch: bool = True) -> None:
 
 def store_names(warehouse: Warehouse, having: str | None = None) -> dict[str, str]:
     """Store id → name, from the published store dimension; with ``having``, only the stores that
-    mart has rows of."""
+    mart has rows of (:class:`NoDataError` when there is none)."""
     where = f"where store_id in (select store_id from marts.{having})" if having else ""
     stores = warehouse.query(f"select store_id, store_name from marts.dim_stores {where} order by store_id")
+    if having and stores.is_empty():
+        raise NoDataError(f"No store has data for this page yet: land events, then {BUILD_HINT}.")
     return dict(zip(stores["store_id"].to_list(), stores["store_name"].to_list(), strict=True))
 
 
@@ -108,11 +111,12 @@ def pick_stores(warehouse: Warehouse, key: str) -> tuple[str, ...]:
     return tuple(chosen) or tuple(names)
 
 
-def pick_store(names: dict[str, str], key: str) -> str:
-    """Sidebar: exactly one store."""
-    if not names:
-        raise NoDataError("No store has data for this page yet: land events, then build the warehouse.")
-    return str(st.sidebar.selectbox("Store", list(names), format_func=names.__getitem__, key=key))
+def pick_store(warehouse: Warehouse, mart: str, key: str) -> tuple[str, str]:
+    """Sidebar: one of the stores ``mart`` has rows of; its id and name. Without any, the page says so
+    and stops."""
+    names = needed(lambda: store_names(warehouse, having=mart))
+    store_id = str(st.sidebar.selectbox("Store", list(names), format_func=names.__getitem__, key=key))
+    return store_id, names[store_id]
 
 
 def pick_period(available: Period, key: str) -> Period:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboards.charts import Dimension, Measure, bars, matrix
 from dashboards.data import Slice, Warehouse, available_period, require_rows
-from dashboards.format import Column, Kind, count, in_plain_words, share, zone_name
+from dashboards.format import Column, Kind, count, in_plain_words, segment_name, share, zone_name
 from dashboards.page import chart, needed, open_page, pick_slice, section, table
 
 PERSONAL = "Known shopper (personal)"
@@ -82,7 +82,9 @@ def screen_segments(warehouse: Warehouse, scope: Slice) -> pl.DataFrame:
         order by screen_id, impressions desc
         """,
         params,
-    ).with_columns(zone=in_plain_words("zone_id", zone_name), segment_name=in_plain_words("segment"))
+    ).with_columns(
+        zone=in_plain_words("zone_id", zone_name), segment_name=in_plain_words("segment", segment_name)
+    )
 
 
 def show_headline(products: pl.DataFrame) -> None:

@@ -9,7 +9,7 @@ import streamlit as st
 from dashboards.charts import Dimension, Measure, matrix
 from dashboards.data import AGE_BANDS, GENDERS, K_ANONYMITY, Warehouse, require_rows
 from dashboards.format import Column, Kind, in_plain_words, plain
-from dashboards.page import chart, needed, open_page, pick_store, section, store_names, table
+from dashboards.page import chart, open_page, pick_store, section, table
 
 SHOWN, SUPPRESSED, PURCHASES_SUPPRESSED = "shown", "suppressed", "purchase figures suppressed"
 # Title → (measure, whether it is a purchase figure: blank when fewer than k of the cell bought).
@@ -85,13 +85,12 @@ def render() -> None:
         "Who buys what: the paying member's age band and gender against the product categories. "
         f"Cells behind fewer than {K_ANONYMITY} shoppers are suppressed to protect privacy.",
     )
-    names = needed(lambda: store_names(warehouse, having="demographic_heatmap"))
-    store_id = needed(lambda: pick_store(names, "demographics-store"))
+    store_id, store_name = pick_store(warehouse, "demographic_heatmap", "demographics-store")
     choice = st.segmented_control(
         "Measure", list(MEASURES), default=next(iter(MEASURES)), required=True, key="demographics-measure"
     )
     measure, purchase_figure = MEASURES[choice or next(iter(MEASURES))]
-    with section("Age band and gender by category", f"{names[store_id]}, every date in the warehouse."):
+    with section("Age band and gender by category", f"{store_name}, every date in the warehouse."):
         cells = require_rows(demographic_cells(warehouse, store_id), "demographic cells")
         middle = 100.0 if measure.name == "penetration_index" else None
         rows = [f"{plain(gender)} {band}" for gender in GENDERS for band in AGE_BANDS]

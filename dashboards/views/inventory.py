@@ -12,7 +12,7 @@ import streamlit as st
 from dashboards.charts import HEIGHT, Dimension, Figure, Measure, bars
 from dashboards.data import BUILD_HINT, NoDataError, Warehouse, published_table, require_rows
 from dashboards.format import Column, Kind, in_plain_words
-from dashboards.page import chart, needed, open_page, pick_store, section, store_names, table
+from dashboards.page import chart, needed, open_page, pick_store, section, table
 from forecasting.artifacts import DEMAND_FORECASTS, REORDER_SUGGESTIONS, forecasts_root, latest_path
 from walkout.settings import get_settings
 
@@ -241,9 +241,9 @@ def show_forecasts(warehouse: Warehouse, store_id: str, products: dict[str, str]
         raise NoDataError("No forecasts for this store's products.")
     chart(forecast_chart(forecast_against_sales(warehouse, forecasts, product_id, level), level))
     table(
-        forecasts.filter(pl.col("product_id") == product_id).with_columns(
-            product_name=pl.lit(products[product_id])
-        ),
+        forecasts.filter(pl.col("product_id") == product_id)
+        .sort("date")
+        .with_columns(product_name=pl.lit(products[product_id])),
         [*FORECAST_COLUMNS, *(column for level in levels for column in interval_columns(level))],
         f"forecast-{store_id}-{product_id}",
     )
@@ -266,11 +266,10 @@ def render() -> None:
         "Inventory",
         "Estimated units on the shelves, how long they last at the recent pace of sales, and what ran out.",
     )
-    names = needed(lambda: store_names(warehouse, having="inventory_position"))
-    store_id = needed(lambda: pick_store(names, "inventory-store"))
+    store_id, store_name = pick_store(warehouse, "inventory_position", "inventory-store")
     days = needed(lambda: position_dates(warehouse, store_id))
     day = st.sidebar.selectbox("Stock at the end of", days, key="inventory-day") or days[0]
-    with section("Stock and stock-out risk", f"{names[store_id]}, end of {day}."):
+    with section("Stock and stock-out risk", f"{store_name}, end of {day}."):
         stock = require_rows(stock_position(warehouse, store_id, day), "stock positions")
         counts = stock.group_by("risk").len("products")
         chart(

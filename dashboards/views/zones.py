@@ -20,7 +20,6 @@ from dashboards.page import (
     pick_store,
     pick_weekdays_and_hours,
     section,
-    store_names,
     table,
 )
 
@@ -191,8 +190,7 @@ def render() -> None:
         "Zone heatmap",
         "Where shoppers go, stop and buy on the floor: the plan is drawn to scale, entrance at the bottom.",
     )
-    names = needed(lambda: store_names(warehouse, having="zone_heatmap"))
-    store_id = needed(lambda: pick_store(names, "zones-store"))
+    store_id, store_name = pick_store(warehouse, "zone_heatmap", "zones-store")
     period = needed(
         lambda: pick_period(
             available_period(warehouse, "zone_heatmap", "local_date", "zone visits"), "zones-dates"
@@ -205,7 +203,7 @@ def render() -> None:
     measure = pick_measure(group)
     with section(
         "Zones on the floor plan",
-        f"{names[store_id]}, {period}. Grey zones had no visitors (or are suppressed).",
+        f"{store_name}, {period}. Grey zones had no visitors (or are suppressed).",
     ):
         zones = require_rows(zone_figures(warehouse, scope, group, by_hour=False), "zone visits")
         chart(zone_map(plan, zones.filter(pl.col("status") == "shown"), measure), stretch=False)

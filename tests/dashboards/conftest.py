@@ -114,7 +114,7 @@ def with_later_outputs(tmp_path_factory: pytest.TempPathFactory, demo_data: Sett
         create schema marts; {copies}
         create table marts.fct_ad_impressions as
         select store_id, 'S002-AD' || (1 + i % 3) as screen_id, 'S002-entrance' as zone_id,
-            product_id, case when i % 2 = 0 then 'female_19-29' end as segment, 'repurchase' as reason,
+            product_id, case when i % 2 = 0 then '19-29:female' end as segment, 'repurchase' as reason,
             i % 5 = 0 as is_clicked, i % 7 = 0 as is_scanned,
             sales_date as local_date, 8 + i % 12 as local_hour
         from (select *, row_number() over () as i from demo.marts.fct_sales_daily where units_sold > 2);

@@ -8,7 +8,7 @@ import importlib
 import pytest
 from typer.testing import CliRunner
 
-from dashboards.format import change, count, krw, plain, share, zone_name
+from dashboards.format import change, count, krw, plain, segment_name, share, zone_name
 from dashboards.navigation import PAGES, VIEWS_DIR, PageSpec
 from dashboards.server import streamlit_command, url
 from walkout.cli import app
@@ -62,3 +62,5 @@ def test_numbers_and_names_in_plain_words() -> None:
     assert zone_name("S002-instant_noodles") == "Instant noodles"
     assert zone_name("S002-aisle-1") == "Aisle 1"
     assert zone_name("S001-alcohol_tobacco") == "Alcohol & tobacco"
+    assert segment_name("19-29:female") == "Female 19-29"
+    assert segment_name("60plus:male") == "Male 60+"
