@@ -57,6 +57,7 @@ log = logging.getLogger(__name__)
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$"
 RELOAD_INTERVAL_S = 2.0
+IMPRESSION_MAX_BLOCK_MS = 1000
 
 
 class ImpressionSink(Protocol):
@@ -64,15 +65,22 @@ class ImpressionSink(Protocol):
 
 
 class KafkaImpressions:
-    """Sends impressions to ``ad.impressions`` without waiting for the broker; counts what failed."""
+    """Sends impressions to ``ad.impressions`` without waiting for the broker; counts what failed.
+
+    A request never waits on Kafka for more than :data:`IMPRESSION_MAX_BLOCK_MS`: an impression that
+    cannot be queued is counted as failed and the ads are still served.
+    """
 
     def __init__(self, settings: Settings, failed: Counter) -> None:
-        self.producer = make_producer(settings)
+        self.producer = make_producer(settings, max_block_ms=IMPRESSION_MAX_BLOCK_MS)
         self.failed = failed
 
     def publish(self, impressions: Sequence[AdImpression]) -> None:
         for impression in impressions:
-            publish(self.producer, impression).add_errback(self._failed)
+            try:
+                publish(self.producer, impression).add_errback(self._failed)
+            except KafkaError as error:
+                self._failed(error)
 
     def _failed(self, error: Exception) -> None:
         self.failed.inc()
@@ -476,8 +484,5 @@ def running_api(
 def serve(settings: Settings, host: str, port: int) -> None:
     """Run the API with uvicorn until Ctrl-C/SIGTERM, following the live topics of Kafka."""
     context = LiveContext(load_catalog())
-    try:
-        app = create_app(settings, context, feed=LiveFeed(settings, context))
-    except KafkaError as error:
-        raise RecsysError(f"the ad API needs Kafka for its live context and impressions: {error}") from None
+    app = create_app(settings, context, feed=LiveFeed(settings, context))
     uvicorn.run(app, host=host, port=port, log_level="warning")

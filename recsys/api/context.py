@@ -35,7 +35,7 @@ from walkout.contracts import (
     VisitStatus,
     parse_event,
 )
-from walkout.kafka import make_consumer
+from walkout.kafka import KafkaSetupError, make_consumer
 from walkout.settings import Settings
 from walkout.vocabulary import AgeBand, Gender
 
@@ -229,7 +229,11 @@ class LiveFeed(threading.Thread):
 
     def run(self) -> None:
         group = f"ad-api.{socket.gethostname()}.{os.getpid()}.{id(self)}"
-        consumer = make_consumer(self.settings, group, LIVE_TOPICS)
+        try:
+            consumer = make_consumer(self.settings, group, LIVE_TOPICS)
+        except KafkaSetupError as error:
+            log.error("no live context (every screen gets cold-start ads): %s", error)
+            return
         try:
             while not self.stopping.is_set():
                 for records in consumer.poll(timeout_ms=200).values():
