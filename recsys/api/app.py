@@ -177,7 +177,7 @@ class Published:
         while not self._stop.wait(interval_s):
             try:
                 self.refresh()
-            except RecsysError as error:  # a half-written or broken version: keep serving the last good one
+            except (RecsysError, OSError) as error:  # keep serving the last good version
                 log.warning("keeping the loaded model and shelves: %s", error)
 
     def start(self) -> None:
