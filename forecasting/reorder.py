@@ -111,10 +111,10 @@ def suggest_orders(
     protection_days = pl.col("lead_time_days") + pl.col("review_period_days")
     beyond = items.filter(protection_days > pl.col("horizon_days"))
     if beyond.height:
-        longest = beyond.select(protection_days.max()).item()
+        longest, horizon = beyond.select(protection_days.max(), pl.col("horizon_days").min()).row(0)
         raise ForecastError(
             f"{beyond.height} products need {longest} days of forecast (lead time + review period), beyond "
-            f"the {beyond['horizon_days'].min()}-day horizon; raise forecast.horizon_days in the policy"
+            f"the {horizon}-day horizon; raise forecast.horizon_days in the policy"
         )
     protection_error = pl.col("rmse") * protection_days.sqrt()
     items = items.with_columns(
