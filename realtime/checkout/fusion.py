@@ -1,14 +1,26 @@
-"""Sensor fusion for one store: visits from gate scans, shoppers from camera tracks, carts from plates.
+"""Sensor fusion for one store: visits from gate scans, people from camera tracks, carts from plates.
 
-Events arrive here in event-time order (see :mod:`realtime.checkout.ordering`). An accepted entry
-scan opens a visit; the tracks that appear at that gate in the next seconds are its people (up to
-the group size, so a tailgater stays unlinked). A track that appears mid-store right after a linked
-track vanished nearby is the same person after a tracker break, and is stitched to that visit. A
-shelf event goes to the visit whose person stood closest to the plate's reach point around that
-moment, with a confidence from how clearly closest they were; put-backs prefer the person carrying
-that product, and a put-back whose weight does not match the plate's product is matched against
-what the candidates carry. The exit scan closes the visit: one receipt (none when nothing was
-taken), the visit's zone segments, and the closed visit.
+Events arrive in event-time order (see :mod:`realtime.checkout.ordering`); scans and shelf events
+are decided once the tracks a few seconds past them have arrived. The tracker is the weak sensor:
+it loses people for a moment (breaks) and swaps the ids of people who pass close by, so every id is
+followed as part of a :class:`Person`, and the takes are kept per person with their time so they
+can move when we learn that ids were swapped.
+
+* **Entry.** An accepted entry scan opens a visit; the new ids that appear at that gate lane right
+  after it are its people, in the order they came through (so a tailgater behind a group stays
+  unclaimed).
+* **Breaks.** A new id that appears mid-store continues the person whose id was lost a moment ago
+  where the walks of both join up best.
+* **Shelves.** A shelf event goes to the person who stood at the plate's reach point around it (and
+  had stood there a while); a put-back goes to someone carrying that product, matched by weight
+  when it landed on another plate. What an unclaimed person takes is held until we learn who they
+  are. A receipt line is unsure when someone of another party stood about as close.
+* **Exit.** The people who walk out through the gate right after a visit's exit scan carry its
+  goods; whoever slips out behind the group was not admitted (their takes are dead-lettered). A
+  member leaving under an id that is not the visit's got it through id swaps: the likeliest chain of
+  swaps at close passes (how close they came, how the ids moved there) leads back to one of the
+  visit's people, and the takes after each swap move with it before the receipt is made. An exit
+  scan without its entry (a lost message) still charges whoever left with it.
 """
 
 from __future__ import annotations
@@ -16,14 +28,25 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from realtime.checkout.tracks import Track
-from walkout.catalog import Catalog, Plate, Store
+from realtime.checkout.tracks import (
+    JOIN_S,
+    Gap,
+    Person,
+    Point,
+    Sample,
+    Track,
+    closest,
+    distance,
+    misfit,
+    split_passes,
+)
+from walkout.catalog import Catalog, CatalogError, Gate, Plate, Store
 from walkout.contracts import (
     CameraTrack,
-    DeadLetter,
     DwellSegment,
     Event,
     GateDirection,
@@ -39,31 +62,70 @@ from walkout.contracts import (
     make_event_id,
 )
 
+LOOKAHEAD_S = 10.0  # decide a scan or shelf event once tracks this much later have arrived
+MIDSTORE_SETTLE_S = 2.0  # a new id mid-store is judged once it has moved a little
+GATE_SETTLE_S = LOOKAHEAD_S + 0.5  # a new id at a gate first waits for the entry scan that admits it
+GATE_M = 1.5  # a track starting or ending this close to a gate lane went through it
+LANE_DOUBT_M = 0.4  # a first sighting this much further from a neighbouring lane may have come through it
+ENTRY_WINDOW_S = (1.0, 2.0)  # a group's members appear at the gate from just before its scan on
+MEMBER_GAP_S = 0.9  # members of a group come through the gate about this far apart
+MAX_GROUP = 4  # one QR admits up to this many people
+UNPAIRED_S = 1.5  # how late an id may come in before it is rather someone not due at all
+EXIT_WINDOW_S = (1.5, 4.0)  # the people of a visit vanish through the gate around its exit scan
+NEXT_EXIT_S = 0.3  # ... and whoever leaves after the next exit scan at that lane belongs to that one
 REACH_M = 1.2  # how far from the reach point a shopper can stand and still take from the plate
-PICK_WINDOW_S = (3.0, 1.0)  # a shelf event is reported when the weight settles, just after the hand
-LOOKAHEAD_S = 4.0  # decide a shelf event or scan once tracks this much later have arrived
+PICK_WINDOW_S = (6.0, 1.0)  # the picker stands at the plate before the weight settles and a bit after
+HAND_ON_PLATE_S = (4.5, 1.0)  # ... surely this long before it settled and after
+STAND_NOISE_M = 0.04  # the tracker's mean position over that stand strays this far from the true one
+AT_PLATE_M = 0.4  # standing at a reach point, give or take the tracker's noise
+BUSY_HANDS_S = 5.0  # picks from one spot this close in time are weighed together
+SAME_SPOT_M = 0.5  # ... when their reach points are this close
+BOTH_HANDS_ODDS = math.log(0.05)  # one person taking two of them at once
+MAX_TAKERS = 3  # likeliest people weighed per pick
+STOOD_BEFORE_S = 4.8  # a taker has stood at the shelf this long before the weight settles, mostly
+STOOD_LOOKBACK_S = 8.0
+JUST_ARRIVED_ODDS = math.log(0.05)
+MOVED_ON_S = (1.0, 10.0)  # a taker moves on this long after the weight settled, most of the time
+STAYED_ON_ODDS = math.log(0.25)  # ... seldom staying longer (another take from the same spot)
+LEFT_AT_ONCE_ODDS = math.log(0.1)  # ... and hardly ever leaving before their hand is off the plate
 LOST_S = 6.0  # a person the tracker lost this recently still stands where last seen
-GATE_LINK_M = 1.5
-GATE_LINK_S = 8.0
-STITCH_GAP_S = 8.0
-STITCH_MIN_GAP_S = 1.0  # a track seen in the last frame or two is still alive, not lost
+STITCH_GAP_S = (0.5, 8.0)
 STITCH_M = 1.0
 WALK_MPS = 1.5  # a shopper walks at most this fast: how far a lost person can have gone
-LEFT_WITHOUT_SCAN_S = 180.0  # a visit whose tracks are all gone this long left without an exit scan
-TRACK_MEMORY_S = 900.0
+PASS_M = 1.2  # people this close (along each axis) in a frame are passing each other
+SWAP_COST = -math.log(0.3)  # a close pass swaps ids now and then: explanations with fewer swaps win
+MAX_SWAPS = 2
+SOMEONE_ELSE = 0.1  # ids of people who came close before may still swap: a third person passed between
+AMBIGUOUS_COST = 1.5  # a second explanation this close to the best one leaves the receipt unsure
+MOTION_NOISE_M2 = 0.1  # how far (m²) walks stray from straight lines over a few seconds, besides a swap
+MOTION_CAP = 6.0
+LEFT_WITHOUT_SCAN_S = 180.0  # a visit whose people are all gone this long left without an exit scan
+CLOSED_MEMORY_S = 86_400.0
+SWEEP_S = 10.0  # how often (event time) to forget what is long gone
 STOP_MIN_S = 5.0
 REVIEW_BELOW = 0.55
 WEIGHT_MATCH_G = 15.0
+
+Swaps = list[tuple[Person, float]]  # going back in time: each swapped ids with the one before, then
 
 
 def epoch(value: datetime) -> float:
     return value.timestamp()
 
 
-@dataclass
-class CartLine:
-    quantity: int = 0
-    confidence: float = 1.0
+def utc(value: float) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+@dataclass(frozen=True)
+class Take:
+    """A shelf event as it changed one person's cart (a put-back takes a negative quantity)."""
+
+    at: float  # when the plate settled
+    product_id: str
+    quantity: int
+    confidence: float
+    event: ShelfEvent
 
 
 @dataclass
@@ -73,25 +135,15 @@ class OpenVisit:
     group_size: int
     gate_id: str
     entered_at: datetime
-    track_ids: list[str] = field(default_factory=list)
-    cart: dict[str, CartLine] = field(default_factory=dict)
+    person_ids: list[str] = field(default_factory=list)
     review_reasons: list[str] = field(default_factory=list)
-    last_seen: float = 0.0
-
-    @property
-    def people_linked(self) -> int:
-        return len(self.track_ids)
-
-    def carries(self, product_id: str) -> bool:
-        line = self.cart.get(product_id)
-        return line is not None and line.quantity > 0
 
 
 @dataclass(frozen=True)
 class Candidate:
-    track: Track
-    visit: OpenVisit
-    distance: float
+    person: Person
+    distance: float  # of where they stood from the plate's reach point
+    score: float  # log-likelihood that they took or put back
 
 
 class StoreCheckout:
@@ -100,12 +152,19 @@ class StoreCheckout:
     def __init__(self, store: Store, catalog: Catalog) -> None:
         self.store = store
         self.catalog = catalog
+        self.gates = {gate.gate_id: gate for gate in store.gates}
         self.visits: dict[str, OpenVisit] = {}
         self.tracks: dict[str, Track] = {}
-        self.closed: set[str] = set()
-        self.departed: dict[str, float] = {}  # track id → when its visit closed; late samples are ignored
-        self.pending: list[tuple[float, str, GateScan | ShelfEvent]] = []
+        self.persons: dict[str, Person] = {}
+        self.takes: dict[str, list[Take]] = {}  # person id → what they took, in time order
+        self.passes: dict[tuple[str, str], list[Gap]] = {}  # id pair → frames they were close
+        self.frame: tuple[float, list[tuple[str, float, float]]] = (0.0, [])  # ids in the latest frame
+        self.exiting: dict[str, tuple[str, float]] = {}  # visit id → lane and time of its undecided exit
+        self.closed: dict[str, float] = {}  # visit id → when it closed
+        self.departed: dict[str, float] = {}  # track id → when it left; late samples are ignored
+        self.pending: list[tuple[float, str, GateScan | ShelfEvent | str]] = []
         self.clock = 0.0
+        self.swept = 0.0
 
     # --- events in ------------------------------------------------------------------------------
 
@@ -115,230 +174,646 @@ class StoreCheckout:
         if isinstance(event, CameraTrack):
             self._track(event)
         elif isinstance(event, GateScan | ShelfEvent):
-            heapq.heappush(self.pending, (epoch(event.ts), event.event_id, event))
-        return self._decide(self.clock - LOOKAHEAD_S)
+            if isinstance(event, GateScan) and event.direction is GateDirection.EXIT and event.token_id:
+                self.exiting[f"{event.store_id}-{event.token_id}"] = (event.gate_id, epoch(event.ts))
+            heapq.heappush(self.pending, (epoch(event.ts) + LOOKAHEAD_S, event.event_id, event))
+        return self._decide(self.clock)
 
     def _decide(self, until: float) -> list[Event]:
         outputs: list[Event] = []
         while self.pending and self.pending[0][0] <= until:
-            _, _, event = heapq.heappop(self.pending)
-            outputs += self._scan(event) if isinstance(event, GateScan) else self._shelf(event)
+            _, _, item = heapq.heappop(self.pending)
+            if isinstance(item, str):
+                self._settle(item)
+            elif isinstance(item, GateScan):
+                outputs += self._scan(item)
+            elif item.action is ShelfAction.PICK:
+                outputs += self._picks([item, *self._picks_alongside(item)])
+            else:
+                outputs += self._shelf(item)
         return outputs
 
+    def _picks_alongside(self, first: ShelfEvent) -> list[ShelfEvent]:
+        """Undecided picks from the same spot of the shelf in the moments after ``first`` (taken off the
+        queue): hands on the shelf at about the same time are most likely different people's."""
+        plate = self._plate(first.plate_id)
+        if plate is None:
+            return []
+        alongside: list[ShelfEvent] = []
+        for _, _, item in sorted(self.pending, key=lambda entry: entry[:2]):
+            other = self._plate(item.plate_id) if isinstance(item, ShelfEvent) else None
+            if (
+                isinstance(item, ShelfEvent)
+                and item.action is ShelfAction.PICK
+                and other is not None
+                and 0.0 <= epoch(item.ts) - epoch(first.ts) <= BUSY_HANDS_S
+                and distance(other.reach_point, plate.reach_point) <= SAME_SPOT_M
+            ):
+                alongside.append(item)
+        if alongside:
+            taken = {event.event_id for event in alongside}
+            self.pending = [entry for entry in self.pending if entry[1] not in taken]
+            heapq.heapify(self.pending)
+        return alongside
+
     def expire(self, now: float) -> list[Event]:
-        """Close visits that left without an exit scan (a dropped message) and forget old tracks."""
+        """Close visits that left without an exit scan (a lost message) and forget people long gone."""
         outputs: list[Event] = []
         for visit in list(self.visits.values()):
-            if visit.last_seen and now - visit.last_seen > LEFT_WITHOUT_SCAN_S:
+            last_seen = max(self._last_seen(visit), epoch(visit.entered_at))
+            if now - last_seen > LEFT_WITHOUT_SCAN_S:
                 visit.review_reasons.append("exit not scanned")
-                outputs += self._close(visit, datetime.fromtimestamp(visit.last_seen, UTC))
-        for track_id in [t for t, track in self.tracks.items() if now - track.last_t > TRACK_MEMORY_S]:
-            del self.tracks[track_id]
-        for track_id in [t for t, left in self.departed.items() if now - left > TRACK_MEMORY_S]:
-            del self.departed[track_id]
+                outputs += self._close(visit, utc(last_seen), [])
+        for person in [p for p in self.persons.values() if p.visit_id is None]:
+            if now - self.tracks[person.track_id].last_t > LEFT_WITHOUT_SCAN_S:
+                outputs += self._forget(person, "left without being admitted by any scan")
+        if now - self.swept >= SWEEP_S:
+            self._sweep(now)
         return outputs
+
+    def _sweep(self, now: float) -> None:
+        self.swept = now
+        self.closed = {v: at for v, at in self.closed.items() if now - at <= CLOSED_MEMORY_S}
+        self.departed = {t: at for t, at in self.departed.items() if now - at <= LEFT_WITHOUT_SCAN_S}
+        self.passes = {
+            pair: gaps
+            for pair, gaps in self.passes.items()
+            if pair[0] in self.tracks or pair[1] in self.tracks
+        }
 
     def close_all(self) -> list[Event]:
         """Decide everything pending, then close every open visit as if it left when last seen."""
         outputs = self._decide(math.inf)
         for visit in list(self.visits.values()):
             visit.review_reasons.append("exit not scanned")
-            outputs += self._close(
-                visit, datetime.fromtimestamp(max(visit.last_seen, epoch(visit.entered_at)), UTC)
-            )
+            outputs += self._close(visit, utc(max(self._last_seen(visit), epoch(visit.entered_at))), [])
+        for person in list(self.persons.values()):
+            outputs += self._forget(person, "left without being admitted by any scan")
         return outputs
 
+    # --- camera -----------------------------------------------------------------------------------
+
+    def _track(self, event: CameraTrack) -> None:
+        if event.track_id in self.departed:
+            return
+        sample = (epoch(event.ts), event.x_m, event.y_m, event.zone_id)
+        self._note_passes(event.track_id, sample)
+        track = self.tracks.get(event.track_id)
+        if track is not None:
+            track.add(sample)
+            return
+        track = self.tracks[event.track_id] = Track(event.track_id, event.track_id, [sample])
+        self.persons[track.track_id] = Person(track.track_id, [(sample[0], track.track_id)])
+        settle = GATE_SETTLE_S if self._entry_gates(track) else MIDSTORE_SETTLE_S
+        heapq.heappush(self.pending, (sample[0] + settle, f"track:{track.track_id}", track.track_id))
+
+    def _note_passes(self, track_id: str, sample: Sample) -> None:
+        """Note the ids seen close to this one in the same frame: where the tracker can swap them."""
+        at, x, y, _ = sample
+        if at != self.frame[0]:
+            if at < self.frame[0]:
+                return  # a late sample: its frame has gone by
+            self.frame = (at, [])
+        for other, other_x, other_y in self.frame[1]:
+            if other != track_id and abs(x - other_x) <= PASS_M and abs(y - other_y) <= PASS_M:
+                pair, gap = (
+                    ((other, track_id), (at, other_x - x, other_y - y))
+                    if other < track_id
+                    else ((track_id, other), (at, x - other_x, y - other_y))
+                )
+                self.passes.setdefault(pair, []).append(gap)
+        self.frame[1].append((track_id, x, y))
+
+    def _settle(self, track_id: str) -> None:
+        """A new id nobody admitted at a gate: most likely someone the tracker lost a moment ago."""
+        track = self.tracks.get(track_id)
+        if track is None:
+            return
+        person = self.persons[track.person_id]
+        if person.visit_id is not None or person.pieces[0][1] != track_id:
+            return
+        lost = self._lost_person(track)
+        if lost is not None:
+            self._merge(person, into=lost)
+
+    def _lost_person(self, track: Track) -> Person | None:
+        """The person whose id vanished just before this one appeared, where their walks join up best."""
+        best: tuple[float, Person] | None = None
+        for person in self.persons.values():
+            old = self.tracks[person.track_id]
+            gap = track.first_t - old.last_t
+            if old is track or not STITCH_GAP_S[0] <= gap <= STITCH_GAP_S[1]:
+                continue
+            if distance(old.last_position, track.first_position) > STITCH_M + WALK_MPS * gap:
+                continue
+            cost = _stitch_cost(old, track)
+            if best is None or cost < best[0]:
+                best = (cost, person)
+        return best[1] if best is not None else None
+
+    def _merge(self, person: Person, into: Person) -> None:
+        """``person`` (an id of its own so far) is ``into`` after a break: one person from now on."""
+        for begin, track_id in person.pieces:
+            into.pieces.append((begin, track_id))
+            self.tracks[track_id].person_id = into.person_id
+        self.takes[into.person_id] = sorted(
+            self.takes.get(into.person_id, []) + self.takes.pop(person.person_id, []),
+            key=lambda take: take.at,
+        )
+        del self.persons[person.person_id]
+
+    def _samples(self, person: Person, start: float, end: float) -> list[Sample]:
+        samples: list[Sample] = []
+        for track_id, begin, until in person.spans(start, end):
+            track = self.tracks.get(track_id)  # gone with another person who already left
+            if track is not None:
+                samples += track.between(begin, until)
+        return samples
+
+    def _last_seen(self, visit: OpenVisit) -> float:
+        return max((self.tracks[self.persons[p].track_id].last_t for p in visit.person_ids), default=0.0)
+
     # --- gate -------------------------------------------------------------------------------------
+
+    def _lane_at(self, position: Point) -> str | None:
+        """The gate lane someone at this position is passing through, if any (compared by id: a
+        restored snapshot holds copies of the store's gates)."""
+        gate = min(self.store.gates, key=lambda g: distance(position, (g.x_m, g.y_m)))
+        return gate.gate_id if distance(position, (gate.x_m, gate.y_m)) <= GATE_M else None
+
+    def _entry_gates(self, track: Track) -> list[Gate]:
+        """The lanes a new id may have come through, likeliest first: the nearest one, and a
+        neighbouring lane when the first sighting lies about halfway between the two."""
+        near = sorted(self.store.gates, key=lambda g: distance(track.first_position, (g.x_m, g.y_m)))
+        nearest = distance(track.first_position, (near[0].x_m, near[0].y_m))
+        reach = min(GATE_M, nearest + LANE_DOUBT_M)
+        return [g for g in near if distance(track.first_position, (g.x_m, g.y_m)) <= reach]
 
     def _scan(self, scan: GateScan) -> list[Event]:
         if scan.outcome is not ScanOutcome.ACCEPTED or scan.token_id is None or scan.shopper_id is None:
             return []
         visit_id = f"{scan.store_id}-{scan.token_id}"
         if scan.direction is GateDirection.EXIT:
-            visit = self.visits.get(visit_id)
-            return self._close(visit, scan.ts) if visit is not None else []
-        if visit_id in self.visits or visit_id in self.closed:
+            self.exiting.pop(visit_id, None)
+        if visit_id in self.closed:
             return []
-        visit = OpenVisit(
-            visit_id, scan.shopper_id, scan.group_size, scan.gate_id, scan.ts, last_seen=epoch(scan.ts)
-        )
+        visit = self.visits.get(visit_id)
+        if scan.direction is GateDirection.ENTRY:
+            return [] if visit is not None else self._open(visit_id, scan)
+        if visit is None:  # the entry scan was lost on the way: whoever leaves with this token is the visit
+            visit = OpenVisit(visit_id, scan.shopper_id, scan.group_size, scan.gate_id, scan.ts)
+            visit.review_reasons.append("entry not scanned")
+            self.visits[visit_id] = visit
+        leaving = self._leaving(visit_id, visit.gate_id, epoch(scan.ts))
+        self._reconcile(visit, leaving, epoch(scan.ts))
+        return self._close(visit, scan.ts, leaving)
+
+    def _open(self, visit_id: str, scan: GateScan) -> list[Event]:
+        visit = OpenVisit(visit_id, scan.shopper_id or "", scan.group_size, scan.gate_id, scan.ts)
         self.visits[visit_id] = visit
-        for track in sorted(self.tracks.values(), key=lambda track: track.first_t):
-            if visit.people_linked < visit.group_size and self._appeared_at_gate(track, visit):
-                self._link(track, visit, entry=True)
+        for track in self._entrants(scan):
+            self._join(self.persons[track.person_id], visit)
         return [self._visit_event(visit, VisitStatus.OPENED, None)]
 
-    def _appeared_at_gate(self, track: Track, visit: OpenVisit) -> bool:
-        if track.visit_id is not None:
-            return False
-        entered = epoch(visit.entered_at)
-        if not entered - 3.0 <= track.first_t <= entered + GATE_LINK_S:
-            return False
-        gate = next(g for g in self.store.gates if g.gate_id == visit.gate_id)
-        x, y = track.samples[0][1], track.samples[0][2]
-        return math.hypot(x - gate.x_m, y - gate.y_m) <= GATE_LINK_M
-
-    # --- camera -----------------------------------------------------------------------------------
-
-    def _track(self, event: CameraTrack) -> None:
-        at = epoch(event.ts)
-        if event.track_id in self.departed:
-            return
-        track = self.tracks.get(event.track_id)
-        if track is None:
-            track = self.tracks[event.track_id] = Track(event.track_id)
-            track.add((at, event.x_m, event.y_m, event.zone_id))
-            self._adopt(track)
-        elif at > track.last_t:
-            track.add((at, event.x_m, event.y_m, event.zone_id))
-        if track.visit_id in self.visits:
-            self.visits[track.visit_id].last_seen = max(self.visits[track.visit_id].last_seen, at)
-
-    def _adopt(self, track: Track) -> None:
-        """A new track id: a person just admitted at a gate, or someone the tracker lost a moment ago."""
-        waiting = [
-            v
-            for v in self.visits.values()
-            if v.people_linked < v.group_size and self._appeared_at_gate(track, v)
+    def _entrants(self, scan: GateScan) -> list[Track]:
+        """The new ids that came in on a scan: its group comes through the lane one by one right after
+        it. When another group scanned in at the lane meanwhile, the two groups' members come in
+        between each other, each group at its own pace from its own scan."""
+        gate = self.gates[scan.gate_id]
+        at = epoch(scan.ts)
+        last = at + MEMBER_GAP_S * (scan.group_size - 1) + ENTRY_WINDOW_S[1]
+        entrants = sorted(
+            (
+                track
+                for track in self.tracks.values()
+                if at - ENTRY_WINDOW_S[0] <= track.first_t <= last + MEMBER_GAP_S * (MAX_GROUP - 1)
+                and gate in self._entry_gates(track)
+                and self.persons[track.person_id].visit_id is None
+                and self.persons[track.person_id].pieces[0][1] == track.track_id
+            ),
+            key=lambda track: (self._entry_gates(track).index(gate), track.first_t, track.track_id),
+        )
+        slots = [(at + MEMBER_GAP_S * member, True) for member in range(scan.group_size)]
+        for _, _, item in self.pending:
+            if (
+                isinstance(item, GateScan)
+                and item.direction is GateDirection.ENTRY
+                and item.outcome is ScanOutcome.ACCEPTED
+                and item.gate_id == scan.gate_id
+                and item.event_id != scan.event_id
+                and at <= epoch(item.ts) <= last
+            ):
+                slots += [
+                    (epoch(item.ts) + MEMBER_GAP_S * member, False) for member in range(item.group_size)
+                ]
+        if len(slots) == scan.group_size:  # nobody else came in meanwhile: the first ones are the group
+            return [track for track in entrants if track.first_t <= last][: scan.group_size]
+        return [
+            track
+            for track, ours in _match_in_order(
+                sorted(entrants, key=lambda t: (t.first_t, t.track_id)), sorted(slots)
+            )
+            if ours
         ]
-        if waiting:
-            self._link(track, max(waiting, key=lambda visit: visit.entered_at), entry=True)
-            return
-        x, y = track.last_position
-        if any(math.hypot(x - gate.x_m, y - gate.y_m) <= GATE_LINK_M for gate in self.store.gates):
-            return  # someone at the gate: their entry scan links them
-        lost = [
-            (math.hypot(x - old.last_position[0], y - old.last_position[1]), old)
-            for old in self.tracks.values()
-            if old is not track
-            and old.visit_id in self.visits
-            and STITCH_MIN_GAP_S <= track.first_t - old.last_t <= STITCH_GAP_S
+
+    def _join(self, person: Person, visit: OpenVisit) -> None:
+        person.visit_id = visit.visit_id
+        visit.person_ids.append(person.person_id)
+
+    def _leaving(self, visit_id: str, gate_id: str, at: float) -> list[Track]:
+        """Ids that vanished through this lane after its exit scan (before the next one), in order."""
+        next_exits = [
+            t - NEXT_EXIT_S for v, (g, t) in self.exiting.items() if g == gate_id and v != visit_id and t > at
         ]
-        lost = [(d, old) for d, old in lost if d <= STITCH_M + WALK_MPS * (track.first_t - old.last_t)]
-        if lost:
-            _, old = min(lost, key=lambda item: item[0])
-            assert old.visit_id is not None
-            self._link(track, self.visits[old.visit_id], entry=False)
+        until = min([at + EXIT_WINDOW_S[1], *next_exits])
+        return sorted(
+            (
+                track
+                for track in self.tracks.values()
+                if at - EXIT_WINDOW_S[0] <= track.last_t <= until
+                and self._lane_at(track.last_position) == gate_id
+            ),
+            key=lambda track: (track.last_t, track.track_id),
+        )
 
-    def _link(self, track: Track, visit: OpenVisit, entry: bool) -> None:
-        track.visit_id = visit.visit_id
-        track.entry_link = entry
-        visit.track_ids.append(track.track_id)
+    # --- exit: who left with the visit ------------------------------------------------------------
 
-    # --- shelves ----------------------------------------------------------------------------------
+    def _reconcile(self, visit: OpenVisit, leaving: list[Track], at: float) -> None:
+        """Make the people who walked out with the visit its people, moving takes where ids swapped.
 
-    def _shelf(self, event: ShelfEvent) -> list[Event]:
-        try:
-            plate = self.store.plate(event.plate_id)
-        except ValueError:
-            return [self._reject(event, f"unknown plate {event.plate_id!r} in store {self.store.store_id}")]
-        candidates = self._candidates(plate, epoch(event.ts))
-        if not candidates:
-            return [
-                self._reject(event, "unattributable: no shopper of an open visit within reach of the plate")
-            ]
-        if event.action is ShelfAction.PICK:
-            self._pick(event, candidates)
-        else:
-            self._put_back(event, candidates)
-        return []
-
-    def _candidates(self, plate: Plate, at: float) -> list[Candidate]:
-        """People of open visits near the plate's reach point around the event, nearest first per visit."""
-        nearest: dict[str, Candidate] = {}
-        for track in self.tracks.values():
-            if track.visit_id not in self.visits:
+        The group leaves right after its scan, so the first of ``leaving`` are its members. A member
+        leaving under an id that is not the visit's got it through id swaps with one of the visit's
+        people who did not leave (or who left last, as a tailgater would); an unclaimed one is
+        someone the entry missed or a break we did not stitch.
+        """
+        members = leaving[: visit.group_size]
+        member_ids = {track.track_id for track in members}
+        spare = [self.persons[p] for p in visit.person_ids if self.persons[p].track_id not in member_ids]
+        for track in members:
+            owner = self.persons[track.person_id]
+            if owner.visit_id == visit.visit_id:
                 continue
-            distance = track.mean_distance(plate.reach_point, at - PICK_WINDOW_S[0], at + PICK_WINDOW_S[1])
-            if distance is None and at - LOST_S <= track.last_t < at:
-                x, y = track.last_position
-                distance = math.hypot(x - plate.reach_point[0], y - plate.reach_point[1])
-            if distance is None or distance > REACH_M:
+            targets = spare
+            if not spare and owner.visit_id is not None and len(visit.person_ids) < visit.group_size:
+                targets = [p for p in self.persons.values() if p.visit_id is None]  # ours, never claimed
+            explanations = self._swap_chains(owner, targets, track.last_t)
+            if len(explanations) > 1 and explanations[1][0] - explanations[0][0] < AMBIGUOUS_COST:
+                visit.review_reasons.append("ids swapped: ambiguous")
+            if explanations:
+                ours = self._unswap(owner, explanations[0][1])
+                if ours in spare:
+                    spare.remove(ours)
+                else:
+                    self._join(ours, visit)
+            elif owner.visit_id is None:
+                self._join(owner, visit)
+            else:
+                visit.review_reasons.append("left under the track of another visit")
+        if any(self.tracks[person.track_id].last_t > at for person in spare):  # still in the store
+            visit.review_reasons.append("a shopper of the visit was not seen leaving")
+
+    def _swap_chains(self, owner: Person, targets: list[Person], until: float) -> list[tuple[float, Swaps]]:
+        """The two likeliest chains of id swaps by which one of ``targets`` came to walk under
+        ``owner``'s id, with their costs (each swap costs its unlikeliness), best first."""
+        wanted = {person.person_id for person in targets}
+        order = itertools.count()
+        frontier: list[tuple[float, int, Person, float, Swaps]] = [(0.0, next(order), owner, until, [])]
+        found: list[tuple[float, Swaps]] = []
+        while frontier and len(found) < 2:
+            cost, _, person, before, chain = heapq.heappop(frontier)
+            if chain and person.person_id in wanted:
+                found.append((cost, chain))
                 continue
-            visit = self.visits[track.visit_id]
-            if visit.visit_id not in nearest or distance < nearest[visit.visit_id].distance:
-                nearest[visit.visit_id] = Candidate(track, visit, distance)
-        return sorted(nearest.values(), key=lambda candidate: candidate.distance)
+            if len(chain) == MAX_SWAPS:
+                continue
+            seen = {owner.person_id, *(step[0].person_id for step in chain)}
+            for other in self.persons.values():
+                swap = None if other.person_id in seen else self._swap_time(person, other, before)
+                if swap is not None:
+                    step_cost = cost + SWAP_COST - math.log(swap[1])
+                    heapq.heappush(
+                        frontier, (step_cost, next(order), other, swap[0], [*chain, (other, swap[0])])
+                    )
+        return found
 
-    @staticmethod
-    def _clarity(candidates: list[Candidate], chosen: Candidate) -> float:
-        """How sure the choice is: 0.99 alone at the shelf, down to 0.5 when two stand equally close."""
-        others = [c.distance for c in candidates if c is not chosen]
-        if not others:
-            return 0.99
-        margin = min(others) - chosen.distance
-        return max(0.5, min(0.99, 0.5 + 0.49 * margin / 0.6))
+    def _unswap(self, owner: Person, chain: Swaps) -> Person:
+        """Undo a chain's swaps, oldest first, so its target follows ``owner``'s id; returns the target."""
+        target = chain[-1][0]
+        before = [owner, *(person for person, _ in chain[:-1])]
+        for person, at in reversed(list(zip(before, [at for _, at in chain], strict=True))):
+            self._swap(target, person, at)
+        return target
 
-    def _pick(self, event: ShelfEvent, candidates: list[Candidate]) -> None:
-        chosen = candidates[0]
-        confidence = self._clarity(candidates, chosen) * min(1.0, event.confidence + 0.05)
-        line = chosen.visit.cart.setdefault(event.product_id, CartLine())
-        line.quantity += event.quantity
-        line.confidence = min(line.confidence, confidence)
+    def _swap_time(self, one: Person, other: Person, until: float) -> tuple[float, float] | None:
+        """When the tracker most likely swapped the two people's ids (before ``until``), and how likely
+        that swap is.
 
-    def _put_back(self, event: ShelfEvent, candidates: list[Candidate]) -> None:
-        product_id, quantity = event.product_id, event.quantity
-        misplaced = event.confidence < 0.5 or not any(c.visit.carries(product_id) for c in candidates)
-        if misplaced:  # not this plate's product by weight, or nobody near carries it: a wrong-plate put-back
-            match = self._weight_match(abs(event.weight_delta_g), candidates)
-            if match is not None:
-                product_id, quantity = match
-        carrying = [c for c in candidates if c.visit.carries(product_id)]
-        if not carrying:
-            candidates[0].visit.review_reasons.append(f"put-back of {product_id} not in any nearby cart")
-            return
-        chosen = carrying[0]
-        line = chosen.visit.cart[product_id]
-        line.quantity = max(line.quantity - quantity, 0)
-        line.confidence = min(line.confidence, self._clarity(carrying, chosen))
+        A tracker swaps two ids the first time their people come within swapping distance: each close
+        pass is weighed as that first time by how close they likely came and by whether the ids jump
+        or turn there as swapped ids would.
+        """
+        start = max(one.since, other.since)
+        gaps = sorted(
+            (at, dx, dy) if mine < theirs else (at, -dx, -dy)
+            for mine, mine_from, mine_until in one.spans(start, until)
+            for theirs, theirs_from, theirs_until in other.spans(start, until)
+            for at, dx, dy in self.passes.get((mine, theirs) if mine < theirs else (theirs, mine), ())
+            if max(mine_from, theirs_from) <= at < min(mine_until, theirs_until)
+        )
+        best: tuple[float, float] | None = None  # (weight, instant)
+        not_yet = 1.0  # probability they had not come that close before this pass
+        for close_pass in split_passes(gaps):
+            close, frames = closest(close_pass)
+            evidence, at = max(
+                (self._motion_evidence(one, other, frame) + math.log(prior), frame) for frame, prior in frames
+            )
+            weight = max(not_yet, SOMEONE_ELSE) * close * math.exp(evidence)
+            if best is None or weight > best[0]:
+                best = (weight, at)
+            not_yet *= 1.0 - close
+        if best is None or best[0] < 1e-9:
+            return None
+        return best[1], min(best[0], 1.0)
 
-    def _weight_match(self, grams: float, candidates: list[Candidate]) -> tuple[str, int] | None:
-        """The carried product (and count) whose weight explains a put-back, if one does."""
-        best: tuple[float, str, int] | None = None
-        for candidate in candidates:
-            for product_id, line in candidate.visit.cart.items():
-                unit = self.catalog.product(product_id).unit_weight_g
-                count = max(1, round(grams / unit))
-                error = abs(count * unit - grams)
-                explains = line.quantity >= count and error <= max(WEIGHT_MATCH_G, 0.05 * grams)
-                if explains and (best is None or error < best[0]):
-                    best = (error, product_id, count)
-        return (best[1], best[2]) if best else None
+    def _motion_evidence(self, one: Person, other: Person, at: float) -> float:
+        """Log-odds that the two ids were swapped at ``at``, from how each moves just before and after.
 
-    # --- exit -------------------------------------------------------------------------------------
+        People keep walking the way they walked (or keep standing); an id that jumps to where the
+        other person stood, or turns to walk their way, was swapped.
+        """
+        one_before, other_before = (self._samples(person, at - JOIN_S, at) for person in (one, other))
+        one_after, other_after = (self._samples(person, at, at + JOIN_S) for person in (one, other))
+        if min(len(one_before), len(other_before), len(one_after), len(other_after)) < 2:
+            return 0.0
+        kept = misfit(one_before, one_after) + misfit(other_before, other_after)
+        swapped = misfit(one_before, other_after) + misfit(other_before, one_after)
+        return max(-MOTION_CAP, min(MOTION_CAP, (kept - swapped) / (2 * MOTION_NOISE_M2)))
 
-    def _close(self, visit: OpenVisit, at: datetime) -> list[Event]:
+    def _swap(self, one: Person, other: Person, at: float) -> None:
+        """The tracker swapped the two people's ids at ``at``: from then on each is the other's."""
+        one_before, one_after = one.split_at(at)
+        other_before, other_after = other.split_at(at)
+        one.pieces, other.pieces = one_before + other_after, other_before + one_after
+        for person in (one, other):  # an id is owned by whoever follows it last
+            for begin, track_id in person.pieces:
+                track = self.tracks.get(track_id)
+                if track is not None and begin >= at:
+                    latest = (begin, track_id) == person.pieces[-1]
+                    if latest or track.person_id in (one.person_id, other.person_id):
+                        track.person_id = person.person_id
+        moved = {one.person_id: other.person_id, other.person_id: one.person_id}
+        takes = [(holder, take) for holder in moved for take in self.takes.pop(holder, [])]
+        for holder, take in sorted(takes, key=lambda item: (item[1].at, item[1].event.event_id)):
+            if take.at + PICK_WINDOW_S[1] < at:
+                self._record(self.persons[holder], take)
+            elif take.at - PICK_WINDOW_S[0] > at:
+                self._record(self.persons[moved[holder]], take)
+            else:  # the hand was on the plate around the swap: whoever now stood there took it
+                reach = self.store.plate(take.event.plate_id).reach_point
+                likely = {p.person_id: self._taker_likelihood(p, reach, take.at) for p in (one, other)}
+                self._record(self.persons[max(likely, key=lambda p: (likely[p], p == holder))], take)
+
+    # --- exit: receipt and goodbye ----------------------------------------------------------------
+
+    def _close(self, visit: OpenVisit, at: datetime, leaving: list[Track]) -> list[Event]:
         del self.visits[visit.visit_id]
-        self.closed.add(visit.visit_id)
+        self.closed[visit.visit_id] = epoch(at)
         outputs: list[Event] = [self._visit_event(visit, VisitStatus.CLOSED, at)]
         outputs += self._dwell_segments(visit)
         receipt = self._receipt(visit, at)
         if receipt is not None:
             outputs.append(receipt)
-        for track_id in visit.track_ids:
-            self.tracks.pop(track_id, None)
-            self.departed[track_id] = epoch(at)
+        left = {track.track_id for track in leaving}
+        for person_id in visit.person_ids:
+            person = self.persons.pop(person_id)
+            self.takes.pop(person_id, None)
+            for track_id in dict.fromkeys(track_id for _, track_id in person.pieces):
+                track = self.tracks.get(track_id)
+                if track is None or track.person_id != person_id:
+                    continue
+                if track_id in left or epoch(at) - track.last_t > LOST_S:
+                    self._depart(track, epoch(at))
+                else:  # still walking the store: someone we lost track of, unknown from here on
+                    self._restart(track, epoch(at))
+        for track in leaving:  # an unclaimed person who left with this visit: a tailgater
+            if track.track_id in self.tracks and self.persons[track.person_id].visit_id is None:
+                outputs += self._forget(
+                    self.persons[track.person_id], "taken by someone who was not admitted"
+                )
         return outputs
 
+    def _depart(self, track: Track, at: float) -> None:
+        del self.tracks[track.track_id]
+        self.departed[track.track_id] = at
+
+    def _restart(self, track: Track, at: float) -> None:
+        person = Person(f"{track.track_id}@{at:.1f}", [(at, track.track_id)])
+        self.persons[person.person_id] = person
+        track.person_id = person.person_id
+
+    def _forget(self, person: Person, why: str) -> list[Event]:
+        """An unclaimed person is gone: what they took is charged to nobody."""
+        outputs = [
+            self._reject(take.event, f"unattributable: {why}")
+            for take in self.takes.pop(person.person_id, [])
+        ]
+        self.persons.pop(person.person_id, None)
+        for _, track_id in person.pieces:
+            track = self.tracks.get(track_id)
+            if track is not None and track.person_id == person.person_id:
+                self._depart(track, track.last_t)
+        return outputs
+
+    # --- shelves ----------------------------------------------------------------------------------
+
+    def _plate(self, plate_id: str) -> Plate | None:
+        try:
+            return self.store.plate(plate_id)
+        except CatalogError:
+            return None
+
+    def _shelf(self, event: ShelfEvent) -> list[Event]:
+        plate = self._plate(event.plate_id)
+        if plate is None:
+            return [self._reject(event, f"unknown plate {event.plate_id!r} in store {self.store.store_id}")]
+        candidates = self._candidates(plate, epoch(event.ts))
+        if not candidates:
+            return [self._reject(event, "unattributable: nobody stood within reach of the plate")]
+        self._put_back(event, candidates)
+        return []
+
+    def _picks(self, events: list[ShelfEvent]) -> list[Event]:
+        """Give picks made at about the same time from one spot to the likeliest people together: one
+        person seldom has a hand on two plates at once."""
+        outputs: list[Event] = []
+        options: list[tuple[ShelfEvent, list[Candidate]]] = []
+        for event in events:
+            plate = self._plate(event.plate_id)
+            candidates = self._candidates(plate, epoch(event.ts)) if plate else []
+            if plate is None:
+                outputs.append(
+                    self._reject(event, f"unknown plate {event.plate_id!r} in store {self.store.store_id}")
+                )
+            elif not candidates:
+                outputs.append(self._reject(event, "unattributable: nobody stood within reach of the plate"))
+            else:
+                options.append((event, candidates[:MAX_TAKERS]))
+        if not options:
+            return outputs
+        ranked = [
+            (_joint_score(choice), choice)
+            for choice in itertools.product(*(candidates for _, candidates in options))
+        ]
+        best_score, best = max(ranked, key=lambda item: item[0])  # the first of equals: nearest, then by id
+        for index, (event, _) in enumerate(options):
+            chosen = best[index]
+            rivals = [
+                score
+                for score, choice in ranked
+                if choice[index].person.visit_id is None
+                or choice[index].person.visit_id != chosen.person.visit_id
+            ]
+            clarity = max(
+                0.5, min(0.99, 1.0 / (1.0 + sum(math.exp(max(r - best_score, -50.0)) for r in rivals)))
+            )
+            confidence = clarity * min(1.0, event.confidence + 0.05)
+            self._record(
+                chosen.person, Take(epoch(event.ts), event.product_id, event.quantity, confidence, event)
+            )
+        return outputs
+
+    def _candidates(self, plate: Plate, at: float) -> list[Candidate]:
+        """People within reach of the plate around the event, likeliest taker first."""
+        candidates: list[Candidate] = []
+        for person in self.persons.values():
+            stand = self._stand(person, plate.reach_point, at)
+            if stand is not None and stand[0] <= REACH_M:
+                candidates.append(Candidate(person, stand[0], _taker_score(*stand)))
+        return sorted(candidates, key=lambda c: (-c.score, c.distance, c.person.person_id))
+
+    def _stand(self, person: Person, point: Point, at: float) -> tuple[float, float, float] | None:
+        """Where the person stood while a hand was on the plate (distance of their mean position from
+        the reach point: the tracker's noise averages out), how long they had stood there before and
+        how soon after they moved on."""
+        samples = self._samples(person, at - HAND_ON_PLATE_S[0], at + HAND_ON_PLATE_S[1])
+        if not samples:
+            track = self.tracks.get(person.track_id)
+            if track is None or not at - LOST_S <= track.last_t < at:
+                return None
+            return distance(track.last_position, point), math.nan, math.nan  # lost a moment ago, there
+        x = sum(sample[1] for sample in samples) / len(samples)
+        y = sum(sample[2] for sample in samples) / len(samples)
+        return distance((x, y), point), self._stood_for(person, point, at), self._moved_on(person, point, at)
+
+    def _stood_for(self, person: Person, point: Point, at: float) -> float:
+        """Seconds the person had stood at a reach point before ``at`` (up to a look back)."""
+        since = at
+        away = 0
+        for sample in reversed(self._samples(person, at - STOOD_LOOKBACK_S, at)):
+            if distance((sample[1], sample[2]), point) <= AT_PLATE_M:
+                since, away = sample[0], 0
+            elif (away := away + 1) > 1:  # a single stray frame is the tracker's noise
+                return at - since
+        return math.inf if since < at - STOOD_LOOKBACK_S + 1.0 else at - since
+
+    def _moved_on(self, person: Person, point: Point, at: float) -> float:
+        """Seconds after ``at`` until the person walked away from a reach point (inf: not yet seen)."""
+        away = 0
+        for sample in self._samples(person, at, at + LOOKAHEAD_S):
+            if distance((sample[1], sample[2]), point) <= AT_PLATE_M:
+                away = 0
+            elif (away := away + 1) > 1:  # a single stray frame is the tracker's noise
+                return sample[0] - at
+        return math.inf
+
+    def _taker_likelihood(self, person: Person, point: Point, at: float) -> float:
+        stand = self._stand(person, point, at)
+        return -math.inf if stand is None else _taker_score(*stand)
+
+    @staticmethod
+    def _clarity(candidates: list[Candidate], chosen: Candidate) -> float:
+        """How sure the choice is: the chosen one's share of the likelihood against people of other
+        parties (a group's members often stand together, and share one cart), from 0.5 up to 0.99."""
+        rivals = sum(
+            math.exp(max(c.score - chosen.score, -50.0))
+            for c in candidates
+            if c is not chosen and (c.person.visit_id is None or c.person.visit_id != chosen.person.visit_id)
+        )
+        return max(0.5, min(0.99, 1.0 / (1.0 + rivals)))
+
+    def _put_back(self, event: ShelfEvent, candidates: list[Candidate]) -> None:
+        product_id, quantity = event.product_id, event.quantity
+        carts = {c.person.person_id: self._cart(c.person) for c in candidates}
+        misplaced = event.confidence < 0.5 or not any(cart[product_id] > 0 for cart in carts.values())
+        if misplaced:  # not this plate's product by weight, or nobody near carries it: a wrong-plate put-back
+            match = self._weight_match(event, list(carts.values()))
+            if match is not None:
+                product_id, quantity = match
+        carrying = [c for c in candidates if carts[c.person.person_id][product_id] > 0]
+        chosen = carrying[0] if carrying else candidates[0]
+        confidence = self._clarity(carrying, chosen) if carrying else 0.5
+        self._record(chosen.person, Take(epoch(event.ts), product_id, -quantity, confidence, event))
+
+    def _record(self, person: Person, take: Take) -> None:
+        self.takes.setdefault(person.person_id, []).append(take)
+
+    def _cart(self, person: Person) -> Counter[str]:
+        """What this person's party carries: the visit's cart, or the person's own if unclaimed."""
+        visit = self.visits.get(person.visit_id or "")
+        cart: Counter[str] = Counter()
+        for person_id in visit.person_ids if visit else [person.person_id]:
+            for take in self.takes.get(person_id, []):
+                cart[take.product_id] += take.quantity
+        return cart
+
+    def _weight_match(self, event: ShelfEvent, carts: list[Counter[str]]) -> tuple[str, int] | None:
+        """The carried product (and count) whose weight explains a put-back, if one does; of products
+        that weigh the same, the one whose own plate is nearest (a misplaced item lands close by)."""
+        grams = abs(event.weight_delta_g)
+        landed = self.store.plate(event.plate_id)
+        best: tuple[float, float, str, int] | None = None
+        for cart in carts:
+            for product_id, carried in sorted(cart.items()):
+                unit = self.catalog.product(product_id).unit_weight_g
+                count = max(1, round(grams / unit))
+                error = abs(count * unit - grams)
+                if carried < count or error > max(WEIGHT_MATCH_G, 0.05 * grams):
+                    continue
+                away = min(
+                    (_plate_distance(landed, plate) for plate in self.store.plates_of(product_id)),
+                    default=math.inf,
+                )
+                if best is None or (away, error) < best[:2]:
+                    best = (away, error, product_id, count)
+        return (best[2], best[3]) if best else None
+
+    # --- outputs ----------------------------------------------------------------------------------
+
     def _receipt(self, visit: OpenVisit, at: datetime) -> Purchase | None:
+        quantities: Counter[str] = Counter()
+        confidences: dict[str, float] = {}
+        for person_id in visit.person_ids:
+            for take in self.takes.get(person_id, []):
+                quantities[take.product_id] += take.quantity
+                confidences[take.product_id] = min(confidences.get(take.product_id, 1.0), take.confidence)
         lines = []
-        for product_id, line in sorted(visit.cart.items()):
-            if line.quantity <= 0:
+        for product_id, quantity in sorted(quantities.items()):
+            if quantity <= 0:
                 continue
             price = self.catalog.product(product_id).price_krw
             lines.append(
                 ReceiptLine(
                     product_id=product_id,
-                    quantity=min(line.quantity, 100),
+                    quantity=min(quantity, 100),
                     unit_price_krw=price,
-                    amount_krw=price * min(line.quantity, 100),
-                    confidence=round(line.confidence, 4),
+                    amount_krw=price * min(quantity, 100),
+                    confidence=round(confidences[product_id], 4),
                 )
             )
         if not lines:
             return None
         confidence = min(line.confidence for line in lines)
-        reasons = list(visit.review_reasons)
+        reasons = list(dict.fromkeys(visit.review_reasons))
         if confidence < REVIEW_BELOW:
             reasons.append("low attribution confidence")
         return Purchase(
@@ -356,16 +831,16 @@ class StoreCheckout:
         )
 
     def _visit_event(self, visit: OpenVisit, status: VisitStatus, exited_at: datetime | None) -> Visit:
-        at = exited_at or visit.entered_at
+        track_ids = [t for p in visit.person_ids for _, t in self.persons[p].pieces]
         return Visit(
             event_id=make_event_id("visit", visit.visit_id, status),
             store_id=self.store.store_id,
-            ts=at,
+            ts=exited_at or visit.entered_at,
             visit_id=visit.visit_id,
             shopper_id=visit.shopper_id,
             status=status,
             group_size=visit.group_size,
-            track_ids=tuple(visit.track_ids),
+            track_ids=tuple(dict.fromkeys(track_ids)),
             entered_at=visit.entered_at,
             exited_at=max(exited_at, visit.entered_at) if exited_at else None,
         )
@@ -373,12 +848,9 @@ class StoreCheckout:
     def _dwell_segments(self, visit: OpenVisit) -> list[DwellSegment]:
         """Zone stays of each person of the visit: consecutive samples in one zone."""
         segments: list[DwellSegment] = []
-        for track_id in visit.track_ids:
-            track = self.tracks.get(track_id)
-            if track is None:
-                continue
-            runs: list[list[tuple[float, float, float, str | None]]] = []
-            for sample in track.samples:
+        for person_id in visit.person_ids:
+            runs: list[list[Sample]] = []
+            for sample in self._samples(self.persons[person_id], -math.inf, math.inf):
                 if runs and runs[-1][-1][3] == sample[3]:
                     runs[-1].append(sample)
                 else:
@@ -391,19 +863,83 @@ class StoreCheckout:
                 path = sum(math.hypot(b[1] - a[1], b[2] - a[2]) for a, b in itertools.pairwise(run))
                 segments.append(
                     DwellSegment(
-                        event_id=make_event_id("dwell", visit.visit_id, track_id, number),
+                        event_id=make_event_id("dwell", visit.visit_id, person_id, number),
                         store_id=self.store.store_id,
-                        ts=datetime.fromtimestamp(run[-1][0], UTC),
+                        ts=utc(run[-1][0]),
                         visit_id=visit.visit_id,
                         shopper_id=visit.shopper_id,
                         zone_id=zone,
-                        entered_at=datetime.fromtimestamp(run[0][0], UTC),
-                        exited_at=datetime.fromtimestamp(run[-1][0], UTC),
+                        entered_at=utc(run[0][0]),
+                        exited_at=utc(run[-1][0]),
                         dwell_s=round(dwell, 3),
                         stopped=dwell >= STOP_MIN_S and path / max(dwell, 1e-9) < 0.4,
                     )
                 )
         return segments
 
-    def _reject(self, event: Event, reason: str) -> DeadLetter:
+    def _reject(self, event: Event, reason: str) -> Event:
         return dead_letter(event.to_bytes(), event.TOPIC, reason, "checkout", self.store.store_id)
+
+
+def _match_in_order(entrants: list[Track], slots: list[tuple[float, bool]]) -> list[tuple[Track, bool]]:
+    """Pair ids that came in (by first sighting) with the instants members were due (by time), keeping
+    both orders, so that they come in as close as possible to when they were due; an id or a slot can
+    stay unpaired at a cost (a tailgater, a member the tracker missed)."""
+    cost = [[math.inf] * (len(slots) + 1) for _ in range(len(entrants) + 1)]
+    step: dict[tuple[int, int], tuple[int, int]] = {}
+    cost[0][0] = 0.0
+    for i in range(len(entrants) + 1):
+        for j in range(len(slots) + 1):
+            here = cost[i][j]
+            if here == math.inf:
+                continue
+            moves = [(i + 1, j, UNPAIRED_S), (i, j + 1, UNPAIRED_S)]
+            if i < len(entrants) and j < len(slots):
+                moves.append((i + 1, j + 1, abs(entrants[i].first_t - slots[j][0])))
+            for ni, nj, extra in moves:
+                if ni <= len(entrants) and nj <= len(slots) and here + extra < cost[ni][nj]:
+                    cost[ni][nj] = here + extra
+                    step[(ni, nj)] = (i, j)
+    pairs: list[tuple[Track, bool]] = []
+    i, j = len(entrants), len(slots)
+    while (i, j) != (0, 0):
+        pi, pj = step[(i, j)]
+        if pi == i - 1 and pj == j - 1:
+            pairs.append((entrants[pi], slots[pj][1]))
+        i, j = pi, pj
+    return pairs[::-1]
+
+
+def _plate_distance(one: Plate, other: Plate) -> float:
+    """How far apart two plates sit on the shelves (along the floor and in height)."""
+    return math.hypot(one.x_m - other.x_m, one.y_m - other.y_m, one.z_m - other.z_m)
+
+
+def _joint_score(choice: tuple[Candidate, ...]) -> float:
+    """Log-likelihood of giving picks made together to these people (one person a pick, mostly)."""
+    people = [candidate.person.person_id for candidate in choice]
+    return sum(candidate.score for candidate in choice) + BOTH_HANDS_ODDS * (len(people) - len(set(people)))
+
+
+def _taker_score(distance_m: float, stood_s: float, moved_on_s: float) -> float:
+    """Log-likelihood that someone who stood this far from the reach point, for this long before the
+    weight settled, and moved on this long after, had their hand on the plate."""
+    score = -0.5 * (distance_m / STAND_NOISE_M) ** 2
+    if stood_s < STOOD_BEFORE_S:
+        score += JUST_ARRIVED_ODDS
+    if moved_on_s > MOVED_ON_S[1]:
+        score += STAYED_ON_ODDS
+    elif moved_on_s < MOVED_ON_S[0]:
+        score += LEFT_AT_ONCE_ODDS
+    return score
+
+
+def _stitch_cost(old: Track, new: Track) -> float:
+    """How far apart a lost id's end and a new id's start are once each walk is carried across the gap."""
+    gap = new.first_t - old.last_t
+    (ox, oy), (nx, ny) = old.last_position, new.first_position
+    (ovx, ovy), (nvx, nvy) = old.end_velocity(), new.start_velocity()
+    kept_walking = distance((ox + ovx * gap, oy + ovy * gap), (nx, ny))
+    came_walking = distance((nx - nvx * gap, ny - nvy * gap), (ox, oy))
+    met = distance((ox + ovx * gap / 2, oy + ovy * gap / 2), (nx - nvx * gap / 2, ny - nvy * gap / 2))
+    return min(kept_walking, came_walking, met)

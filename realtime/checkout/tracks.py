@@ -1,21 +1,84 @@
-"""Camera tracks as the checkout service remembers them: recent positions of each track id."""
+"""Camera tracks as the checkout service remembers them, and the people behind them.
+
+A tracker id is not a person: the tracker loses people for a moment (a break: the person comes back
+under a new id) and swaps the ids of two people who pass close by. A :class:`Person` is one shopper
+as followed across ids: the pieces of track ids that were theirs, each from some instant on. The
+geometry here judges where ids were swapped: how close two people came, and whether an id's walk
+joins up across an instant.
+"""
 
 from __future__ import annotations
 
+import bisect
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 Sample = tuple[float, float, float, str | None]  # epoch s, x, y, zone id
+Point = tuple[float, float]
+Gap = tuple[float, float, float]  # epoch s, dx, dy: where one person stood relative to another
+Piece = tuple[float, str]  # from epoch s on, this track id
+
+FRAME_S = 1.25  # frames this close in time belong to one pass (a frame may go missing)
+MOTION_S = 1.5  # how much of a walk shows where it was heading
+JOIN_S = 2.0  # how much of a walk either side of an instant shows whether it went on as one
+SWAP_M = 0.5  # the tracker swaps the ids of two people the first time they come this close
+SWAP_NOISE_M = 0.14  # the tracker's error on the distance between two people, per frame
+SWAP_FRAMES = 3  # the first frames a pass likely came that close, where the ids may have swapped
+LATE_SWAP = 0.05  # prior of a swap at a later frame of a pass
+FIT_HALF_WINDOWS = (4, 2, 1)  # frames either side of one to fit the gap between two people over
+LINE_RESIDUAL_M = 0.2  # relative motion straying further from a straight line is not one
+
+
+def distance(a: Point, b: Point) -> float:
+    return math.hypot(a[0] - b[0], a[1] - b[1])
+
+
+@dataclass(frozen=True)
+class Line:
+    """A straight walk (or a standstill) fitted to timed positions; ``residual`` is its mean squared miss."""
+
+    t: float
+    x: float
+    y: float
+    vx: float
+    vy: float
+    residual: float
+
+    def at(self, when: float) -> Point:
+        return self.x + self.vx * (when - self.t), self.y + self.vy * (when - self.t)
+
+
+def fit_line(points: Sequence[tuple[float, float, float]] | Sequence[Sample]) -> Line | None:
+    """Least-squares straight line through (instant, x, y) points; None below two points."""
+    count = len(points)
+    if count < 2:
+        return None
+    mean_t = sum(p[0] for p in points) / count
+    mean_x = sum(p[1] for p in points) / count
+    mean_y = sum(p[2] for p in points) / count
+    spread = sum((p[0] - mean_t) ** 2 for p in points)
+    vx = sum((p[0] - mean_t) * (p[1] - mean_x) for p in points) / spread if spread else 0.0
+    vy = sum((p[0] - mean_t) * (p[2] - mean_y) for p in points) / spread if spread else 0.0
+    line = Line(mean_t, mean_x, mean_y, vx, vy, 0.0)
+    misses = sum(distance(line.at(p[0]), (p[1], p[2])) ** 2 for p in points)
+    return Line(mean_t, mean_x, mean_y, vx, vy, misses / count)
+
+
+def misfit(before: Sequence[Sample], after: Sequence[Sample]) -> float:
+    """How badly a walk up to an instant and one from it join up into one straight walk: the squared
+    misses (m²) of a line fitted through both."""
+    line = fit_line([*before, *after])
+    return math.inf if line is None else line.residual * (len(before) + len(after))
 
 
 @dataclass
 class Track:
-    """One tracker id: its samples in time order and the visit it belongs to (if known)."""
+    """One tracker id: its samples in time order and the person it follows now."""
 
     track_id: str
+    person_id: str
     samples: list[Sample] = field(default_factory=list)
-    visit_id: str | None = None
-    entry_link: bool = False  # linked at the gate (a person of the group), not stitched after a break
 
     @property
     def first_t(self) -> float:
@@ -26,26 +89,120 @@ class Track:
         return self.samples[-1][0]
 
     @property
-    def last_position(self) -> tuple[float, float]:
+    def first_position(self) -> Point:
+        return self.samples[0][1], self.samples[0][2]
+
+    @property
+    def last_position(self) -> Point:
         return self.samples[-1][1], self.samples[-1][2]
 
     def add(self, sample: Sample) -> None:
-        self.samples.append(sample)
+        """Append in time order; a late sample is slotted in, a repeated instant is ignored."""
+        if sample[0] > self.last_t:
+            self.samples.append(sample)
+            return
+        index = bisect.bisect_left(self.samples, sample[0], key=lambda kept: kept[0])
+        if self.samples[index][0] != sample[0]:
+            self.samples.insert(index, sample)
 
-    def mean_distance(self, point: tuple[float, float], start: float, end: float) -> float | None:
-        """Mean distance to ``point`` between two instants (averaging tames the tracker's jitter),
-        or None if the track was not seen then."""
-        distances = []
-        for at, x, y, _ in reversed(self.samples):
-            if at < start:
-                break
-            if at <= end:
-                distances.append(math.hypot(x - point[0], y - point[1]))
-        return sum(distances) / len(distances) if distances else None
+    def between(self, start: float, end: float) -> list[Sample]:
+        """Samples with ``start <= t < end``."""
+        low = bisect.bisect_left(self.samples, start, key=lambda kept: kept[0])
+        high = bisect.bisect_left(self.samples, end, key=lambda kept: kept[0])
+        return self.samples[low:high]
 
-    def forget_before(self, at: float) -> None:
-        keep = next(
-            (index for index, sample in enumerate(self.samples) if sample[0] >= at), len(self.samples)
-        )
-        if keep:
-            del self.samples[:keep]
+    def start_velocity(self) -> Point:
+        return _velocity(self.between(self.first_t, self.first_t + MOTION_S))
+
+    def end_velocity(self) -> Point:
+        return _velocity(self.between(self.last_t - MOTION_S, math.inf))
+
+
+def _velocity(samples: list[Sample]) -> Point:
+    """Average velocity from the first to the last of a few samples."""
+    if len(samples) < 2 or samples[-1][0] <= samples[0][0]:
+        return 0.0, 0.0
+    span = samples[-1][0] - samples[0][0]
+    return (samples[-1][1] - samples[0][1]) / span, (samples[-1][2] - samples[0][2]) / span
+
+
+@dataclass
+class Person:
+    """One shopper across tracker ids: ``pieces`` are (from epoch s, track id) in time order."""
+
+    person_id: str
+    pieces: list[Piece]
+    visit_id: str | None = None
+
+    @property
+    def track_id(self) -> str:
+        """The id the tracker follows this person under now."""
+        return self.pieces[-1][1]
+
+    @property
+    def since(self) -> float:
+        return self.pieces[0][0]
+
+    def spans(self, start: float, end: float) -> Iterator[tuple[str, float, float]]:
+        """(track id, from, until) of the pieces overlapping ``[start, end)``."""
+        bounds = [piece[0] for piece in self.pieces[1:]] + [math.inf]
+        for (begin, track_id), until in zip(self.pieces, bounds, strict=True):
+            if begin < end and until > start:
+                yield track_id, max(begin, start), min(until, end)
+
+    def split_at(self, at: float) -> tuple[list[Piece], list[Piece]]:
+        """Pieces before ``at`` and from ``at`` on; the id followed at ``at`` continues from ``at``."""
+        before = [piece for piece in self.pieces if piece[0] < at]
+        after = [piece for piece in self.pieces if piece[0] >= at]
+        if before and (not after or after[0][0] > at):
+            after.insert(0, (at, before[-1][1]))
+        return before, after
+
+
+def split_passes(gaps: list[Gap]) -> list[list[Gap]]:
+    """Two people's relative positions (time order) cut into passes: runs of consecutive frames."""
+    passes: list[list[Gap]] = []
+    for gap in gaps:
+        if passes and gap[0] - passes[-1][-1][0] <= FRAME_S:
+            passes[-1].append(gap)
+        else:
+            passes.append([gap])
+    return passes
+
+
+def closest(close_pass: list[Gap]) -> tuple[float, list[tuple[float, float]]]:
+    """How likely the two people truly came within ``SWAP_M`` during a pass, and the frames where the
+    tracker may have swapped their ids, each with its prior: the first few frames they likely were
+    that close (where a tracker swaps), and seldom a later one (someone else came by).
+
+    At each frame the relative position is fitted with a straight line over the widest window of
+    neighbouring frames it fits (people standing side by side, or walking straight past each other),
+    which averages the tracker's noise out without blurring a real approach.
+    """
+    best = (0.0, close_pass[0][0])
+    frames: list[tuple[float, float]] = []
+    for index, (at, _, _) in enumerate(close_pass):
+        gap, count = _fitted_gap(close_pass, index)
+        noise = SWAP_NOISE_M / math.sqrt(count)
+        closeness = 0.5 * (1.0 + math.erf((SWAP_M - gap) / (noise * math.sqrt(2.0))))
+        if closeness >= 0.5:
+            frames.append((at, 1.0 if len(frames) < SWAP_FRAMES else LATE_SWAP))
+            if len(frames) == 1 or closeness > best[0]:
+                best = (closeness, at)
+        elif not frames and closeness > best[0]:
+            best = (closeness, at)
+    return best[0], frames or [(best[1], 1.0)]
+
+
+def _fitted_gap(close_pass: list[Gap], index: int) -> tuple[float, int]:
+    """The distance at one frame of a line fitted over the widest window of frames that fits, and its size."""
+    for half in FIT_HALF_WINDOWS:
+        window = close_pass[max(index - half, 0) : index + half + 1]
+        line = fit_line(window)
+        if line is None:
+            break
+        if half == FIT_HALF_WINDOWS[-1] or (
+            len(window) == 2 * half + 1 and line.residual <= LINE_RESIDUAL_M**2
+        ):
+            return math.hypot(*line.at(close_pass[index][0])), len(window)
+    return math.hypot(close_pass[index][1], close_pass[index][2]), 1

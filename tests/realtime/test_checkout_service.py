@@ -57,7 +57,9 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory, simulated_day: list[
         return read_receipts(settings)
 
 
-def test_receipts_match_the_ground_truth(uninterrupted: list[Purchase], simulated_day: list[StoreDay]) -> None:
+def test_receipts_match_the_ground_truth(
+    uninterrupted: list[Purchase], simulated_day: list[StoreDay]
+) -> None:
     truth = simulated_day[0].truth
     score = score_receipts(uninterrupted, truth.visits, truth.receipts)
     print(score)
@@ -75,7 +77,9 @@ def test_kill_minus_nine_loses_and_duplicates_no_receipt(
     command = [sys.executable, "-m", "walkout", "checkout", "run", "--idle-exit", "5"]
     chaos = random.Random(4)
     for _ in range(3):
-        service = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        service = subprocess.Popen(
+            command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         time.sleep(chaos.uniform(12.0, 20.0))  # a rejoin can take ~11 s; then somewhere in the replay
         service.send_signal(signal.SIGKILL)
         service.wait()
