@@ -1,6 +1,6 @@
 """Read-only access to the published warehouse: the copy of the marts that each warehouse build swaps in.
 
-Every query opens the published DuckDB file read-only and closes it again, so a build replacing the
+Every query attaches the published DuckDB file read-only and closes it again, so a build replacing the
 file (by rename) never waits for the dashboards, and a reader never sees half a build. Results are
 cached per version of the file (inode, modification time, size): the next publish is picked up by the
 next query. Nothing here writes.
@@ -119,9 +119,17 @@ class Warehouse:
 def _read(path: Path, version: FileVersion, sql: str, params: tuple[Param, ...]) -> pl.DataFrame:
     """One query on one version of the file (``version`` is part of the cache key only)."""
     bound = [list(value) if isinstance(value, tuple) else value for value in params]
-    with duckdb.connect(str(path), read_only=True) as connection:
+    # An in-memory database of its own attaching the file: DuckDB shares a database opened by path
+    # between connections, and a shared one could still be the copy a new publish just replaced.
+    with duckdb.connect() as connection:
+        connection.execute(f"attach '{_quoted(path)}' as published (read_only)")
+        connection.execute("use published")
         frame: pl.DataFrame = connection.sql(sql, params=bound).pl()
     return frame
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 def published_table(path: Path, missing: str) -> pl.DataFrame:

@@ -129,3 +129,11 @@ def test_the_previous_period_has_the_same_length() -> None:
     week = Period(date(2026, 11, 12), date(2026, 11, 18))
     assert week.previous() == Period(date(2026, 11, 5), date(2026, 11, 11))
     assert str(week) == "2026-11-12 to 2026-11-18"
+
+
+def test_a_reader_still_on_the_old_copy_does_not_hide_a_new_publish(settings: Settings) -> None:
+    warehouse = published(settings, 1000)
+    with duckdb.connect(str(settings.published_warehouse_path), read_only=True) as slow_reader:
+        published(settings, 2500)
+        assert revenue(warehouse) == 2500
+        assert slow_reader.sql("select revenue_krw from marts.fct_visits").fetchall() == [(1000,)]
