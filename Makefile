@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install demo test lint clean chromium screenshots
+.PHONY: install dagster demo test lint clean chromium screenshots
 
 # Re-install only when the dependencies change; uv resolves this stack in seconds where pip takes minutes.
 $(INSTALLED): pyproject.toml
@@ -16,6 +16,10 @@ $(INSTALLED): pyproject.toml
 	touch $(INSTALLED)
 
 install: $(INSTALLED)
+
+# The Dagster UI on the demo data directory's instance.
+dagster: $(INSTALLED)
+	$(BIN)/walkout ui
 
 demo: $(INSTALLED)
 	$(BIN)/walkout demo
