@@ -41,6 +41,11 @@ class Column:
     kind: Kind = Kind.TEXT
     help: str | None = None
 
+    def values(self) -> pl.Expr:
+        """The column as the table shows it and the CSV holds it: won amounts rounded to whole won."""
+        values = pl.col(self.name)
+        return values.round(0) if self.kind is Kind.KRW else values
+
     def config(self) -> Any:
         """Streamlit's column configuration for this column."""
         if self.kind is Kind.DATE:

@@ -74,7 +74,7 @@ def section(title: str, caption: str | None = None) -> Iterator[None]:
 
 def table(frame: pl.DataFrame, columns: Sequence[Column], file_name: str) -> None:
     """A table with plain-word headers and a button that downloads the same table as CSV."""
-    shown = frame.select([pl.col(column.name).alias(column.label) for column in columns])
+    shown = frame.select([column.values().alias(column.label) for column in columns])
     st.dataframe(shown, hide_index=True, column_config={column.label: column.config() for column in columns})
     st.download_button(
         "Download as CSV",

@@ -79,8 +79,7 @@ def show_headline(warehouse: Warehouse, scope: Slice) -> None:
     before = visit_summary(warehouse, scope.before()).row(0, named=True)
     if not now["visits"]:
         raise NoDataError("No visits for the chosen filters.")
-    earlier = scope.before().period
-    against = f"vs {earlier}" if before["visits"] else f"no figures for {earlier} to compare with"
+    against = "vs the period before" if before["visits"] else "nothing to compare with"
     figures: list[tuple[str, str, Callable[[float | None], str]]] = [
         ("Visits", "visits", count),
         ("Buyers", "buyers", count),
@@ -104,7 +103,9 @@ def render() -> None:
         )
     )
     names = store_names(warehouse)
-    with section("Headline figures", f"{scope.period}, against the period of the same length before it."):
+    with section(
+        "Headline figures", f"{scope.period}, against {scope.before().period} (the same length before it)."
+    ):
         show_headline(warehouse, scope)
     measure = MEASURES[
         st.segmented_control(

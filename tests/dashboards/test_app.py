@@ -86,6 +86,8 @@ def test_overview_adds_up_the_landed_visits_and_receipts(
     ]
     assert len(app.get("vega_lite_chart")) == 3
     by_store = app.dataframe[1].value
+    basket = int(metrics["Average basket"].removeprefix("₩").replace(",", ""))
+    assert by_store["Average basket"].tolist() == [basket]  # one store: the table rounds like the headline
     assert "Revenue" in by_store.columns
     assert "revenue_krw" not in by_store.columns
 
