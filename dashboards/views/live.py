@@ -58,8 +58,8 @@ def open_visits(store: Store, now: StoreNow) -> pl.DataFrame:
     )
 
 
-def say_feed_state(status: FeedStatus, now: StoreNow, store: Store) -> bool:
-    """Tell what the feed is doing; True when there is something of this store to show."""
+def say_feed_state(status: FeedStatus, now: StoreNow, store: Store) -> None:
+    """Tell what the feed is doing when it is not simply showing the store."""
     if status.problem is not None:
         st.warning(
             f"Kafka is not reachable: {status.problem}. Then: {SEND_HINT}", icon=":material/cloud_off:"
@@ -70,12 +70,12 @@ def say_feed_state(status: FeedStatus, now: StoreNow, store: Store) -> bool:
         st.info(f"Connected to Kafka at {status.bootstrap}; no events from {store.name} yet. {SEND_HINT}")
     elif status.last_message_at is not None and time.monotonic() - status.last_message_at > QUIET_S:
         st.caption(f"No new events for {time.monotonic() - status.last_message_at:.0f} s.")
-    return now.as_of is not None
 
 
 def show_store(feed: LiveFeed, store: Store) -> None:
     now = feed.window.now(store.store_id)
-    if not say_feed_state(feed.status(), now, store) or now.as_of is None:
+    say_feed_state(feed.status(), now, store)
+    if now.as_of is None:
         return
     zones = zone_occupancy(store, now)
     visits = open_visits(store, now)
