@@ -9,7 +9,6 @@ place. Versions sort by time; the last few are kept so a reader still loading on
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +21,7 @@ import scipy.sparse as sp
 from recsys import RecsysError
 from recsys.interactions import UserItems
 from recsys.models import FactorModel, Scores
+from walkout.files import replace_durably, write_atomically
 
 KEEP_VERSIONS = 5
 POINTER = "CURRENT"
@@ -86,20 +86,6 @@ def _matrix(arrays: Any, name: str, shape: tuple[int, int]) -> sp.csr_matrix:
     return sp.csr_matrix(parts, shape=shape)
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _replace_durably(partial: Path, target: Path) -> None:
-    _fsync(partial)
-    partial.replace(target)
-    _fsync(target.parent)
-
-
 def write_model(directory: Path, model: ServedModel) -> Path:
     """Write ``model`` as its version's file, then point ``CURRENT`` at it; older versions beyond a few go."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -123,10 +109,8 @@ def write_model(directory: Path, model: ServedModel) -> Path:
     }
     with partial.open("wb") as file:
         np.savez(file, **arrays)
-    _replace_durably(partial, target)
-    pointer = directory / f".{POINTER}.tmp"
-    pointer.write_text(model.version + "\n")
-    _replace_durably(pointer, directory / POINTER)
+    replace_durably(partial, target)
+    write_atomically(directory / POINTER, lambda pointer: pointer.write_text(model.version + "\n"))
     for old in sorted(directory.glob("model-*.npz"))[:-KEEP_VERSIONS]:
         old.unlink(missing_ok=True)
     return target
