@@ -8,19 +8,26 @@ can move when we learn that ids were swapped.
 
 * **Entry.** An accepted entry scan opens a visit; the new ids that appear at that gate lane right
   after it are its people, in the order they came through (so a tailgater behind a group stays
-  unclaimed).
+  unclaimed). When two groups scan in at one lane moments apart, each member is paired with the
+  group it was due with, both in order.
 * **Breaks.** A new id that appears mid-store continues the person whose id was lost a moment ago
   where the walks of both join up best.
-* **Shelves.** A shelf event goes to the person who stood at the plate's reach point around it (and
-  had stood there a while); a put-back goes to someone carrying that product, matched by weight
-  when it landed on another plate. What an unclaimed person takes is held until we learn who they
-  are. A receipt line is unsure when someone of another party stood about as close.
+* **Shelves.** A shelf event goes to the likeliest taker: whoever stood at the plate's reach point
+  while a hand was on it (their mean position, where the tracker's noise averages out), had stood
+  there a while before and moved on soon after. Picks from one spot moments apart are given
+  together, mostly to different people. A put-back goes to someone carrying that product, matched
+  by weight (and by where its plate is) when it landed on another plate. What an unclaimed person
+  takes is held until we learn who they are. A receipt line is unsure when someone of another
+  party was about as likely.
 * **Exit.** The people who walk out through the gate right after a visit's exit scan carry its
   goods; whoever slips out behind the group was not admitted (their takes are dead-lettered). A
   member leaving under an id that is not the visit's got it through id swaps: the likeliest chain of
-  swaps at close passes (how close they came, how the ids moved there) leads back to one of the
-  visit's people, and the takes after each swap move with it before the receipt is made. An exit
-  scan without its entry (a lost message) still charges whoever left with it.
+  swaps at close passes (how close they came, whether the walks join up only as swapped) leads back
+  to one of the visit's people, and the takes after each swap move with it before the receipt is
+  made. An exit scan without its entry (a lost message) still charges whoever left with it.
+
+Everything here is decided from the events alone, in their order: a service restored from a
+snapshot, or one run in another process, decides the same (no iteration over sets, no ``hash``).
 """
 
 from __future__ import annotations
@@ -44,7 +51,7 @@ from realtime.checkout.tracks import (
     misfit,
     split_passes,
 )
-from walkout.catalog import Catalog, CatalogError, Gate, Plate, Store
+from walkout.catalog import Catalog, CatalogError, Plate, Store
 from walkout.contracts import (
     CameraTrack,
     DwellSegment,
@@ -63,48 +70,60 @@ from walkout.contracts import (
 )
 
 LOOKAHEAD_S = 10.0  # decide a scan or shelf event once tracks this much later have arrived
-MIDSTORE_SETTLE_S = 2.0  # a new id mid-store is judged once it has moved a little
-GATE_SETTLE_S = LOOKAHEAD_S + 0.5  # a new id at a gate first waits for the entry scan that admits it
-GATE_M = 1.5  # a track starting or ending this close to a gate lane went through it
-LANE_DOUBT_M = 0.4  # a first sighting this much further from a neighbouring lane may have come through it
-ENTRY_WINDOW_S = (1.0, 2.0)  # a group's members appear at the gate from just before its scan on
-MEMBER_GAP_S = 0.9  # members of a group come through the gate about this far apart
-MAX_GROUP = 4  # one QR admits up to this many people
-UNPAIRED_S = 1.5  # how late an id may come in before it is rather someone not due at all
-EXIT_WINDOW_S = (1.5, 4.0)  # the people of a visit vanish through the gate around its exit scan
-NEXT_EXIT_S = 0.3  # ... and whoever leaves after the next exit scan at that lane belongs to that one
-REACH_M = 1.2  # how far from the reach point a shopper can stand and still take from the plate
-PICK_WINDOW_S = (6.0, 1.0)  # the picker stands at the plate before the weight settles and a bit after
-HAND_ON_PLATE_S = (4.5, 1.0)  # ... surely this long before it settled and after
-STAND_NOISE_M = 0.04  # the tracker's mean position over that stand strays this far from the true one
-AT_PLATE_M = 0.4  # standing at a reach point, give or take the tracker's noise
-BUSY_HANDS_S = 5.0  # picks from one spot this close in time are weighed together
-SAME_SPOT_M = 0.5  # ... when their reach points are this close
-BOTH_HANDS_ODDS = math.log(0.05)  # one person taking two of them at once
-MAX_TAKERS = 3  # likeliest people weighed per pick
-STOOD_BEFORE_S = 4.8  # a taker has stood at the shelf this long before the weight settles, mostly
-STOOD_LOOKBACK_S = 8.0
-JUST_ARRIVED_ODDS = math.log(0.05)
-MOVED_ON_S = (1.0, 10.0)  # a taker moves on this long after the weight settled, most of the time
-STAYED_ON_ODDS = math.log(0.25)  # ... seldom staying longer (another take from the same spot)
-LEFT_AT_ONCE_ODDS = math.log(0.1)  # ... and hardly ever leaving before their hand is off the plate
-LOST_S = 6.0  # a person the tracker lost this recently still stands where last seen
-STITCH_GAP_S = (0.5, 8.0)
-STITCH_M = 1.0
-WALK_MPS = 1.5  # a shopper walks at most this fast: how far a lost person can have gone
-PASS_M = 1.2  # people this close (along each axis) in a frame are passing each other
-SWAP_COST = -math.log(0.3)  # a close pass swaps ids now and then: explanations with fewer swaps win
-MAX_SWAPS = 2
-SOMEONE_ELSE = 0.1  # ids of people who came close before may still swap: a third person passed between
-AMBIGUOUS_COST = 1.5  # a second explanation this close to the best one leaves the receipt unsure
-MOTION_NOISE_M2 = 0.1  # how far (m²) walks stray from straight lines over a few seconds, besides a swap
-MOTION_CAP = 6.0
 LEFT_WITHOUT_SCAN_S = 180.0  # a visit whose people are all gone this long left without an exit scan
 CLOSED_MEMORY_S = 86_400.0
 SWEEP_S = 10.0  # how often (event time) to forget what is long gone
-STOP_MIN_S = 5.0
-REVIEW_BELOW = 0.55
-WEIGHT_MATCH_G = 15.0
+
+# Gate lanes: who came in on a scan, who left on one.
+GATE_M = 1.5  # a track starting or ending this close to a gate lane went through it
+LANE_DOUBT_M = 0.4  # a first sighting this much further from a neighbouring lane may have come through it
+GATE_SETTLE_S = LOOKAHEAD_S + 0.5  # a new id at a gate first waits for the entry scan that admits it
+ENTRY_WINDOW_S = (1.0, 2.0)  # a group's members appear at the gate from just before its scan on
+MEMBER_GAP_S = 0.9  # members of a group come through the gate about this far apart
+MAX_GROUP = 4  # one QR admits up to this many people
+UNPAIRED_S = 1.5  # how far from when a member was due an id may come or go before it is someone else
+EXIT_WINDOW_S = (1.5, 4.0)  # the people of a visit vanish through the gate around its exit scan
+EXIT_GAP_S = 0.8  # members of a group leave through the gate about this far apart
+NEXT_EXIT_S = 0.3  # ... and whoever leaves after the next exit scan at that lane belongs to that one
+
+# Track breaks: a new id mid-store continues someone lost a moment ago.
+MIDSTORE_SETTLE_S = 2.0  # a new id mid-store is judged once it has moved a little
+STITCH_GAP_S = (0.5, 8.0)  # the tracker loses someone for this long
+STITCH_M = 1.0  # ... and finds them this far (plus a walk across the gap) from where it lost them
+WALK_MPS = 1.5  # a shopper walks at most this fast: how far a lost person can have gone
+LOST_S = 6.0  # a person the tracker lost this recently still stands where last seen
+
+# Hands on plates: who stood at the reach point, and how they came and went (measured on the twin).
+REACH_M = 1.2  # how far from the reach point a shopper can stand and still take from the plate
+HAND_ON_PLATE_S = (4.5, 1.0)  # a taker surely stands there this long before the weight settles and after
+STAND_NOISE_M = 0.04  # the tracker's mean position over that stand strays this far from the true one
+AT_PLATE_M = 0.4  # standing at a reach point, give or take the tracker's noise
+STOOD_BEFORE_S = 4.8  # a taker has stood at the shelf this long before the weight settles ...
+STOOD_LOOKBACK_S = 8.0
+JUST_ARRIVED_ODDS = math.log(0.05)  # ... nearly always
+MOVED_ON_S = (1.0, 10.0)  # a taker moves on this long after the weight settled, most of the time,
+STAYED_ON_ODDS = math.log(0.25)  # ... seldom staying longer (another take from the same spot)
+LEFT_AT_ONCE_ODDS = math.log(0.1)  # ... and hardly ever leaving before their hand is off the plate
+BUSY_HANDS_S = 5.0  # picks from one spot this close in time are weighed together ...
+SAME_SPOT_M = 0.5  # ... when their reach points are this close
+BOTH_HANDS_ODDS = math.log(0.05)  # one person taking two of them at once
+MAX_TAKERS = 3  # likeliest people weighed per pick
+PICK_WINDOW_S = (6.0, 1.0)  # a take this close to an id swap is given again to whoever stood there
+WEIGHT_MATCH_G = 15.0  # a put-back on another plate weighs a carried product's units, give or take
+
+# Id swaps at close passes, undone at the exit (motion evidence calibrated on the twin).
+PASS_M = 1.2  # people this close (along each axis) in a frame are passing each other
+SWAP_ODDS = 0.3 / 0.7  # a close pass swaps ids now and then: explanations with fewer swaps win
+SOMEONE_ELSE = 0.1  # ids of people who came close before may still swap: a third person passed between
+MAX_SWAPS = 3  # longest chain of swaps an exit is explained by
+MOTION_SCALE_M2 = 0.12  # how far (m²) walks stray from straight lines over a few seconds, besides a swap
+MOTION_FLOOR = -2.3  # walks that join up as kept make a swap there unlikely ...
+MOTION_CAP = 5.0  # ... and walks that join up only as swapped make it likely, within bounds
+AMBIGUOUS_COST = 1.5  # a second explanation this close to the best one leaves the receipt unsure
+
+# Receipts and dwell.
+REVIEW_BELOW = 0.55  # a receipt line less sure than this goes to review
+STOP_MIN_S = 5.0  # a zone stay at least this long, moving under 0.4 m/s on average, is a stop
 
 Swaps = list[tuple[Person, float]]  # going back in time: each swapped ids with the one before, then
 
@@ -140,10 +159,32 @@ class OpenVisit:
 
 
 @dataclass(frozen=True)
+class Stand:
+    """How someone stood at a plate's reach point while a hand was on the plate."""
+
+    distance: float  # of their mean position from the reach point: the tracker's noise averages out
+    stood_s: float  # how long they had stood there before the weight settled (nan: not seen)
+    moved_on_s: float  # how soon after it they walked away (inf: not within the look ahead)
+
+    def taker_odds(self) -> float:
+        """Log-likelihood that whoever stood like this had their hand on the plate."""
+        odds = -0.5 * (self.distance / STAND_NOISE_M) ** 2
+        if self.stood_s < STOOD_BEFORE_S:
+            odds += JUST_ARRIVED_ODDS
+        if self.moved_on_s > MOVED_ON_S[1]:
+            odds += STAYED_ON_ODDS
+        elif self.moved_on_s < MOVED_ON_S[0]:
+            odds += LEFT_AT_ONCE_ODDS
+        return odds
+
+
+@dataclass(frozen=True)
 class Candidate:
+    """Someone who may have taken from (or put back on) a plate."""
+
     person: Person
-    distance: float  # of where they stood from the plate's reach point
-    score: float  # log-likelihood that they took or put back
+    stand: Stand
+    score: float  # the stand's taker odds
 
 
 class StoreCheckout:
@@ -152,14 +193,13 @@ class StoreCheckout:
     def __init__(self, store: Store, catalog: Catalog) -> None:
         self.store = store
         self.catalog = catalog
-        self.gates = {gate.gate_id: gate for gate in store.gates}
         self.visits: dict[str, OpenVisit] = {}
         self.tracks: dict[str, Track] = {}
         self.persons: dict[str, Person] = {}
         self.takes: dict[str, list[Take]] = {}  # person id → what they took, in time order
         self.passes: dict[tuple[str, str], list[Gap]] = {}  # id pair → frames they were close
         self.frame: tuple[float, list[tuple[str, float, float]]] = (0.0, [])  # ids in the latest frame
-        self.exiting: dict[str, tuple[str, float]] = {}  # visit id → lane and time of its undecided exit
+        self.exiting: dict[str, tuple[str, float, int]] = {}  # visit id → lane, time, group of undecided exit
         self.closed: dict[str, float] = {}  # visit id → when it closed
         self.departed: dict[str, float] = {}  # track id → when it left; late samples are ignored
         self.pending: list[tuple[float, str, GateScan | ShelfEvent | str]] = []
@@ -175,7 +215,11 @@ class StoreCheckout:
             self._track(event)
         elif isinstance(event, GateScan | ShelfEvent):
             if isinstance(event, GateScan) and event.direction is GateDirection.EXIT and event.token_id:
-                self.exiting[f"{event.store_id}-{event.token_id}"] = (event.gate_id, epoch(event.ts))
+                self.exiting[f"{event.store_id}-{event.token_id}"] = (
+                    event.gate_id,
+                    epoch(event.ts),
+                    event.group_size,
+                )
             heapq.heappush(self.pending, (epoch(event.ts) + LOOKAHEAD_S, event.event_id, event))
         return self._decide(self.clock)
 
@@ -225,7 +269,7 @@ class StoreCheckout:
                 visit.review_reasons.append("exit not scanned")
                 outputs += self._close(visit, utc(last_seen), [])
         for person in [p for p in self.persons.values() if p.visit_id is None]:
-            if now - self.tracks[person.track_id].last_t > LEFT_WITHOUT_SCAN_S:
+            if now - self._last_sighting(person) > LEFT_WITHOUT_SCAN_S:
                 outputs += self._forget(person, "left without being admitted by any scan")
         if now - self.swept >= SWEEP_S:
             self._sweep(now)
@@ -264,7 +308,7 @@ class StoreCheckout:
             return
         track = self.tracks[event.track_id] = Track(event.track_id, event.track_id, [sample])
         self.persons[track.track_id] = Person(track.track_id, [(sample[0], track.track_id)])
-        settle = GATE_SETTLE_S if self._entry_gates(track) else MIDSTORE_SETTLE_S
+        settle = GATE_SETTLE_S if self._entry_lanes(track) else MIDSTORE_SETTLE_S
         heapq.heappush(self.pending, (sample[0] + settle, f"track:{track.track_id}", track.track_id))
 
     def _note_passes(self, track_id: str, sample: Sample) -> None:
@@ -300,9 +344,11 @@ class StoreCheckout:
         """The person whose id vanished just before this one appeared, where their walks join up best."""
         best: tuple[float, Person] | None = None
         for person in self.persons.values():
-            old = self.tracks[person.track_id]
+            old = self.tracks.get(person.track_id)
+            if old is None or old is track:
+                continue
             gap = track.first_t - old.last_t
-            if old is track or not STITCH_GAP_S[0] <= gap <= STITCH_GAP_S[1]:
+            if not STITCH_GAP_S[0] <= gap <= STITCH_GAP_S[1]:
                 continue
             if distance(old.last_position, track.first_position) > STITCH_M + WALK_MPS * gap:
                 continue
@@ -315,7 +361,7 @@ class StoreCheckout:
         """``person`` (an id of its own so far) is ``into`` after a break: one person from now on."""
         for begin, track_id in person.pieces:
             into.pieces.append((begin, track_id))
-            self.tracks[track_id].person_id = into.person_id
+            self.tracks[track_id].person_id = into.person_id  # a new id's one piece: still in the store
         self.takes[into.person_id] = sorted(
             self.takes.get(into.person_id, []) + self.takes.pop(person.person_id, []),
             key=lambda take: take.at,
@@ -331,23 +377,32 @@ class StoreCheckout:
         return samples
 
     def _last_seen(self, visit: OpenVisit) -> float:
-        return max((self.tracks[self.persons[p].track_id].last_t for p in visit.person_ids), default=0.0)
+        return max((self._last_sighting(self.persons[p]) for p in visit.person_ids), default=0.0)
+
+    def _last_sighting(self, person: Person) -> float:
+        """When the person was last seen (their id may have left with someone else they swapped with)."""
+        for track_id, begin, until in reversed(list(person.spans(-math.inf, math.inf))):
+            track = self.tracks.get(track_id)
+            samples = track.between(begin, until) if track is not None else []
+            if samples:
+                return samples[-1][0]
+        return person.since
 
     # --- gate -------------------------------------------------------------------------------------
 
     def _lane_at(self, position: Point) -> str | None:
-        """The gate lane someone at this position is passing through, if any (compared by id: a
-        restored snapshot holds copies of the store's gates)."""
+        """The gate lane someone at this position is passing through, if any. Lanes are compared by
+        id: a restored snapshot holds copies of the store's gates."""
         gate = min(self.store.gates, key=lambda g: distance(position, (g.x_m, g.y_m)))
         return gate.gate_id if distance(position, (gate.x_m, gate.y_m)) <= GATE_M else None
 
-    def _entry_gates(self, track: Track) -> list[Gate]:
+    def _entry_lanes(self, track: Track) -> list[str]:
         """The lanes a new id may have come through, likeliest first: the nearest one, and a
         neighbouring lane when the first sighting lies about halfway between the two."""
         near = sorted(self.store.gates, key=lambda g: distance(track.first_position, (g.x_m, g.y_m)))
         nearest = distance(track.first_position, (near[0].x_m, near[0].y_m))
         reach = min(GATE_M, nearest + LANE_DOUBT_M)
-        return [g for g in near if distance(track.first_position, (g.x_m, g.y_m)) <= reach]
+        return [g.gate_id for g in near if distance(track.first_position, (g.x_m, g.y_m)) <= reach]
 
     def _scan(self, scan: GateScan) -> list[Event]:
         if scan.outcome is not ScanOutcome.ACCEPTED or scan.token_id is None or scan.shopper_id is None:
@@ -364,7 +419,7 @@ class StoreCheckout:
             visit = OpenVisit(visit_id, scan.shopper_id, scan.group_size, scan.gate_id, scan.ts)
             visit.review_reasons.append("entry not scanned")
             self.visits[visit_id] = visit
-        leaving = self._leaving(visit_id, visit.gate_id, epoch(scan.ts))
+        leaving = self._leaving(visit, scan)
         self._reconcile(visit, leaving, epoch(scan.ts))
         return self._close(visit, scan.ts, leaving)
 
@@ -379,7 +434,6 @@ class StoreCheckout:
         """The new ids that came in on a scan: its group comes through the lane one by one right after
         it. When another group scanned in at the lane meanwhile, the two groups' members come in
         between each other, each group at its own pace from its own scan."""
-        gate = self.gates[scan.gate_id]
         at = epoch(scan.ts)
         last = at + MEMBER_GAP_S * (scan.group_size - 1) + ENTRY_WINDOW_S[1]
         entrants = sorted(
@@ -387,11 +441,11 @@ class StoreCheckout:
                 track
                 for track in self.tracks.values()
                 if at - ENTRY_WINDOW_S[0] <= track.first_t <= last + MEMBER_GAP_S * (MAX_GROUP - 1)
-                and gate in self._entry_gates(track)
+                and scan.gate_id in self._entry_lanes(track)
                 and self.persons[track.person_id].visit_id is None
                 and self.persons[track.person_id].pieces[0][1] == track.track_id
             ),
-            key=lambda track: (self._entry_gates(track).index(gate), track.first_t, track.track_id),
+            key=lambda track: (self._entry_lanes(track).index(scan.gate_id), track.first_t, track.track_id),
         )
         slots = [(at + MEMBER_GAP_S * member, True) for member in range(scan.group_size)]
         for _, _, item in self.pending:
@@ -408,33 +462,48 @@ class StoreCheckout:
                 ]
         if len(slots) == scan.group_size:  # nobody else came in meanwhile: the first ones are the group
             return [track for track in entrants if track.first_t <= last][: scan.group_size]
-        return [
-            track
-            for track, ours in _match_in_order(
-                sorted(entrants, key=lambda t: (t.first_t, t.track_id)), sorted(slots)
-            )
-            if ours
-        ]
+        sightings = sorted(((track.first_t, track) for track in entrants), key=_by_time_and_id)
+        return [track for _, track, ours in _match_in_order(sightings, sorted(slots)) if ours]
 
     def _join(self, person: Person, visit: OpenVisit) -> None:
         person.visit_id = visit.visit_id
         visit.person_ids.append(person.person_id)
 
-    def _leaving(self, visit_id: str, gate_id: str, at: float) -> list[Track]:
-        """Ids that vanished through this lane after its exit scan (before the next one), in order."""
-        next_exits = [
-            t - NEXT_EXIT_S for v, (g, t) in self.exiting.items() if g == gate_id and v != visit_id and t > at
+    def _leaving(self, visit: OpenVisit, scan: GateScan) -> list[Track]:
+        """Ids that vanished through the lane right after the visit's exit scan, in order: its group
+        leaves one by one (and a tailgater right behind). When another group scanned out at the lane
+        meanwhile, the two groups leave between each other, each at its own pace from its own scan."""
+        at = epoch(scan.ts)
+        others = [
+            (when, size)
+            for other, (lane, when, size) in self.exiting.items()
+            if lane == scan.gate_id and other != visit.visit_id and abs(when - at) <= EXIT_WINDOW_S[1]
         ]
-        until = min([at + EXIT_WINDOW_S[1], *next_exits])
-        return sorted(
+        last = max([at, *(when + EXIT_GAP_S * (size - 1) for when, size in others)]) + EXIT_WINDOW_S[1]
+        gone = sorted(
             (
-                track
+                (track.last_t, track)
                 for track in self.tracks.values()
-                if at - EXIT_WINDOW_S[0] <= track.last_t <= until
-                and self._lane_at(track.last_position) == gate_id
+                if at - EXIT_WINDOW_S[0] <= track.last_t <= last
+                and self._lane_at(track.last_position) == scan.gate_id
             ),
-            key=lambda track: (track.last_t, track.track_id),
+            key=_by_time_and_id,
         )
+        if not others:
+            return [track for when, track in gone if when <= at + EXIT_WINDOW_S[1]]
+        ours = [(at + EXIT_GAP_S * member, True) for member in range(visit.group_size)]
+        slots = sorted(ours + [(when + EXIT_GAP_S * m, False) for when, size in others for m in range(size)])
+        paired = _match_in_order(gone, slots)
+        members = [track for _, track, mine in paired if mine]
+        after = ours[-1][0] if ours else at
+        next_group = min((when for when, mine in slots if not mine and when > after), default=math.inf)
+        taken = {track.track_id for _, track, _ in paired}
+        trailing = [
+            track
+            for when, track in gone
+            if after < when < next_group - NEXT_EXIT_S and track.track_id not in taken
+        ]
+        return members + trailing
 
     # --- exit: who left with the visit ------------------------------------------------------------
 
@@ -469,7 +538,7 @@ class StoreCheckout:
                 self._join(owner, visit)
             else:
                 visit.review_reasons.append("left under the track of another visit")
-        if any(self.tracks[person.track_id].last_t > at for person in spare):  # still in the store
+        if any(self._last_sighting(person) > at for person in spare):  # still in the store
             visit.review_reasons.append("a shopper of the visit was not seen leaving")
 
     def _swap_chains(self, owner: Person, targets: list[Person], until: float) -> list[tuple[float, Swaps]]:
@@ -490,7 +559,7 @@ class StoreCheckout:
             for other in self.persons.values():
                 swap = None if other.person_id in seen else self._swap_time(person, other, before)
                 if swap is not None:
-                    step_cost = cost + SWAP_COST - math.log(swap[1])
+                    step_cost = cost + math.log1p(1.0 / (SWAP_ODDS * swap[1]))  # -log P(swapped)
                     heapq.heappush(
                         frontier, (step_cost, next(order), other, swap[0], [*chain, (other, swap[0])])
                     )
@@ -533,21 +602,36 @@ class StoreCheckout:
             not_yet *= 1.0 - close
         if best is None or best[0] < 1e-9:
             return None
-        return best[1], min(best[0], 1.0)
+        return best[1], best[0]
 
     def _motion_evidence(self, one: Person, other: Person, at: float) -> float:
         """Log-odds that the two ids were swapped at ``at``, from how each moves just before and after.
 
         People keep walking the way they walked (or keep standing); an id that jumps to where the
-        other person stood, or turns to walk their way, was swapped.
+        other person stood, or turns to walk their way, was swapped. An id that only just appeared
+        (or is about to vanish) is judged by the other one's walk alone.
         """
-        one_before, other_before = (self._samples(person, at - JOIN_S, at) for person in (one, other))
-        one_after, other_after = (self._samples(person, at, at + JOIN_S) for person in (one, other))
-        if min(len(one_before), len(other_before), len(one_after), len(other_after)) < 2:
+        befores = [self._samples(person, at - JOIN_S, at) for person in (one, other)]
+        afters = [self._samples(person, at, at + JOIN_S) for person in (one, other)]
+        seen_before = [len(samples) >= 2 for samples in befores]
+        seen_after = [len(samples) >= 2 for samples in afters]
+        if all(seen_after):  # whom each walk up to ``at`` went on as
+            terms = [
+                misfit(befores[i], afters[i]) - misfit(befores[i], afters[1 - i])
+                for i in (0, 1)
+                if seen_before[i]
+            ]
+        elif all(seen_before):  # whom each walk from ``at`` came from
+            terms = [
+                misfit(befores[i], afters[i]) - misfit(befores[1 - i], afters[i])
+                for i in (0, 1)
+                if seen_after[i]
+            ]
+        else:
+            terms = []
+        if not terms:
             return 0.0
-        kept = misfit(one_before, one_after) + misfit(other_before, other_after)
-        swapped = misfit(one_before, other_after) + misfit(other_before, one_after)
-        return max(-MOTION_CAP, min(MOTION_CAP, (kept - swapped) / (2 * MOTION_NOISE_M2)))
+        return max(MOTION_FLOOR, min(MOTION_CAP, sum(terms) / MOTION_SCALE_M2))
 
     def _swap(self, one: Person, other: Person, at: float) -> None:
         """The tracker swapped the two people's ids at ``at``: from then on each is the other's."""
@@ -570,7 +654,7 @@ class StoreCheckout:
                 self._record(self.persons[moved[holder]], take)
             else:  # the hand was on the plate around the swap: whoever now stood there took it
                 reach = self.store.plate(take.event.plate_id).reach_point
-                likely = {p.person_id: self._taker_likelihood(p, reach, take.at) for p in (one, other)}
+                likely = {p.person_id: self._taker_odds(p, reach, take.at) for p in (one, other)}
                 self._record(self.persons[max(likely, key=lambda p: (likely[p], p == holder))], take)
 
     # --- exit: receipt and goodbye ----------------------------------------------------------------
@@ -668,15 +752,9 @@ class StoreCheckout:
         for index, (event, _) in enumerate(options):
             chosen = best[index]
             rivals = [
-                score
-                for score, choice in ranked
-                if choice[index].person.visit_id is None
-                or choice[index].person.visit_id != chosen.person.visit_id
+                score for score, choice in ranked if not _same_party(choice[index].person, chosen.person)
             ]
-            clarity = max(
-                0.5, min(0.99, 1.0 / (1.0 + sum(math.exp(max(r - best_score, -50.0)) for r in rivals)))
-            )
-            confidence = clarity * min(1.0, event.confidence + 0.05)
+            confidence = _clarity(best_score, rivals) * min(1.0, event.confidence + 0.05)
             self._record(
                 chosen.person, Take(epoch(event.ts), event.product_id, event.quantity, confidence, event)
             )
@@ -687,23 +765,23 @@ class StoreCheckout:
         candidates: list[Candidate] = []
         for person in self.persons.values():
             stand = self._stand(person, plate.reach_point, at)
-            if stand is not None and stand[0] <= REACH_M:
-                candidates.append(Candidate(person, stand[0], _taker_score(*stand)))
-        return sorted(candidates, key=lambda c: (-c.score, c.distance, c.person.person_id))
+            if stand is not None and stand.distance <= REACH_M:
+                candidates.append(Candidate(person, stand, stand.taker_odds()))
+        return sorted(candidates, key=lambda c: (-c.score, c.stand.distance, c.person.person_id))
 
-    def _stand(self, person: Person, point: Point, at: float) -> tuple[float, float, float] | None:
-        """Where the person stood while a hand was on the plate (distance of their mean position from
-        the reach point: the tracker's noise averages out), how long they had stood there before and
-        how soon after they moved on."""
+    def _stand(self, person: Person, point: Point, at: float) -> Stand | None:
+        """How the person stood at a reach point while a hand was on its plate; None if not around."""
         samples = self._samples(person, at - HAND_ON_PLATE_S[0], at + HAND_ON_PLATE_S[1])
         if not samples:
             track = self.tracks.get(person.track_id)
             if track is None or not at - LOST_S <= track.last_t < at:
                 return None
-            return distance(track.last_position, point), math.nan, math.nan  # lost a moment ago, there
+            return Stand(distance(track.last_position, point), math.nan, math.nan)  # lost there a moment ago
         x = sum(sample[1] for sample in samples) / len(samples)
         y = sum(sample[2] for sample in samples) / len(samples)
-        return distance((x, y), point), self._stood_for(person, point, at), self._moved_on(person, point, at)
+        return Stand(
+            distance((x, y), point), self._stood_for(person, point, at), self._moved_on(person, point, at)
+        )
 
     def _stood_for(self, person: Person, point: Point, at: float) -> float:
         """Seconds the person had stood at a reach point before ``at`` (up to a look back)."""
@@ -726,20 +804,9 @@ class StoreCheckout:
                 return sample[0] - at
         return math.inf
 
-    def _taker_likelihood(self, person: Person, point: Point, at: float) -> float:
+    def _taker_odds(self, person: Person, point: Point, at: float) -> float:
         stand = self._stand(person, point, at)
-        return -math.inf if stand is None else _taker_score(*stand)
-
-    @staticmethod
-    def _clarity(candidates: list[Candidate], chosen: Candidate) -> float:
-        """How sure the choice is: the chosen one's share of the likelihood against people of other
-        parties (a group's members often stand together, and share one cart), from 0.5 up to 0.99."""
-        rivals = sum(
-            math.exp(max(c.score - chosen.score, -50.0))
-            for c in candidates
-            if c is not chosen and (c.person.visit_id is None or c.person.visit_id != chosen.person.visit_id)
-        )
-        return max(0.5, min(0.99, 1.0 / (1.0 + rivals)))
+        return -math.inf if stand is None else stand.taker_odds()
 
     def _put_back(self, event: ShelfEvent, candidates: list[Candidate]) -> None:
         product_id, quantity = event.product_id, event.quantity
@@ -751,7 +818,8 @@ class StoreCheckout:
                 product_id, quantity = match
         carrying = [c for c in candidates if carts[c.person.person_id][product_id] > 0]
         chosen = carrying[0] if carrying else candidates[0]
-        confidence = self._clarity(carrying, chosen) if carrying else 0.5
+        rivals = [c.score for c in carrying if c is not chosen and not _same_party(c.person, chosen.person)]
+        confidence = _clarity(chosen.score, rivals) if carrying else 0.5
         self._record(chosen.person, Take(epoch(event.ts), product_id, -quantity, confidence, event))
 
     def _record(self, person: Person, take: Take) -> None:
@@ -881,31 +949,38 @@ class StoreCheckout:
         return dead_letter(event.to_bytes(), event.TOPIC, reason, "checkout", self.store.store_id)
 
 
-def _match_in_order(entrants: list[Track], slots: list[tuple[float, bool]]) -> list[tuple[Track, bool]]:
-    """Pair ids that came in (by first sighting) with the instants members were due (by time), keeping
-    both orders, so that they come in as close as possible to when they were due; an id or a slot can
-    stay unpaired at a cost (a tailgater, a member the tracker missed)."""
-    cost = [[math.inf] * (len(slots) + 1) for _ in range(len(entrants) + 1)]
+def _by_time_and_id(sighting: tuple[float, Track]) -> tuple[float, str]:
+    return sighting[0], sighting[1].track_id
+
+
+def _match_in_order(
+    sightings: list[tuple[float, Track]], slots: list[tuple[float, bool]]
+) -> list[tuple[float, Track, bool]]:
+    """Pair ids seen at a lane (each at the instant it came in or left) with the instants members of
+    the groups there were due, keeping both orders, as close in time as possible; an id or a slot can
+    stay unpaired at a cost (a tailgater, a member the tracker missed). Returns the paired ids with
+    their instant and whether their slot was ours."""
+    cost = [[math.inf] * (len(slots) + 1) for _ in range(len(sightings) + 1)]
     step: dict[tuple[int, int], tuple[int, int]] = {}
     cost[0][0] = 0.0
-    for i in range(len(entrants) + 1):
+    for i in range(len(sightings) + 1):
         for j in range(len(slots) + 1):
             here = cost[i][j]
             if here == math.inf:
                 continue
             moves = [(i + 1, j, UNPAIRED_S), (i, j + 1, UNPAIRED_S)]
-            if i < len(entrants) and j < len(slots):
-                moves.append((i + 1, j + 1, abs(entrants[i].first_t - slots[j][0])))
+            if i < len(sightings) and j < len(slots):
+                moves.append((i + 1, j + 1, abs(sightings[i][0] - slots[j][0])))
             for ni, nj, extra in moves:
-                if ni <= len(entrants) and nj <= len(slots) and here + extra < cost[ni][nj]:
+                if ni <= len(sightings) and nj <= len(slots) and here + extra < cost[ni][nj]:
                     cost[ni][nj] = here + extra
                     step[(ni, nj)] = (i, j)
-    pairs: list[tuple[Track, bool]] = []
-    i, j = len(entrants), len(slots)
+    pairs: list[tuple[float, Track, bool]] = []
+    i, j = len(sightings), len(slots)
     while (i, j) != (0, 0):
         pi, pj = step[(i, j)]
         if pi == i - 1 and pj == j - 1:
-            pairs.append((entrants[pi], slots[pj][1]))
+            pairs.append((*sightings[pi], slots[pj][1]))
         i, j = pi, pj
     return pairs[::-1]
 
@@ -921,17 +996,16 @@ def _joint_score(choice: tuple[Candidate, ...]) -> float:
     return sum(candidate.score for candidate in choice) + BOTH_HANDS_ODDS * (len(people) - len(set(people)))
 
 
-def _taker_score(distance_m: float, stood_s: float, moved_on_s: float) -> float:
-    """Log-likelihood that someone who stood this far from the reach point, for this long before the
-    weight settled, and moved on this long after, had their hand on the plate."""
-    score = -0.5 * (distance_m / STAND_NOISE_M) ** 2
-    if stood_s < STOOD_BEFORE_S:
-        score += JUST_ARRIVED_ODDS
-    if moved_on_s > MOVED_ON_S[1]:
-        score += STAYED_ON_ODDS
-    elif moved_on_s < MOVED_ON_S[0]:
-        score += LEFT_AT_ONCE_ODDS
-    return score
+def _same_party(one: Person, other: Person) -> bool:
+    """Whether two people share a cart: members of one visit (a group's members often stand together)."""
+    return one.visit_id is not None and one.visit_id == other.visit_id
+
+
+def _clarity(chosen: float, rivals: list[float]) -> float:
+    """How sure an attribution is: the chosen one's share of the likelihood (log-odds ``chosen``)
+    against people of other parties (``rivals``), from 0.5 up to 0.99."""
+    share = 1.0 / (1.0 + sum(math.exp(max(rival - chosen, -50.0)) for rival in rivals))
+    return max(0.5, min(0.99, share))
 
 
 def _stitch_cost(old: Track, new: Track) -> float:

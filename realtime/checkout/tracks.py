@@ -21,7 +21,7 @@ Piece = tuple[float, str]  # from epoch s on, this track id
 
 FRAME_S = 1.25  # frames this close in time belong to one pass (a frame may go missing)
 MOTION_S = 1.5  # how much of a walk shows where it was heading
-JOIN_S = 2.0  # how much of a walk either side of an instant shows whether it went on as one
+JOIN_S = 1.5  # how much of a walk either side of an instant shows whether it went on as one
 SWAP_M = 0.5  # the tracker swaps the ids of two people the first time they come this close
 SWAP_NOISE_M = 0.14  # the tracker's error on the distance between two people, per frame
 SWAP_FRAMES = 3  # the first frames a pass likely came that close, where the ids may have swapped
