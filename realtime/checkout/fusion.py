@@ -119,7 +119,7 @@ MAX_SWAPS = 3  # longest chain of swaps an exit is explained by
 MOTION_SCALE_M2 = 0.12  # how far (m²) walks stray from straight lines over a few seconds, besides a swap
 MOTION_FLOOR = -2.3  # walks that join up as kept make a swap there unlikely ...
 MOTION_CAP = 5.0  # ... and walks that join up only as swapped make it likely, within bounds
-AMBIGUOUS_COST = 1.5  # a second explanation this close to the best one leaves the receipt unsure
+AMBIGUOUS_COST = 1.0  # a second explanation this close to the best one leaves the receipt unsure
 
 # Receipts and dwell.
 REVIEW_BELOW = 0.55  # a receipt line less sure than this goes to review
@@ -526,7 +526,11 @@ class StoreCheckout:
             if not spare and owner.visit_id is not None and len(visit.person_ids) < visit.group_size:
                 targets = [p for p in self.persons.values() if p.visit_id is None]  # ours, never claimed
             explanations = self._swap_chains(owner, targets, track.last_t)
-            if len(explanations) > 1 and explanations[1][0] - explanations[0][0] < AMBIGUOUS_COST:
+            if (
+                len(explanations) > 1
+                and explanations[1][0] - explanations[0][0] < AMBIGUOUS_COST
+                and self._charged_differently(owner, explanations[0][1], explanations[1][1], track.last_t)
+            ):
                 visit.review_reasons.append("ids swapped: ambiguous")
             if explanations:
                 ours = self._unswap(owner, explanations[0][1])
@@ -564,6 +568,24 @@ class StoreCheckout:
                         frontier, (step_cost, next(order), other, swap[0], [*chain, (other, swap[0])])
                     )
         return found
+
+    def _charged_differently(self, owner: Person, one: Swaps, other: Swaps, until: float) -> bool:
+        """Whether two explanations of an exit could charge differently: the people they involve took
+        something where the explanations disagree (between their swap instants, or from the first
+        swap on when they swap with different people)."""
+        instants = [at for _, at in (*one, *other)]
+        if [person.person_id for person, _ in one] == [person.person_id for person, _ in other]:
+            if all(abs(a - b) <= 1.0 for (_, a), (_, b) in zip(one, other, strict=True)):
+                return False
+            start, end = min(instants), max(instants)
+        else:
+            start, end = min(instants), until
+        people = {owner.person_id, *(person.person_id for person, _ in (*one, *other))}
+        return any(
+            start - PICK_WINDOW_S[0] <= take.at <= end + PICK_WINDOW_S[1]
+            for person_id in sorted(people)
+            for take in self.takes.get(person_id, [])
+        )
 
     def _unswap(self, owner: Person, chain: Swaps) -> Person:
         """Undo a chain's swaps, oldest first, so its target follows ``owner``'s id; returns the target."""
@@ -997,8 +1019,9 @@ def _joint_score(choice: tuple[Candidate, ...]) -> float:
 
 
 def _same_party(one: Person, other: Person) -> bool:
-    """Whether two people share a cart: members of one visit (a group's members often stand together)."""
-    return one.visit_id is not None and one.visit_id == other.visit_id
+    """Whether two people share a cart: one person, or members of one visit (a group's members often
+    stand together)."""
+    return one.person_id == other.person_id or (one.visit_id is not None and one.visit_id == other.visit_id)
 
 
 def _clarity(chosen: float, rivals: list[float]) -> float:
