@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from ingestion.camera import CameraSource
 from ingestion.simulator.speed import Speed
 from walkout.broker import EmbeddedBroker
 from walkout.errors import WalkoutError
@@ -66,6 +67,10 @@ def _stop_on_signals() -> threading.Event:
 StartOption = Annotated[
     datetime | None,
     typer.Option(formats=["%Y-%m-%d"], help="First day (default: so the run ends yesterday)."),
+]
+CamerasOption = Annotated[
+    CameraSource,
+    typer.Option(help="Camera tracks: the stand-in tracker, or rendered frames through the real pipeline."),
 ]
 
 
@@ -135,6 +140,7 @@ def simulate(
         list[str] | None,
         typer.Option(help="Override a fault rate, e.g. --fault late_rate=0.05 (repeatable)."),
     ] = None,
+    cameras: CamerasOption = CameraSource.STAND_IN,
 ) -> None:
     """Simulate store-days and publish their edge events to Kafka, with ground truth under the data dir."""
     from ingestion.simulator.report import summary_tables
@@ -143,7 +149,7 @@ def simulate(
 
     settings = get_settings()
     faults = fault_rates(fault or [])
-    plan = plan_for(load_catalog(), stores, days, seed, start.date() if start else None, faults)
+    plan = plan_for(load_catalog(), stores, days, seed, start.date() if start else None, faults, cameras)
     with Progress(console=console, transient=True) as progress:
         summary = simulate_to_kafka(settings, plan, speed, progress)
     for table in summary_tables(summary):
@@ -175,6 +181,7 @@ def checkout_evaluate(
     days: Annotated[int, typer.Option(help="How many consecutive days per store.")] = 1,
     seed: Annotated[int, typer.Option(help="Random seed of the simulation.")] = 7,
     start: StartOption = None,
+    cameras: CamerasOption = CameraSource.STAND_IN,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Simulate through the real broker and the real service, then score receipts against ground truth."""
@@ -182,7 +189,7 @@ def checkout_evaluate(
     from realtime.checkout.evaluate import evaluate_checkout
     from walkout.catalog import load_catalog
 
-    plan = plan_for(load_catalog(), stores, days, seed, start.date() if start else None)
+    plan = plan_for(load_catalog(), stores, days, seed, start.date() if start else None, cameras=cameras)
     score = evaluate_checkout(plan, get_settings().kafka_bootstrap)
     if as_json:
         print(json.dumps(score.as_dict()))
@@ -493,11 +500,19 @@ def forecast_backtest(
 
 
 @app.command()
-def demo() -> None:
+def demo(
+    cameras: Annotated[
+        CameraSource | None,
+        typer.Option(help="Camera tracks of the streamed day (default: WALKOUT_DEMO_CAMERAS)."),
+    ] = None,
+) -> None:
     """Run the main job end to end on the embedded defaults and print what happened."""
     from walkout.demo import run_demo
 
-    run_demo(get_settings(), console)
+    settings = get_settings()
+    if cameras is not None:
+        settings = settings.model_copy(update={"demo_cameras": cameras.value})
+    run_demo(settings, console)
 
 
 def main() -> None:

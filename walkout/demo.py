@@ -18,6 +18,7 @@ from rich.table import Table
 
 from forecasting.artifacts import forecasts_root
 from forecasting.report import published_tables
+from ingestion.camera import CameraSource
 from ingestion.simulator.report import summary_tables
 from ingestion.simulator.run import (
     SimulationPlan,
@@ -72,7 +73,12 @@ def simulate_store_days(context: DemoContext) -> None:
     catalog = load_catalog()
     plan = plan_for(catalog, stores=DEMO_STORES, days=DEMO_DAYS, seed=DEMO_SEED, start=None)
     # the stores' shelves go on from the backfilled history instead of starting full
-    plan = context.plan = replace(plan, warm_up_days=context.settings.demo_history_days)
+    cameras = CameraSource(context.settings.demo_cameras)
+    plan = context.plan = replace(plan, warm_up_days=context.settings.demo_history_days, cameras=cameras)
+    if cameras is CameraSource.PIPELINE:
+        context.console.print(
+            "camera tracks: rendered ceiling frames through the real pipeline (minutes a store-day)"
+        )
     with Progress(console=context.console, transient=True) as progress:
         context.simulation = simulate_to_kafka(context.settings, plan, Speed.MAX, progress)
     for table in summary_tables(context.simulation):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     )
     demo_history_days: int = Field(
         28, ge=1, le=366, description="Days of history `walkout demo` backfills before the streamed day."
+    )
+    demo_cameras: Literal["stand-in", "pipeline"] = Field(
+        "stand-in",
+        description="Camera tracks of the demo's streamed day: the stand-in tracker, or `pipeline` "
+        "(rendered frames through the real ceiling pipeline; minutes a store-day).",
     )
 
     @field_validator("kafka_bootstrap")

@@ -11,6 +11,8 @@ that estimates their age band and gender.
   through short occlusions, entries and exits);
 * ``ceiling`` runs the whole chain on a video and turns the tracks into ``camera.tracks`` events;
   ``scoring`` scores tracks against ground truth (MOTA, IDF1, position error) with motmetrics;
+  ``twin`` scores the chain on rendered frames of the digital twin, and ``store_day`` films whole
+  store-days of the twin through it (the simulator's ``pipeline`` camera source);
 * ``models`` finds the face, age and gender ONNX models installed from their PyPI wheels and checks
   them; ``entrance`` detects faces (CenterFace) and estimates age band and gender per face and per
   visit (a member's declared profile wins over the estimate).
@@ -20,7 +22,18 @@ frame, face crop or embedding is ever written to disk or sent to Kafka; what lea
 a floor position per track and, from the entrance, an age band and gender with a confidence.
 """
 
+from enum import StrEnum
+
 from walkout.errors import WalkoutError
+
+
+class CameraSource(StrEnum):
+    """Where the digital twin's ``camera.tracks`` come from."""
+
+    STAND_IN = "stand-in"
+    """A stand-in tracker: the true walks with noise, breaks and id switches (fast)."""
+    PIPELINE = "pipeline"
+    """The real ceiling pipeline on rendered top-down frames of the twin's shoppers (minutes a store-day)."""
 
 
 class CameraError(WalkoutError):

@@ -2,16 +2,19 @@
 
 One :class:`CeilingPipeline` per camera stream. It primes the detector on the opening frames,
 detects people in every frame, maps their foot points to floor-plan metres through the camera's
-homography and steps the tracker. :func:`camera_track_events` samples the tracks at a few Hz into
-the ``camera.tracks`` contract, with the zone under each position. Frames pass through and are
-dropped; nothing of them but the positions leaves.
+homography and steps the tracker. Its results lag the stream by the few frames a new track takes
+to be confirmed, so that a track is reported from its first sighting (where someone came in).
+:func:`camera_track_events` samples the tracks at a few Hz into the ``camera.tracks`` contract,
+with the zone under each position. Frames pass through and are dropped; nothing of them but the
+positions leaves.
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import chain, islice
 from pathlib import Path
@@ -93,15 +96,20 @@ class CeilingPipeline:
         stream = iter(frames)
         opening = list(islice(stream, self.opening_frames))
         self.detector.prime(opening)
+        held: deque[FrameTracks] = deque()  # the frames a new track may still be reported in
         for index, frame in enumerate(chain(opening, stream)):
             if index == len(opening):
                 opening.clear()  # the opening frames go as soon as they are processed
             started = time.perf_counter()
-            detections = self.detector.detect(frame)
+            detections = self.detector.detect(frame, self.calibration.to_image(self.tracker.expected()))
             feet = self.calibration.to_floor(np.array([d.foot_px for d in detections]).reshape(-1, 2))
-            positions = tuple(self.tracker.step(feet))
+            colours = np.array([d.colour or (np.nan,) * 3 for d in detections]).reshape(-1, 3)
+            held.append(FrameTracks(index, len(detections), tuple(self.tracker.step(feet, colours))))
+            _report_first_sightings(held, self.tracker.confirmed)
             self.busy_s += time.perf_counter() - started
-            yield FrameTracks(index, len(detections), positions)
+            if len(held) >= self.tracker.config.min_hits:
+                yield held.popleft()
+        yield from held
 
     def _floor_bounds(self, frame_size: tuple[int, int]) -> Bounds:
         """The floor the view covers (its corners on the floor plan), cut to the store's floor if known."""
@@ -121,6 +129,20 @@ class CeilingPipeline:
                 min(float(y1), store.depth_m),
             )
         return float(x0), float(y0), float(x1), float(y1)
+
+
+def _report_first_sightings(
+    held: deque[FrameTracks], confirmed: dict[int, list[tuple[float, float]]]
+) -> None:
+    """Add the tracks confirmed in the newest held frame to the held frames before it, where they
+    were first seen."""
+    for track_id, sightings in confirmed.items():
+        earlier = range(len(held) - 1 - len(sightings), len(held) - 1)
+        for slot, (x, y) in zip(earlier, sightings, strict=True):
+            if slot >= 0:
+                frame = held[slot]
+                seen = TrackedPosition(track_id, x, y, True)
+                held[slot] = replace(frame, positions=(*frame.positions, seen))
 
 
 def track_video(source: str, config_path: Path | None = None) -> TrackingRun:

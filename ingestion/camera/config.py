@@ -61,6 +61,11 @@ class ForegroundDetectorConfig(_Strict):
     split_share: float = Field(
         1.6, gt=1, description="A blob this many persons large is split into that many people."
     )
+    merged_share: float = Field(
+        1.4,
+        gt=1,
+        description="A blob this many persons large holding several tracked people is split among them.",
+    )
 
 
 class OnnxDetectorConfig(_Strict):
@@ -86,6 +91,11 @@ class TrackerConfig(_Strict):
     edge_m: float = Field(0.6, ge=0, description="A track lost this close to the view's edge has left.")
     acceleration_mps2: float = Field(3.0, gt=0, description="Process noise: how abruptly people change pace.")
     measurement_noise_m: float = Field(0.08, gt=0, description="Detection error of a foot point.")
+    colour_m: float = Field(
+        0.03,
+        ge=0,
+        description="Assignment cost (as metres) of one unit of colour difference (CIELAB, 8-bit).",
+    )
 
 
 class CameraConfig(_Strict):

@@ -3,7 +3,9 @@
 * :class:`ForegroundDetector` (default): MOG2 background subtraction, a little morphology, then
   connected blobs. Seen from above, a person is a blob of roughly known floor area, so blobs far
   smaller are noise and a blob of about *k* people (two shoppers side by side) is split into *k*
-  with k-means. The foot point of a top-down blob is its centre.
+  with k-means. People the tracker followed into one blob (shoppers standing together at a shelf
+  overlap far more than side by side) split it among them, each part seeded where they were
+  expected. The foot point of a top-down blob is its centre.
 * :class:`OnnxDetector`: a YOLO-style ONNX model run by onnxruntime, boxes filtered with OpenCV's
   non-maximum suppression; the foot point is the bottom centre of the box (oblique views).
 
@@ -14,6 +16,7 @@ stays foreground for about ``stillness_s``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -29,6 +32,8 @@ from ingestion.camera.config import ForegroundDetectorConfig, OnnxDetectorConfig
 from ingestion.camera.video import Frame
 
 Box = tuple[int, int, int, int]  # x, y, width, height in pixels
+Pixels = npt.NDArray[np.float64]  # N x 2 image points
+Colour = tuple[float, float, float]
 PRIME_REPEATS = 30
 MOG2_HISTORY = 500
 MIN_VARIANCE = 16.0  # sensor noise and light flicker stay below ~4 grey levels
@@ -44,13 +49,17 @@ class Detection:
     foot_px: tuple[float, float]
     box: Box
     score: float
+    colour: Colour | None = None
+    """Mean CIELAB colour (8-bit scale) of the person's pixels, for telling people apart; None if unknown."""
 
 
 class PersonDetector(Protocol):
     def prime(self, frames: Sequence[Frame]) -> None:
         """Learn what the empty view looks like from the opening frames (a no-op for model detectors)."""
 
-    def detect(self, frame: Frame) -> list[Detection]: ...
+    def detect(self, frame: Frame, expected_px: Pixels | None = None) -> list[Detection]:
+        """The people in a frame; ``expected_px`` (N x 2) is where the people followed so far should be."""
+        ...
 
 
 class ForegroundDetector:
@@ -78,27 +87,45 @@ class ForegroundDetector:
         for _ in range(PRIME_REPEATS):
             self.subtractor.apply(empty, learningRate=-1)
 
-    def detect(self, frame: Frame) -> list[Detection]:
+    def detect(self, frame: Frame, expected_px: Pixels | None = None) -> list[Detection]:
         shrink = min(1.0, self.config.work_width / frame.shape[1])
-        mask = self.subtractor.apply(self._shrink(frame), learningRate=self.learning_rate)
+        small = self._shrink(frame)
+        mask = self.subtractor.apply(small, learningRate=self.learning_rate)
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, self.speckle)
         mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self.holes)
         count, labels, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        followed = _followed_into_blobs(np.asarray(labels, np.int32), expected_px, shrink)
         detections: list[Detection] = []
         for label in range(1, count):
             x, y, width, height, area = (int(value) for value in stats[label])
             centre = (float(centroids[label][0]) / shrink, float(centroids[label][1]) / shrink)
-            person_px = self.config.person_area_m2 * (self.calibration.pixels_per_metre(centre) * shrink) ** 2
-            share = area / person_px
+            scale = self.calibration.pixels_per_metre(centre) * shrink  # working pixels a metre
+            share = area / (self.config.person_area_m2 * scale**2)
             if not self.config.min_person_share <= share <= MAX_BLOB_PEOPLE:
                 continue
-            people = round(share) if share >= self.config.split_share else 1
+            seeds = followed.get(label, [])
+            people = self._people_in(share, len(seeds))
+            blob = labels[y : y + height, x : x + width] == label
+            colours = np.asarray(
+                cv2.cvtColor(small[y : y + height, x : x + width], cv2.COLOR_BGR2LAB), np.uint8
+            )
             if people <= 1:
-                detections.append(Detection(centre, _scaled((x, y, width, height), shrink), min(share, 1.0)))
+                colour = _mean_colour(colours[blob])
+                box = _scaled((x, y, width, height), shrink)
+                detections.append(Detection(centre, box, min(share, 1.0), colour))
             else:
-                blob = labels[y : y + height, x : x + width] == label
-                detections += _split_blob(blob, (x, y), people, shrink)
+                start = [(u - x, v - y) for u, v in seeds] if len(seeds) == people else None
+                detections += _split_blob(blob, colours, (x, y), people, shrink, start)
         return detections
+
+    def _people_in(self, share: float, followed: int) -> int:
+        """How many people a blob this many persons large holds, ``followed`` of them tracked into it:
+        people followed into one blob stand together, as many as it has room for (two from
+        ``merged_share``, one more for every person's worth of blob above that)."""
+        people = round(share) if share >= self.config.split_share else 1
+        if share < self.config.merged_share:
+            return people
+        return max(people, min(followed, math.floor(share - self.config.merged_share) + 2))
 
     def _shrink(self, frame: Frame) -> Frame:
         height, width = frame.shape[:2]
@@ -113,15 +140,45 @@ def _scaled(box: Box, shrink: float) -> Box:
     return round(x / shrink), round(y / shrink), round(width / shrink), round(height / shrink)
 
 
+def _followed_into_blobs(
+    labels: npt.NDArray[np.int32], expected_px: Pixels | None, shrink: float
+) -> dict[int, list[tuple[float, float]]]:
+    """Blob label → where the people followed so far are expected in it (working-size pixels)."""
+    followed: dict[int, list[tuple[float, float]]] = {}
+    height, width = labels.shape
+    for u, v in [] if expected_px is None else (expected_px * shrink).tolist():
+        if 0 <= u < width and 0 <= v < height and (label := int(labels[int(v), int(u)])):
+            followed.setdefault(label, []).append((u, v))
+    return followed
+
+
+def _mean_colour(pixels: npt.NDArray[np.uint8]) -> Colour:
+    lightness, green_red, blue_yellow = (float(value) for value in pixels.reshape(-1, 3).mean(axis=0))
+    return lightness, green_red, blue_yellow
+
+
 def _split_blob(
-    blob: npt.NDArray[np.bool_], origin: tuple[int, int], people: int, shrink: float
+    blob: npt.NDArray[np.bool_],
+    colours: npt.NDArray[np.uint8],
+    origin: tuple[int, int],
+    people: int,
+    shrink: float,
+    seeds: list[tuple[float, float]] | None = None,
 ) -> list[Detection]:
-    """Split a blob of several people into as many detections (k-means on its pixels)."""
+    """Split a blob of several people into as many detections (k-means on its pixels), from ``seeds``
+    (blob pixels where each is expected) when given."""
     rows, cols = np.nonzero(blob)
     pixels = np.column_stack([cols, rows]).astype(np.float32)[:: max(1, len(rows) // KMEANS_PIXELS)]
     cv2.setRNGSeed(people)  # deterministic: the same frame always splits the same way
-    initial = np.zeros((len(pixels), 1), dtype=np.int32)
-    _, labels, centres = cv2.kmeans(pixels, people, initial, KMEANS_CRITERIA, 3, cv2.KMEANS_PP_CENTERS)
+    if seeds is None:
+        initial = np.zeros((len(pixels), 1), dtype=np.int32)
+        flags, attempts = cv2.KMEANS_PP_CENTERS, 3
+    else:
+        nearest = np.linalg.norm(pixels[:, None, :] - np.array(seeds, np.float32)[None], axis=2).argmin(
+            axis=1
+        )
+        initial, flags, attempts = nearest.astype(np.int32).reshape(-1, 1), cv2.KMEANS_USE_INITIAL_LABELS, 1
+    _, labels, centres = cv2.kmeans(pixels, people, initial, KMEANS_CRITERIA, attempts, flags)
     detections = []
     for index, (cx, cy) in enumerate(centres.tolist()):
         mine = pixels[labels.ravel() == index]
@@ -133,7 +190,8 @@ def _split_blob(
             int(high[1] - low[1]) + 1,
         )
         foot = ((origin[0] + cx) / shrink, (origin[1] + cy) / shrink)
-        detections.append(Detection(foot, _scaled(box, shrink), 1.0))
+        colour = _mean_colour(colours[mine[:, 1].astype(int), mine[:, 0].astype(int)])
+        detections.append(Detection(foot, _scaled(box, shrink), 1.0, colour))
     return detections
 
 
@@ -153,7 +211,7 @@ class OnnxDetector:
     def prime(self, frames: Sequence[Frame]) -> None:
         return
 
-    def detect(self, frame: Frame) -> list[Detection]:
+    def detect(self, frame: Frame, expected_px: Pixels | None = None) -> list[Detection]:
         blob, scale, pad = _letterbox(frame, self.config.input_size)
         output = np.asarray(self.session.run(None, {self.input_name: blob})[0], dtype=np.float32)
         rows = output.reshape(output.shape[-2:]) if output.ndim == 3 else output

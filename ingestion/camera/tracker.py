@@ -1,12 +1,15 @@
 """Following people from frame to frame on the floor plan: Kalman prediction + Hungarian assignment.
 
-Each track carries a constant-velocity Kalman filter (``cv2.KalmanFilter``) in floor metres. Every
-frame the filters predict, detections are assigned to predictions by the Hungarian method
-(``scipy.optimize.linear_sum_assignment``) on their distance, and an assignment is accepted only
-inside the prediction's uncertainty (a Mahalanobis gate) and ``gate_m``.
+Each track carries a constant-velocity Kalman filter (``cv2.KalmanFilter``) in floor metres and the
+colour its person shows from above. Every frame the filters predict, detections are assigned to
+predictions by the Hungarian method (``scipy.optimize.linear_sum_assignment``) on their distance
+plus how different they look (``colour_m``: so two shoppers who stood together are not swapped when
+they part), and an assignment is accepted only inside the prediction's uncertainty (a Mahalanobis
+gate) and ``gate_m``.
 
 * **entries**: an unassigned detection starts a tentative track, reported once it has been seen
-  ``min_hits`` frames in a row (noise rarely lasts that long);
+  ``min_hits`` frames in a row (noise rarely lasts that long); :attr:`MultiObjectTracker.confirmed`
+  then holds where it was in the frames before, so it can be reported from its first sighting;
 * **occlusion**: a reported track that misses detections coasts on its prediction (reported as
   not detected) for up to ``max_coast_s``, and picks its person up again when they reappear;
 * **exits**: a track lost within ``edge_m`` of the view's edge has left: it ends at once.
@@ -14,7 +17,7 @@ inside the prediction's uncertainty (a Mahalanobis gate) and ``gate_m``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -26,6 +29,7 @@ from ingestion.camera.config import TrackerConfig
 MAHALANOBIS_GATE = 13.8  # chi-square, 2 degrees of freedom, 99.9 %
 UNASSIGNABLE = 1e6
 INITIAL_SPEED_SD_MPS = 1.0
+COLOUR_LEARNING = 0.1  # share of a new sighting's colour in the track's colour
 Bounds = tuple[float, float, float, float]  # x0, y0, x1, y1 of the view on the floor
 
 
@@ -45,6 +49,8 @@ class _Track:
     hits: int = 1
     misses: int = 0
     track_id: int | None = None  # given when the track is first reported
+    sightings: list[tuple[float, float]] = field(default_factory=list)  # while tentative, oldest first
+    colour: npt.NDArray[np.float64] | None = None  # what the person looks like from above (CIELAB)
 
     @property
     def position(self) -> tuple[float, float]:
@@ -61,6 +67,8 @@ class MultiObjectTracker:
         self.bounds = bounds
         self.tracks: list[_Track] = []
         self.reported = 0
+        self.confirmed: dict[int, list[tuple[float, float]]] = {}
+        """Tracks first reported by the last step: their positions in the frames before, oldest first."""
         self.transition = np.array(
             [[1, 0, self.dt, 0], [0, 1, 0, self.dt], [0, 0, 1, 0], [0, 0, 0, 1]], dtype=np.float32
         )
@@ -69,10 +77,14 @@ class MultiObjectTracker:
         self.process_noise = (g @ g.T * config.acceleration_mps2**2).astype(np.float32)
         self.measurement_noise = np.eye(2, dtype=np.float32) * np.float32(config.measurement_noise_m**2)
 
-    def step(self, feet: npt.NDArray[np.float64]) -> list[TrackedPosition]:
-        """Advance one frame with the floor positions (N x 2 metres) of its detections."""
+    def step(
+        self, feet: npt.NDArray[np.float64], colours: npt.NDArray[np.float64] | None = None
+    ) -> list[TrackedPosition]:
+        """Advance one frame with the floor positions (N x 2 metres) of its detections and, if known,
+        their colours (N x 3, CIELAB; NaN where unknown)."""
+        looks = np.full((len(feet), 3), np.nan) if colours is None else colours
         predictions = np.array([_predict(track.kalman) for track in self.tracks]).reshape(-1, 2)
-        pairs = self._assign(predictions, feet)
+        pairs = self._assign(predictions, feet, looks)
         matched_tracks = {t for t, _ in pairs}
         matched_feet = {d for _, d in pairs}
         for t, d in pairs:
@@ -80,27 +92,46 @@ class MultiObjectTracker:
             track.kalman.correct(feet[d].astype(np.float32).reshape(2, 1))
             track.hits += 1
             track.misses = 0
+            _learn_colour(track, looks[d])
+            if track.track_id is None:
+                track.sightings.append(track.position)
         for t, track in enumerate(self.tracks):
             if t not in matched_tracks:
                 track.misses += 1  # OpenCV's predict() already made the prediction its posterior
         self.tracks = [track for track in self.tracks if self._alive(track)]
-        self.tracks += [self._start(feet[d]) for d in range(len(feet)) if d not in matched_feet]
+        self.tracks += [self._start(feet[d], looks[d]) for d in range(len(feet)) if d not in matched_feet]
         return self._report()
 
+    def expected(self) -> npt.NDArray[np.float64]:
+        """Where the people detected in the last frame should be in the next one (N x 2 metres)."""
+        states = [
+            track.kalman.statePost for track in self.tracks if track.track_id is not None and not track.misses
+        ]
+        ahead = [self.transition @ state for state in states]
+        return np.array([(float(state[0, 0]), float(state[1, 0])) for state in ahead]).reshape(-1, 2)
+
     def _assign(
-        self, predictions: npt.NDArray[np.float64], feet: npt.NDArray[np.float64]
+        self,
+        predictions: npt.NDArray[np.float64],
+        feet: npt.NDArray[np.float64],
+        looks: npt.NDArray[np.float64],
     ) -> list[tuple[int, int]]:
-        """Track index ↔ detection index pairs: least total distance, each pair inside its gates."""
+        """Track index ↔ detection index pairs: least total distance and colour difference, each pair
+        inside its gates."""
         if len(predictions) == 0 or len(feet) == 0:
             return []
         offsets = feet[None, :, :] - predictions[:, None, :]
         distance = np.linalg.norm(offsets, axis=2)
         allowed = distance <= self.config.gate_m
+        cost = distance.copy()
         for t, track in enumerate(self.tracks):
             innovation = track.kalman.errorCovPre[:2, :2] + self.measurement_noise
             mahalanobis = np.einsum("ni,ij,nj->n", offsets[t], np.linalg.inv(innovation), offsets[t])
             allowed[t] &= mahalanobis <= MAHALANOBIS_GATE
-        rows, cols = linear_sum_assignment(np.where(allowed, distance, UNASSIGNABLE))
+            if track.colour is not None:
+                unlike = np.linalg.norm(looks - track.colour, axis=1)
+                cost[t] += self.config.colour_m * np.nan_to_num(unlike, nan=0.0)
+        rows, cols = linear_sum_assignment(np.where(allowed, cost, UNASSIGNABLE))
         return [(int(r), int(c)) for r, c in zip(rows, cols, strict=True) if allowed[r, c]]
 
     def _alive(self, track: _Track) -> bool:
@@ -114,7 +145,7 @@ class MultiObjectTracker:
         at_edge = not (x0 + edge <= x <= x1 - edge and y0 + edge <= y <= y1 - edge)
         return not at_edge and track.misses * self.dt <= self.config.max_coast_s
 
-    def _start(self, foot: npt.NDArray[np.float64]) -> _Track:
+    def _start(self, foot: npt.NDArray[np.float64], look: npt.NDArray[np.float64]) -> _Track:
         kalman = cv2.KalmanFilter(4, 2)
         kalman.transitionMatrix = self.transition.copy()
         kalman.measurementMatrix = np.eye(2, 4, dtype=np.float32)
@@ -123,18 +154,33 @@ class MultiObjectTracker:
         kalman.statePost = np.array([[foot[0]], [foot[1]], [0.0], [0.0]], dtype=np.float32)
         r2, v2 = self.config.measurement_noise_m**2, INITIAL_SPEED_SD_MPS**2
         kalman.errorCovPost = np.diag([r2, r2, v2, v2]).astype(np.float32)
-        return _Track(kalman)
+        return _Track(
+            kalman,
+            sightings=[(float(foot[0]), float(foot[1]))],
+            colour=None if np.isnan(look).any() else look.astype(np.float64),
+        )
 
     def _report(self) -> list[TrackedPosition]:
         positions = []
+        self.confirmed = {}
         for track in self.tracks:
             if track.track_id is None and track.hits >= self.config.min_hits:
                 self.reported += 1
                 track.track_id = self.reported
+                self.confirmed[track.track_id] = track.sightings[:-1]
+                track.sightings = []
             if track.track_id is not None:
                 x, y = track.position
                 positions.append(TrackedPosition(track.track_id, x, y, track.misses == 0))
         return positions
+
+
+def _learn_colour(track: _Track, look: npt.NDArray[np.float64]) -> None:
+    if np.isnan(look).any():
+        return
+    track.colour = (
+        look.copy() if track.colour is None else track.colour + COLOUR_LEARNING * (look - track.colour)
+    )
 
 
 def _predict(kalman: cv2.KalmanFilter) -> tuple[float, float]:

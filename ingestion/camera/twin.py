@@ -1,11 +1,10 @@
-"""The ceiling pipeline on the twin's rendered frames: scored end to end, and as the checkout's input.
+"""The ceiling pipeline scored end to end on the twin's rendered frames.
 
-* :func:`evaluate_tracking` simulates a store-day, renders a busy clip of its shoppers from the
-  ceiling, tracks it and compares the tracks with where everyone truly was (MOTA, IDF1, floor
-  error). The clip is a "rush hour" made of the day's own visits moved in time (see
-  :func:`ingestion.simulator.render.rush_hour`): busier than an average hour, every path planned.
-* :func:`camera_tracks_from_twin` is what the real pipeline reports for a stretch of the twin's
-  day: ``camera.tracks`` events that can replace the simulator's stand-in tracks.
+:func:`evaluate_tracking` simulates a store-day, renders a busy clip of its shoppers from the
+ceiling, tracks it and compares the tracks with where everyone truly was (MOTA, IDF1, floor error).
+The clip is a "rush hour" made of the day's own visits moved in time (see
+:func:`ingestion.simulator.render.rush_hour`): busier than an average hour, every path planned.
+(The pipeline as the checkout's input, for whole store-days: :mod:`ingestion.camera.store_day`.)
 
 Frames are rendered and tracked one at a time; none is kept.
 """
@@ -14,12 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import polars as pl
 
-from ingestion.camera.ceiling import CeilingPipeline, camera_track_events
+from ingestion.camera.ceiling import CeilingPipeline
 from ingestion.camera.scoring import TrackingScore, Truth, score_tracking
 from ingestion.camera.video import Frame
 from ingestion.simulator.render import (
@@ -31,8 +30,7 @@ from ingestion.simulator.render import (
     write_clip,
 )
 from ingestion.simulator.run import SimulationPlan, simulate_store_days
-from walkout.catalog import Store, load_catalog
-from walkout.contracts import CameraTrack
+from walkout.catalog import load_catalog
 
 EVALUATION_DAY = date(2026, 11, 18)
 
@@ -92,15 +90,3 @@ def render_clip(request: ClipRequest, directory: Path) -> tuple[Path, Path]:
     paths, start = busy_paths(request)
     video, config, _ = write_clip(camera, paths, start, request.seconds, request.fps, directory, request.seed)
     return video, config
-
-
-def camera_tracks_from_twin(
-    store: Store, paths: pl.DataFrame, start: float, seconds: float, fps: float = 10.0, seed: int = 0
-) -> list[CameraTrack]:
-    """The ``camera.tracks`` events the real pipeline reports for the twin's shoppers from ``start``
-    (epoch s) for ``seconds``: frames rendered from the true ``paths``, tracked, sampled at 2 Hz."""
-    camera = ceiling_camera(store)
-    pipeline = CeilingPipeline(camera_config(camera, seed), fps, camera.size)
-    frames = render_frames(camera, paths, start, seconds, fps, seed)
-    tracked = pipeline.run(frame.image for frame in frames)
-    return camera_track_events(tracked, pipeline, datetime.fromtimestamp(start, UTC))

@@ -5,8 +5,9 @@ wall appears narrower), so its floor-to-image map is a real homography. Each fra
 (tiles, gondolas, the gate lanes), every person inside the store at that instant as seen from
 above (a soft shadow, shoulders oriented across their walking direction, a head), two ceiling
 light fixtures that hide whoever walks under them, a slow flicker of the lights and sensor noise.
-Positions come from the ground-truth ``paths`` table (1 Hz, interpolated), so the same truth scores
-the camera pipeline: :class:`RenderedFrame` carries the true floor position of everyone drawn.
+Positions come from a ``paths`` table, interpolated: the ground truth's (1 Hz) or everyone's exact
+walk (:func:`walks`), so the same truth scores the camera pipeline: :class:`RenderedFrame` carries
+the true floor position of everyone drawn.
 
 Nothing here is a real person: these frames may be written to disk (:func:`write_clip`).
 """
@@ -14,7 +15,7 @@ Nothing here is a real person: these frames may be written to disk (:func:`write
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ import polars as pl
 
 from ingestion.camera.config import CameraConfig, ReferencePoint, dump_camera_config
 from ingestion.camera.video import Frame
+from ingestion.simulator.trips import PlannedVisit
 from walkout.catalog import Store
 
 MARGIN_PX = 16
@@ -39,6 +41,8 @@ GONDOLA_BGR = {
     "cabinet": (70, 80, 96),
 }
 FIXTURE_BGR = (236, 240, 242)
+FIXTURE_M = (1.2, 0.2)  # across and along the store
+FIXTURE_CLEAR_M = 0.6  # a fixture hangs at least this far from where shoppers stand to pick
 SHOULDER_HALF_M = (0.23, 0.13)  # across and along the walking direction
 HEAD_RADIUS_M = 0.1
 NOISE_SD = 2.5
@@ -210,41 +214,75 @@ class _Walker:
         return np.array([np.interp(at, self.times, self.xy[:, 0]), np.interp(at, self.times, self.xy[:, 1])])
 
 
+class CeilingRenderer:
+    """Draws the people of ``paths`` as one ceiling camera sees them, stretch by stretch.
+
+    The empty view, the light fixtures and a bank of sensor noise are made once, so many short
+    stretches of one day (e.g. only while someone is in the store) cost no more than one long one.
+    """
+
+    def __init__(self, camera: CeilingCamera, paths: pl.DataFrame, seed: int = 0) -> None:
+        self.camera = camera
+        self.rng = np.random.default_rng(seed)
+        self.walkers = _walkers(paths)
+        self.background = _background(camera)
+        self.fixtures = _fixtures(camera)
+        self.noise = [
+            self.rng.normal(0.0, NOISE_SD, self.background.shape).astype(np.int16) for _ in range(NOISE_BANK)
+        ]
+
+    def frames(self, start: float, seconds: float, fps: float) -> Iterator[RenderedFrame]:
+        """Frames from ``start`` (epoch s) for ``seconds`` at ``fps``, with their truth, one at a time."""
+        end = start + seconds
+        walkers = [w for w in self.walkers if w.times[0] <= end and w.times[-1] >= start]
+        for index in range(round(seconds * fps)):
+            at = start + index / fps
+            image = self.background.copy()
+            people = []
+            for walker in walkers:
+                if walker.present(at):
+                    here, heading = walker.where(at)
+                    _draw_person(self.camera, image, walker, here, heading)
+                    people.append((walker.person_id, float(here[0]), float(here[1])))
+            for fixture in self.fixtures:
+                cv2.fillConvexPoly(image, fixture, FIXTURE_BGR, lineType=cv2.LINE_AA)
+            lit = cv2.convertScaleAbs(image, alpha=1.0 + FLICKER * np.sin(2 * np.pi * at / 7.0))
+            noise = self.noise[int(self.rng.integers(NOISE_BANK))]
+            noisy = cv2.add(lit, noise, dtype=cv2.CV_8U)
+            yield RenderedFrame(at, np.asarray(noisy, dtype=np.uint8), tuple(people))
+
+
 def render_frames(
     camera: CeilingCamera, paths: pl.DataFrame, start: float, seconds: float, fps: float, seed: int = 0
 ) -> Iterator[RenderedFrame]:
     """Frames from ``start`` (epoch s) for ``seconds`` at ``fps``, with their truth, one at a time."""
-    rng = np.random.default_rng(seed)
-    walkers = _walkers(paths, start, start + seconds)
-    background = _background(camera)
-    fixtures = _fixtures(camera)
-    noise = [rng.normal(0.0, NOISE_SD, background.shape).astype(np.int16) for _ in range(NOISE_BANK)]
-    for index in range(round(seconds * fps)):
-        at = start + index / fps
-        image = background.copy()
-        people = []
-        for walker in walkers:
-            if walker.present(at):
-                here, heading = walker.where(at)
-                _draw_person(camera, image, walker, here, heading)
-                people.append((walker.person_id, float(here[0]), float(here[1])))
-        for fixture in fixtures:
-            cv2.fillConvexPoly(image, fixture, FIXTURE_BGR, lineType=cv2.LINE_AA)
-        lit = cv2.convertScaleAbs(image, alpha=1.0 + FLICKER * np.sin(2 * np.pi * at / 7.0))
-        noisy = cv2.add(lit, noise[int(rng.integers(NOISE_BANK))], dtype=cv2.CV_8U)
-        yield RenderedFrame(at, np.asarray(noisy, dtype=np.uint8), tuple(people))
+    return CeilingRenderer(camera, paths, seed).frames(start, seconds, fps)
 
 
-def _walkers(paths: pl.DataFrame, start: float, end: float) -> list[_Walker]:
-    window = paths.with_columns(pl.col("at").dt.epoch("ms").alias("t")).filter(
-        pl.col("person_id").is_in(
-            paths.filter(pl.col("at").dt.epoch("s").is_between(start - 1, end + 1))["person_id"]
-            .unique()
-            .implode()
-        )
+def walks(visits: Iterable[PlannedVisit]) -> pl.DataFrame:
+    """Everyone's exact walk, as a ``paths`` table: their waypoints (between them people walk straight),
+    so frames show people from the instant they pass the gate to the instant they leave."""
+    rows = [
+        (trip.person.person_id, visit.visit_id, round(at * 1000), x, y)
+        for visit in visits
+        for trip in visit.trips
+        for at, x, y in trip.waypoints
+    ]
+    table = pl.DataFrame(
+        rows,
+        schema=["person_id", "visit_id", "ms", "x_m", "y_m"],
+        orient="row",
+        schema_overrides={"ms": pl.Int64},
     )
+    return table.with_columns(
+        pl.from_epoch("ms", time_unit="ms").dt.replace_time_zone("UTC").alias("at")
+    ).select("person_id", "visit_id", "at", "x_m", "y_m")
+
+
+def _walkers(paths: pl.DataFrame) -> list[_Walker]:
+    timed = paths.with_columns(pl.col("at").dt.epoch("ms").alias("t")).sort("person_id", "t")
     walkers = []
-    for (person_id,), rows in window.sort("person_id", "t").group_by("person_id", maintain_order=True):
+    for (person_id,), rows in timed.group_by("person_id", maintain_order=True):
         times = rows["t"].to_numpy() / 1000.0
         walkers.append(_Walker(str(person_id), times, rows.select("x_m", "y_m").to_numpy()))
     return walkers
@@ -270,18 +308,34 @@ def _background(camera: CeilingCamera) -> Frame:
 
 
 def _fixtures(camera: CeilingCamera) -> list[npt.NDArray[np.int32]]:
-    """Two ceiling light fixtures over the floor, drawn on top of everyone."""
-    store = camera.store
-    rects = [
-        (
-            store.width_m * share - 0.6,
-            store.depth_m * 0.3,
-            store.width_m * share + 0.6,
-            store.depth_m * 0.3 + 0.2,
-        )
-        for share in (0.3, 0.7)
+    """Two ceiling light fixtures over the aisles, drawn on top of everyone: they hide whoever walks
+    under them, but nobody standing at a shelf (a ceiling camera is mounted to see every reach point)."""
+    return [_polygon(camera, _fixture_over_aisle(camera.store, share)) for share in (0.3, 0.7)]
+
+
+def _fixture_over_aisle(store: Store, share: float) -> tuple[float, float, float, float]:
+    """A fixture ``share`` of the way across the store, at 0.3 of its depth or as near as it is clear of
+    the gondolas and of every reach point."""
+    x = store.width_m * share
+    half_x, depth = FIXTURE_M[0] / 2, FIXTURE_M[1]
+    shifts = sorted(np.arange(-0.25, 0.6, 0.05) * store.depth_m, key=abs)
+    spots = [
+        (x - half_x, y, x + half_x, y + depth) for y in (store.depth_m * 0.3 + np.array(shifts)).tolist()
     ]
-    return [_polygon(camera, rect) for rect in rects]
+    return next((spot for spot in spots if _clear(store, spot)), spots[0])
+
+
+def _clear(store: Store, rect: tuple[float, float, float, float]) -> bool:
+    """Whether a fixture there hangs over the floor, off every gondola and clear of every reach point."""
+    x0, y0, x1, y1 = rect
+    reach = np.array([plate.reach_point for plate in store.plates]).reshape(-1, 2)
+    away = np.hypot(
+        np.maximum(np.maximum(x0 - reach[:, 0], reach[:, 0] - x1), 0.0),
+        np.maximum(np.maximum(y0 - reach[:, 1], reach[:, 1] - y1), 0.0),
+    )
+    on_floor = y0 >= 0.0 and y1 <= store.depth_m
+    over_gondola = any(g.x0 < x1 and x0 < g.x1 and g.y0 < y1 and y0 < g.y1 for g in store.gondolas)
+    return on_floor and not over_gondola and bool(np.all(away >= FIXTURE_CLEAR_M))
 
 
 def _polygon(camera: CeilingCamera, rect: tuple[float, float, float, float]) -> npt.NDArray[np.int32]:

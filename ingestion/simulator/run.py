@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from rich.progress import Progress
 
+from ingestion.camera import CameraSource
 from ingestion.gate import AdmissionLedger, SpeedGate, store_secret
 from ingestion.shelf import DetectionScore
 from ingestion.simulator.arrivals import draw_arrivals
@@ -63,6 +64,9 @@ class SimulationPlan:
     warm_up_days: int = 0
     """Days before ``start`` the twin lives through first, unobserved, so its stock continues from
     them (e.g. from a backfilled history of the same seed) instead of starting full."""
+    cameras: CameraSource = CameraSource.STAND_IN
+    """Where ``camera.tracks`` come from: the stand-in tracker, or the real ceiling pipeline on
+    rendered frames (minutes a store-day)."""
 
     def store_days(self) -> Iterator[tuple[str, date]]:
         for store_id in self.stores:
@@ -103,7 +107,13 @@ def fault_rates(overrides: Sequence[str]) -> FaultRates:
 
 
 def plan_for(
-    catalog: Catalog, stores: int, days: int, seed: int, start: date | None, faults: FaultRates | None = None
+    catalog: Catalog,
+    stores: int,
+    days: int,
+    seed: int,
+    start: date | None,
+    faults: FaultRates | None = None,
+    cameras: CameraSource = CameraSource.STAND_IN,
 ) -> SimulationPlan:
     """Check the request and pick the first ``stores`` stores; by default the days end yesterday."""
     if not 1 <= stores <= len(catalog.stores):
@@ -116,7 +126,12 @@ def plan_for(
     if first + timedelta(days=days) > datetime.now(UTC).date() + timedelta(days=1):
         raise SimulationError(f"the simulated days must not lie in the future (start {first}, {days} days)")
     return SimulationPlan(
-        tuple(sorted(catalog.stores)[:stores]), first, days, seed, faults=faults or FaultRates()
+        tuple(sorted(catalog.stores)[:stores]),
+        first,
+        days,
+        seed,
+        faults=faults or FaultRates(),
+        cameras=cameras,
     )
 
 
@@ -218,11 +233,21 @@ class StoreTwin:
         emit_shelf_events(
             rng, self.store, self.catalog, hands, day_start, day_start + 86_400.0, self.plan.faults, edge
         )
-        emit_camera_tracks(rng, self.store, visits, self.plan.faults, edge)
+        self._film(rng, visits, edge)
         sent = apply_transport_faults(rng, edge, self.plan.faults)
         truth = StoreDayTruth.collect(self.store, self.catalog, day, visits, tokens, self.shelves)
         assert edge.shelf_score is not None
         return StoreDay(self.store.store_id, day, sent, truth, edge.faults, edge.shelf_score)
+
+    def _film(self, rng: np.random.Generator, visits: list[PlannedVisit], edge: EdgeOutput) -> None:
+        """The day's ``camera.tracks``: the stand-in tracker's, or the real pipeline's on rendered frames."""
+        if self.plan.cameras is CameraSource.STAND_IN:
+            emit_camera_tracks(rng, self.store, visits, self.plan.faults, edge)
+            return
+        from ingestion.camera.store_day import film_store_day  # OpenCV, onnxruntime, SciPy: only when asked
+
+        for sent_at, track in film_store_day(self.store, visits, seed=int(rng.integers(2**31))):
+            edge.add(sent_at, track)
 
 
 @dataclass

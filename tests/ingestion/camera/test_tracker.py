@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from ingestion.camera.config import TrackerConfig
 from ingestion.camera.tracker import MultiObjectTracker, TrackedPosition
@@ -16,7 +17,14 @@ def tracker(**settings: float) -> MultiObjectTracker:
 
 
 def step(tracks: MultiObjectTracker, *feet: tuple[float, float]) -> dict[int, TrackedPosition]:
-    return {p.track_id: p for p in tracks.step(np.array(feet, dtype=np.float64).reshape(-1, 2))}
+    return step_looking(tracks, None, *feet)
+
+
+def step_looking(
+    tracks: MultiObjectTracker, colours: npt.NDArray[np.float64] | None, *feet: tuple[float, float]
+) -> dict[int, TrackedPosition]:
+    """One frame with these foot points and, if given, their colours (N x 3 CIELAB)."""
+    return {p.track_id: p for p in tracks.step(np.array(feet, dtype=np.float64).reshape(-1, 2), colours)}
 
 
 def test_assignment_minimises_the_total_distance_not_each_nearest() -> None:
@@ -66,7 +74,13 @@ def test_entries_need_a_few_frames_and_noise_never_shows() -> None:
     assert step(tracks) == {}
     assert step(tracks, (2.0, 2.0)) == {}
     assert step(tracks, (2.0, 2.05)) == {}
-    assert len(step(tracks, (2.0, 2.1))) == 1
+    (track_id,) = step(tracks, (2.0, 2.1))
+    # where the new track was before it was sure: so it can be reported from its first sighting
+    first, second = tracks.confirmed[track_id]
+    assert first == (2.0, 2.0)
+    assert abs(second[1] - 2.05) < 0.05
+    assert step(tracks, (2.0, 2.15))
+    assert tracks.confirmed == {}
 
 
 def test_a_track_lost_at_the_edge_has_left_while_one_lost_inside_coasts() -> None:
@@ -88,3 +102,14 @@ def test_a_detection_too_far_from_any_prediction_is_someone_new() -> None:
     for _ in range(4):
         jumped = step(tracks, (6.0, 3.0))
     assert set(jumped) - set(first), "the far detection became its own track"
+
+
+def test_two_shoppers_who_stood_together_keep_their_ids_when_they_part_by_how_they_look() -> None:
+    red, blue = (120.0, 180.0, 160.0), (100.0, 140.0, 70.0)  # CIELAB (8-bit) of their shirts from above
+    for colours, kept in ((np.array([red, blue]), True), (None, False)):
+        tracks = tracker()
+        for _ in range(20):  # side by side at a shelf: A a little east of B
+            reported = step_looking(tracks, colours, (5.02, 5.0), (4.98, 5.0))
+        a, b = sorted(reported, key=lambda track: -reported[track].x)
+        parted = step_looking(tracks, colours, (4.9, 5.0), (5.1, 5.0))  # A steps west, B east
+        assert (parted[a].x < parted[b].x) is kept  # by distance alone, the nearer predictions swap them
