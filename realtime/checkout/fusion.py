@@ -19,11 +19,12 @@ can move when we learn that ids were swapped.
   by weight (and by where its plate is) when it landed on another plate. What an unclaimed person
   takes is held until we learn who they are. A receipt line is unsure when someone of another
   party was about as likely.
-* **Exit.** The people who walk out through the gate right after a visit's exit scan carry its
-  goods; whoever slips out behind the group was not admitted (their takes are dead-lettered). A
-  member leaving under an id that is not the visit's got it through id swaps: the likeliest chain of
-  swaps at close passes (how close they came, whether the walks join up only as swapped) leads back
-  to one of the visit's people, and the takes after each swap move with it before the receipt is
+* **Exit.** The people who walk out through the gate right after a visit's exit scan (or whom the
+  tracker lost by the lane just before it, when too few were seen going through) carry its goods;
+  whoever slips out behind the group was not admitted (their takes are dead-lettered). A member
+  leaving under an id that is not the visit's got it through id swaps: the likeliest chain of swaps
+  at close passes (how close they came, whether the walks join up only as swapped) leads back to one
+  of the visit's people, and the takes after each swap move with it before the receipt is
   made. An exit scan without its entry (a lost message) still charges whoever left with it.
 
 Everything here is decided from the events alone, in their order: a service restored from a
@@ -83,6 +84,7 @@ MEMBER_GAP_S = 0.9  # members of a group come through the gate about this far ap
 MAX_GROUP = 4  # one QR admits up to this many people
 UNPAIRED_S = 1.5  # how far from when a member was due an id may come or go before it is someone else
 EXIT_WINDOW_S = (1.5, 4.0)  # the people of a visit vanish through the gate around its exit scan
+LOST_AT_EXIT_S = 5.0  # ... or the tracker lost them by the gate this long before it (a break as they left)
 EXIT_GAP_S = 0.8  # members of a group leave through the gate about this far apart
 NEXT_EXIT_S = 0.3  # ... and whoever leaves after the next exit scan at that lane belongs to that one
 
@@ -490,7 +492,8 @@ class StoreCheckout:
             key=_by_time_and_id,
         )
         if not others:
-            return [track for when, track in gone if when <= at + EXIT_WINDOW_S[1]]
+            members = [track for when, track in gone if when <= at + EXIT_WINDOW_S[1]]
+            return self._lost_at_exit(scan, visit.group_size - len(members)) + members
         ours = [(at + EXIT_GAP_S * member, True) for member in range(visit.group_size)]
         slots = sorted(ours + [(when + EXIT_GAP_S * m, False) for when, size in others for m in range(size)])
         paired = _match_in_order(gone, slots)
@@ -503,7 +506,25 @@ class StoreCheckout:
             for when, track in gone
             if after < when < next_group - NEXT_EXIT_S and track.track_id not in taken
         ]
-        return members + trailing
+        return self._lost_at_exit(scan, visit.group_size - len(members)) + members + trailing
+
+    def _lost_at_exit(self, scan: GateScan, missing: int) -> list[Track]:
+        """Ids lost by the lane shortly before an exit scan that nobody followed on: when fewer of the
+        group than scanned out were seen going through, the tracker lost the others as they left."""
+        if missing <= 0:
+            return []
+        at = epoch(scan.ts)
+        lost = sorted(
+            (
+                (track.last_t, track)
+                for track in self.tracks.values()
+                if at - LOST_AT_EXIT_S <= track.last_t < at - EXIT_WINDOW_S[0]
+                and self._lane_at(track.last_position) == scan.gate_id
+                and self.persons[track.person_id].track_id == track.track_id
+            ),
+            key=_by_time_and_id,
+        )
+        return [track for _, track in lost[max(len(lost) - missing, 0) :]]  # the last ones lost
 
     # --- exit: who left with the visit ------------------------------------------------------------
 

@@ -245,6 +245,26 @@ def test_a_track_that_breaks_is_stitched_back_to_its_shopper(catalog: Catalog) -
     assert closed[0].track_ids == ("a", "a2")
 
 
+def test_a_shopper_the_tracker_lost_on_the_way_out_still_left_with_the_visit(catalog: Catalog) -> None:
+    """A and B swap ids as they cross (A goes on under "b"); the tracker then loses A a metre short of
+    the lane, seconds before A's exit scan, and never sees them again. A still left with that scan,
+    under "b": the swap is undone and each is charged their own pick."""
+    ax, ay = reach(PLATE_A, catalog)
+    bx, by = reach(PLATE_B, catalog)
+    moment = Moment(catalog)
+    moment.scan(0.0, GateDirection.ENTRY, "TA")
+    moment.scan(2.0, GateDirection.ENTRY, "TB")
+    moment.walk("a", [(0.5, *INSIDE), (6.0, 5.1, 1.4), (10.0, 5.1, 3.3), (12.0, bx, by), (28.0, bx, by)])
+    moment.walk("b", [(2.5, *INSIDE), (6.0, 6.0, 4.6), (10.0, 5.1, 3.3), (12.0, ax, ay), (22.0, ax, ay)])
+    moment.walk("b", [(22.0, ax, ay), (25.0, 6.6, 2.0)])  # lost here as A walks out
+    moment.walk("a", [(28.0, bx, by), (33.0, *INSIDE), (34.0, *OUTSIDE)])
+    moment.shelf(19.0, PLATE_A, -94.0, 1)  # A, under "b"
+    moment.shelf(20.0, PLATE_B, -115.0, 1)  # B, under "a"
+    moment.scan(27.8, GateDirection.EXIT, "TA")
+    moment.scan(33.8, GateDirection.EXIT, "TB")
+    assert receipts(moment.play()) == {"S002-TA": {"P0195": 1}, "S002-TB": {"P0153": 1}}
+
+
 def test_a_shopper_passing_the_plate_as_it_changes_is_not_the_taker(catalog: Catalog) -> None:
     """B browses slowly along the shelf, right through the reach point as the weight settles (on
     average exactly there); A had stood at it for a while (5 cm off, as the tracker has it) and moves
