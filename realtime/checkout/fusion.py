@@ -488,6 +488,7 @@ class StoreCheckout:
                 for track in self.tracks.values()
                 if at - EXIT_WINDOW_S[0] <= track.last_t <= last
                 and self._lane_at(track.last_position) == scan.gate_id
+                and not (track.first_t > at and self._entry_lanes(track))  # came in after the scan
             ),
             key=_by_time_and_id,
         )

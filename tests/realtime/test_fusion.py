@@ -265,6 +265,23 @@ def test_a_shopper_the_tracker_lost_on_the_way_out_still_left_with_the_visit(cat
     assert receipts(moment.play()) == {"S002-TA": {"P0195": 1}, "S002-TB": {"P0153": 1}}
 
 
+def test_a_shopper_coming_in_as_another_leaves_is_not_taken_for_a_leaver(catalog: Catalog) -> None:
+    """A scans out; B scans in at that lane a moment later and the tracker loses B a metre in (a break),
+    within the moments A is being seen out. B came in after A's scan: B is not someone who left with A."""
+    bx, by = reach(PLATE_B, catalog)
+    moment = Moment(catalog)
+    moment.scan(0.0, GateDirection.ENTRY, "TA")
+    moment.walk("a", shop(catalog, 0.5, PLATE_A, 6.0, 20.0, 26.0))
+    moment.scan(25.8, GateDirection.EXIT, "TA")
+    moment.scan(26.5, GateDirection.ENTRY, "TB")
+    moment.walk("b", [(27.0, *INSIDE), (27.5, 6.4, 1.7)])  # lost here for three seconds ...
+    moment.walk("b2", [(30.5, 6.0, 2.6), (33.0, bx, by), (45.0, bx, by), (50.0, *INSIDE), (51.0, *OUTSIDE)])
+    moment.shelf(14.0, PLATE_A, -94.0, 1)
+    moment.shelf(40.0, PLATE_B, -115.0, 1)
+    moment.scan(50.8, GateDirection.EXIT, "TB")
+    assert receipts(moment.play()) == {"S002-TA": {"P0195": 1}, "S002-TB": {"P0153": 1}}
+
+
 def test_a_shopper_passing_the_plate_as_it_changes_is_not_the_taker(catalog: Catalog) -> None:
     """B browses slowly along the shelf, right through the reach point as the weight settles (on
     average exactly there); A had stood at it for a while (5 cm off, as the tracker has it) and moves
