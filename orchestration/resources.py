@@ -16,6 +16,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from walkout.settings import Settings
+
 
 class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]  # the resource is its own value
     """Paths of one walkout data directory (``Settings.data_dir``) as the batch side uses them."""
@@ -28,7 +30,7 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]  # t
 
     @property
     def lake_dir(self) -> Path:
-        return self.root / "lake"
+        return Settings(data_dir=self.root).lake_dir
 
     @property
     def catalog_dir(self) -> Path:
@@ -43,7 +45,7 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]  # t
     @property
     def published_path(self) -> Path:
         """The read-only copy of the marts that dashboards and the ad API open."""
-        return self.root / "warehouse" / "published.duckdb"
+        return Settings(data_dir=self.root).published_warehouse_path
 
     def dbt_run_dir(self, run_id: str) -> Path:
         """Where a run's dbt artifacts and logs go (beside the warehouse, not in the repository)."""

@@ -1,16 +1,24 @@
-"""Shared fixtures: one Kafka broker per test session, and a small simulated store-day."""
+"""Shared fixtures: one Kafka broker per test session, a small simulated store-day, its lake landed
+without Kafka and one warehouse built from it through Dagster (``build_warehouse``), shared by the
+warehouse and dashboard tests that only read it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from ingestion.simulator.run import SimulationPlan, StoreDay, simulate_store_days
+from orchestration.build import WarehouseBuild, build_warehouse
+from realtime.checkout.replay import replay_checkout
+from realtime.lander import land_offline
 from walkout.broker import kafka_available
 from walkout.catalog import load_catalog
+from walkout.contracts import Event
 from walkout.kafka import create_topics
 from walkout.settings import Settings
 
@@ -35,3 +43,42 @@ def simulated_day() -> list[StoreDay]:
     return list(
         simulate_store_days(load_catalog(), SimulationPlan(("S002",), date(2026, 11, 18), 1, seed=11))
     )
+
+
+E = TypeVar("E", bound=Event)
+Land = Callable[[Settings, Iterable[Event]], object]
+
+
+@dataclass(frozen=True)
+class SmallLake:
+    """A lake of one simulated store-day: the edge events and the checkout's outputs."""
+
+    settings: Settings
+    store_day: StoreDay
+    landed: list[Event]
+
+    def of_type(self, kind: type[E]) -> list[E]:
+        return [event for event in self.landed if isinstance(event, kind)]
+
+
+@pytest.fixture(scope="session")
+def small_lake(tmp_path_factory: pytest.TempPathFactory, simulated_day: list[StoreDay]) -> SmallLake:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("warehouse-data"))
+    (store_day,) = simulated_day
+    edge = [event for _, event in store_day.events]
+    landed = edge + replay_checkout(load_catalog(), store_day.store_id, edge)
+    land_offline(settings, landed)
+    unique = list({event.event_id: event for event in landed}.values())
+    return SmallLake(settings, store_day, unique)
+
+
+@pytest.fixture(scope="session")
+def land() -> Land:
+    """Land events as the lander does (tests add bad data with it)."""
+    return land_offline
+
+
+@pytest.fixture(scope="session")
+def warehouse(small_lake: SmallLake) -> WarehouseBuild:
+    """The warehouse of the small lake, built once through the Dagster job."""
+    return build_warehouse(small_lake.settings)

@@ -35,7 +35,7 @@ from pydantic import (
 )
 
 from walkout.errors import WalkoutError
-from walkout.vocabulary import AgeBand, Gender
+from walkout.vocabulary import AgeBand, DemographicSource, Gender
 
 SCHEMA_VERSION: Literal[1] = 1
 DEFAULT_MAX_EVENT_BYTES = 64 * 1024
@@ -227,6 +227,10 @@ class Visit(Event):
     exited_at: UtcTimestamp | None = None
     age_band: AgeBand = AgeBand.UNKNOWN
     gender: Gender = Gender.UNKNOWN
+    demographic_source: DemographicSource = DemographicSource.UNKNOWN
+    demographic_confidence: Confidence | None = Field(
+        None, description="How sure the entrance camera was; 1.0 when declared, none when unknown."
+    )
 
     @model_validator(mode="after")
     def _closed_visits_have_exit(self) -> Self:

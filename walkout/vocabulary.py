@@ -19,3 +19,11 @@ class Gender(StrEnum):
     FEMALE = "female"
     MALE = "male"
     UNKNOWN = "unknown"
+
+
+class DemographicSource(StrEnum):
+    """Where a visit's age band and gender come from: the member's app profile wins over the camera."""
+
+    DECLARED = "declared"
+    ESTIMATED = "estimated"
+    UNKNOWN = "unknown"

@@ -10,8 +10,9 @@
   (0-80 years). The wheel aligns with dlib's landmarks; here a similarity transform maps
   CenterFace's five landmarks onto the same mean face. An age band's confidence is the summed
   probability of its ages.
-* **Visits.** :func:`visit_demographics` pools a visit's face estimates; a member's declared age
-  band and gender win over the estimate.
+* **Tracks.** :func:`pool_faces` pools the faces seen of one shopper at the gate into the estimate
+  their first ``camera.tracks`` samples carry; the checkout gives a visit the member's declared
+  profile when there is one and this estimate otherwise.
 
 Privacy: images, face chips and tensors exist only in memory for the duration of a call; only the
 band and gender estimates with their confidences are returned.
@@ -33,7 +34,6 @@ from onnx.tools.update_model_dims import update_inputs_outputs_dims
 from ingestion.camera import CameraError
 from ingestion.camera.models import AGE_MODEL, CENTERFACE, GENDER_MODEL, model_path
 from ingestion.camera.video import Frame
-from walkout.catalog import Member
 from walkout.vocabulary import AgeBand, Gender
 
 FACE_THRESHOLD = 0.5
@@ -88,14 +88,18 @@ class FaceEstimate:
 
 
 @dataclass(frozen=True)
-class Demographics:
-    """A visit's age band and gender, each with a confidence, and where they came from."""
+class PooledEstimate:
+    """One shopper's age band and gender from all their faces at the gate, each with a confidence."""
 
     age_band: AgeBand
     age_confidence: float
     gender: Gender
     gender_confidence: float
-    source: str  # member | camera | none
+
+    @property
+    def confidence(self) -> float:
+        """What ``camera.tracks`` carries as ``demographic_confidence``: the less sure of the two."""
+        return min(self.age_confidence, self.gender_confidence)
 
 
 class EntranceCamera:
@@ -216,25 +220,15 @@ def _estimate(
     )
 
 
-def visit_demographics(faces: Sequence[FaceEstimate], member: Member | None = None) -> Demographics:
-    """A visit's age band and gender: the member's declared profile where they gave one, else the faces
-    seen at the entrance pooled (weighted by how sure the detector was), else unknown."""
-    declared_age = member is not None and member.age_band is not AgeBand.UNKNOWN
-    declared_gender = member is not None and member.gender is not Gender.UNKNOWN
-    if faces:
-        weights = np.array([face.face_confidence for face in faces])
-        bands = np.average(np.array([face.band_probabilities for face in faces]), axis=0, weights=weights)
-        male = float(np.average([_male(face) for face in faces], weights=weights))
-        age_band, age_confidence = AGE_BANDS[int(np.argmax(bands))][0], float(bands.max())
-        gender, gender_confidence = (Gender.MALE, male) if male > 0.5 else (Gender.FEMALE, 1.0 - male)
-    else:
-        age_band, age_confidence, gender, gender_confidence = AgeBand.UNKNOWN, 0.0, Gender.UNKNOWN, 0.0
-    if member is not None and declared_age:
-        age_band, age_confidence = member.age_band, 1.0
-    if member is not None and declared_gender:
-        gender, gender_confidence = member.gender, 1.0
-    source = "member" if declared_age and declared_gender else "camera" if faces else "none"
-    return Demographics(age_band, age_confidence, gender, gender_confidence, source)
+def pool_faces(faces: Sequence[FaceEstimate]) -> PooledEstimate | None:
+    """The faces seen of one shopper pooled, weighted by how sure the detector was; none: no face."""
+    if not faces:
+        return None
+    weights = np.array([face.face_confidence for face in faces])
+    bands = np.average(np.array([face.band_probabilities for face in faces]), axis=0, weights=weights)
+    male = float(np.average([_male(face) for face in faces], weights=weights))
+    gender, gender_confidence = (Gender.MALE, male) if male > 0.5 else (Gender.FEMALE, 1.0 - male)
+    return PooledEstimate(AGE_BANDS[int(np.argmax(bands))][0], float(bands.max()), gender, gender_confidence)
 
 
 def _male(face: FaceEstimate) -> float:

@@ -337,7 +337,7 @@ class AdService:
         member = self.catalog.members.get(shopper_id)
         if member is None:
             raise HTTPException(404, f"unknown member {shopper_id!r}")
-        audience = Audience((Viewer(shopper_id, member.age_band, member.gender),))
+        audience = Audience((Viewer(shopper_id, member.declared_age_band, member.declared_gender),))
         ranked = rank_for(model, audience)
         picks = [
             RecommendationOut(

@@ -165,7 +165,7 @@ class LiveContext:
         member = self.catalog.members.get(visit.shopper_id)
         age_band, gender = visit.age_band, visit.gender
         if age_band is AgeBand.UNKNOWN and member is not None:
-            age_band, gender = member.age_band, member.gender
+            age_band, gender = member.declared_age_band, member.declared_gender
         store.visits[visit.visit_id] = _Visit(
             visit.shopper_id, visit.group_size, age_band, gender, visit.track_ids
         )

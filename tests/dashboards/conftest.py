@@ -17,7 +17,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 import polars as pl
@@ -36,8 +36,10 @@ from forecasting.artifacts import (
 from forecasting.policy import policy_of
 from forecasting.reorder import read_positions, suggest_orders
 from orchestration.build import WarehouseBuild
-from tests.warehouse.conftest import SmallLake, small_lake, warehouse  # noqa: F401 - the demo warehouse
 from walkout.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # session fixtures of tests/conftest.py
+    from tests.conftest import SmallLake
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 APP_TIMEOUT_S = 180
@@ -52,7 +54,7 @@ T = TypeVar("T")
 
 
 @pytest.fixture(scope="session")
-def demo_data(small_lake: SmallLake, warehouse: WarehouseBuild) -> Settings:  # noqa: F811
+def demo_data(small_lake: SmallLake, warehouse: WarehouseBuild) -> Settings:
     """The data directory of one simulated store-day, with its warehouse built and published."""
     return small_lake.settings
 
@@ -105,14 +107,14 @@ def no_marts(tmp_path_factory: pytest.TempPathFactory, demo_data: Settings) -> S
 def with_later_outputs(tmp_path_factory: pytest.TempPathFactory, demo_data: Settings) -> Settings:
     """The demo warehouse plus what later issues add: forecasts and reorder suggestions published by the
     forecasting code (from made-up forecasts: one day of sales is too short for a backtest), ad performance
-    rows and a mart of ad impressions by screen and segment."""
+    rows and ad impressions by screen and segment (the demo day has no screens reporting yet)."""
     source = demo_data.published_warehouse_path
     copies = "".join(
         f"create table marts.{name} as select * from demo.marts.{name};" for name in _tables(source)
     )
     sql = f"""
         create schema marts; {copies}
-        create table marts.fct_ad_impressions as
+        create or replace table marts.fct_ad_impressions as
         select store_id, 'S002-AD' || (1 + i % 3) as screen_id, 'S002-entrance' as zone_id,
             product_id, case when i % 2 = 0 then '19-29:female' end as segment, 'repurchase' as reason,
             i % 5 = 0 as is_clicked, i % 7 = 0 as is_scanned,

@@ -20,8 +20,8 @@ from walkout.settings import Settings
 if TYPE_CHECKING:  # fixtures come from conftest.py files, which are not imported as modules here
     from streamlit.testing.v1 import AppTest
 
+    from tests.conftest import SmallLake
     from tests.dashboards.conftest import OpenPage
-    from tests.warehouse.conftest import SmallLake
 
 pytestmark = pytest.mark.slow
 

@@ -18,7 +18,7 @@ from walkout.contracts import Purchase, ReceiptLine, ShelfAction, ShelfEvent, Vi
 from walkout.settings import Settings
 
 if TYPE_CHECKING:  # fixtures come from conftest.py, which is not importable as a module
-    from tests.warehouse.conftest import Land, SmallLake
+    from tests.conftest import Land, SmallLake
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,7 @@ from orchestration.build import WarehouseBuild
 from walkout.contracts import Purchase, Visit
 
 if TYPE_CHECKING:  # fixtures come from conftest.py, which is not importable as a module
-    from tests.warehouse.conftest import SmallLake
+    from tests.conftest import SmallLake
 
 pytestmark = pytest.mark.slow
 
@@ -28,9 +28,24 @@ def query(path: Path, sql: str) -> pl.DataFrame:
         return con.sql(sql).pl()
 
 
-def test_every_mart_is_published_and_only_ad_performance_is_empty(warehouse: WarehouseBuild) -> None:
+def test_every_mart_is_published_and_only_the_ad_marts_are_empty(warehouse: WarehouseBuild) -> None:
     assert set(warehouse.mart_rows) == MARTS
-    assert [mart for mart, rows in warehouse.mart_rows.items() if rows == 0] == ["ad_performance"]
+    # no ad screen reports in the simulated day
+    empty = {mart for mart, rows in warehouse.mart_rows.items() if rows == 0}
+    assert empty == {"ad_performance", "fct_ad_impressions"}
+
+
+def test_undeclared_members_who_visited_get_the_entrance_cameras_estimate(warehouse: WarehouseBuild) -> None:
+    shoppers = query(
+        warehouse.published_path,
+        "select demographic_source, count(*) as shoppers, count(*) filter (where age_band = 'unknown') "
+        "as unknown_bands from marts.dim_shoppers where visits > 0 group by all",
+    )
+    by_source = {row["demographic_source"]: row for row in shoppers.iter_rows(named=True)}
+    assert set(by_source) <= {"declared", "estimated", "unknown"}
+    assert by_source["declared"]["shoppers"] > 0
+    assert by_source["estimated"]["shoppers"] > 0
+    assert by_source["declared"]["unknown_bands"] == by_source["estimated"]["unknown_bands"] == 0
 
 
 def test_published_copy_is_read_only(warehouse: WarehouseBuild) -> None:

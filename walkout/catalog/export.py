@@ -130,8 +130,8 @@ def _members(catalog: Catalog) -> Iterable[Row]:
     for m in catalog.members.values():
         yield {
             "member_id": m.member_id,
-            "age_band": m.age_band.value,
-            "gender": m.gender.value,
+            "age_band": m.declared_age_band.value,
+            "gender": m.declared_gender.value,
             "home_store_id": m.home_store_id,
         }
 

@@ -1,7 +1,8 @@
 """A deterministic table of pseudonymous app members, spread over the stores.
 
 The age mix follows Korean convenience-store shoppers: heavy in the 20s and 30s, some minors
-(14-18, who may enter but not buy alcohol or tobacco), fewer over 60.
+(14-18, who may enter but not buy alcohol or tobacco), fewer over 60. One in five members did not
+declare their age and gender in the app.
 """
 
 from __future__ import annotations
@@ -22,11 +23,15 @@ AGE_MIX: dict[AgeBand, float] = {
     AgeBand.AGE_60_PLUS: 0.08,
 }
 MALE_SHARE = 0.54
+# Members who skipped age and gender at sign-up: their visits carry the entrance camera's estimate.
+UNDECLARED_SHARE = 0.2
 
 
 def generate_members(stores: Sequence[Store], per_store: int = 1500, seed: int = 2019) -> list[Member]:
     """``per_store`` members for each store, ids ``M000001``... in store order; same seed, same table."""
     rng = np.random.default_rng(seed)
+    # A stream of its own, so who declared does not change anyone's age or gender.
+    skipped_profile = np.random.default_rng([seed, 1]).random(per_store * len(stores)) < UNDECLARED_SHARE
     bands = list(AGE_MIX)
     shares = np.array(list(AGE_MIX.values()))
     members: list[Member] = []
@@ -40,6 +45,7 @@ def generate_members(stores: Sequence[Store], per_store: int = 1500, seed: int =
                     age_band=bands[band],
                     gender=Gender.MALE if male else Gender.FEMALE,
                     home_store_id=store.store_id,
+                    declared=not skipped_profile[len(members)],
                 )
             )
     return members

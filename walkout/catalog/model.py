@@ -252,12 +252,26 @@ def _in_hours(hour: int, start: int, end: int) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """A pseudonymous app member: who may scan in at the gate."""
+    """A pseudonymous app member: who may scan in at the gate.
+
+    ``age_band`` and ``gender`` are who the member is (the twin draws tastes from them); the platform
+    knows them only when the member declared them in the app: read :attr:`declared_age_band` and
+    :attr:`declared_gender` outside the twin.
+    """
 
     member_id: str
     age_band: AgeBand
     gender: Gender
     home_store_id: str
+    declared: bool = True
+
+    @property
+    def declared_age_band(self) -> AgeBand:
+        return self.age_band if self.declared else AgeBand.UNKNOWN
+
+    @property
+    def declared_gender(self) -> Gender:
+        return self.gender if self.declared else Gender.UNKNOWN
 
 
 @dataclass(frozen=True, slots=True)

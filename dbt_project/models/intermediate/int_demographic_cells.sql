@@ -1,5 +1,6 @@
 {#- Every age band x gender x category cell of each store, before k-anonymity suppression
-    (demographic_heatmap suppresses). Demographics are the paying member's (catalog members). #}
+    (demographic_heatmap suppresses). Demographics are the paying member's: declared, else estimated
+    by the entrance camera (int_shopper_profiles). #}
 with
 
 visits as (
@@ -20,9 +21,9 @@ purchase_lines as (
 
 ),
 
-members as (
+profiles as (
 
-    select * from {{ ref('stg_members') }}
+    select * from {{ ref('int_shopper_profiles') }}
 
 ),
 
@@ -47,11 +48,11 @@ store_shoppers as (
     select distinct
         visits.store_id,
         visits.shopper_id,
-        members.age_band,
-        members.gender,
+        profiles.age_band,
+        profiles.gender,
 
     from visits
-    inner join members on visits.shopper_id = members.member_id
+    inner join profiles on visits.shopper_id = profiles.shopper_id
 
 ),
 

@@ -6,6 +6,12 @@ members as (
 
 ),
 
+profiles as (
+
+    select * from {{ ref('int_shopper_profiles') }}
+
+),
+
 visits as (
 
     select * from {{ ref('fct_visits') }}
@@ -32,8 +38,9 @@ final as (
 
     select
         members.member_id as shopper_id,
-        members.age_band,
-        members.gender,
+        profiles.age_band,
+        profiles.gender,
+        profiles.demographic_source,
         members.home_store_id,
         coalesce(activity.visits, 0) as visits,
         coalesce(activity.stores_visited, 0) as stores_visited,
@@ -43,6 +50,7 @@ final as (
         activity.last_visit_at,
 
     from members
+    inner join profiles on members.member_id = profiles.shopper_id
     left join activity on members.member_id = activity.shopper_id
 
 )

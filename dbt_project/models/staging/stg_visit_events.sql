@@ -20,6 +20,8 @@ renamed as (
         exited_at,
         age_band,
         gender,
+        demographic_source,
+        demographic_confidence,
         ts as event_at,
         date as lake_date,
         landed_at,

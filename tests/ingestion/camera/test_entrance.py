@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 
 from ingestion.camera import CameraError
-from ingestion.camera.entrance import AGE_BANDS, EntranceCamera, FaceEstimate, read_image, visit_demographics
+from ingestion.camera.entrance import AGE_BANDS, EntranceCamera, FaceEstimate, pool_faces, read_image
 from ingestion.camera.models import CENTERFACE, model_path
 from tests.ingestion.camera.conftest import sample_photo
-from walkout.catalog import Member
 from walkout.vocabulary import AgeBand, Gender
 
 
@@ -55,20 +54,12 @@ def face(band: AgeBand, male: float, confidence: float = 0.9) -> FaceEstimate:
     )
 
 
-def test_a_members_declared_profile_wins_over_the_camera() -> None:
-    member = Member("M1", AgeBand.AGE_50_59, Gender.FEMALE, "S001")
-    seen = visit_demographics([face(AgeBand.AGE_30_39, male=0.9)], member)
-    assert (seen.age_band, seen.gender, seen.source) == (AgeBand.AGE_50_59, Gender.FEMALE, "member")
-    assert seen.age_confidence == seen.gender_confidence == 1.0
-
-
-def test_faces_of_a_visit_are_pooled_and_no_face_means_unknown() -> None:
-    undeclared = Member("M2", AgeBand.UNKNOWN, Gender.UNKNOWN, "S001")
-    seen = visit_demographics(
-        [face(AgeBand.AGE_19_29, 0.8), face(AgeBand.AGE_19_29, 0.7), face(AgeBand.AGE_40_49, 0.4, 0.3)],
-        undeclared,
+def test_faces_of_one_shopper_are_pooled_and_no_face_means_no_estimate() -> None:
+    seen = pool_faces(
+        [face(AgeBand.AGE_19_29, 0.8), face(AgeBand.AGE_19_29, 0.7), face(AgeBand.AGE_40_49, 0.4, 0.3)]
     )
-    assert (seen.age_band, seen.gender, seen.source) == (AgeBand.AGE_19_29, Gender.MALE, "camera")
+    assert seen is not None
+    assert (seen.age_band, seen.gender) == (AgeBand.AGE_19_29, Gender.MALE)
     assert 0.5 < seen.age_confidence < 0.8
-    nobody = visit_demographics([], None)
-    assert (nobody.age_band, nobody.gender, nobody.source) == (AgeBand.UNKNOWN, Gender.UNKNOWN, "none")
+    assert seen.confidence == min(seen.age_confidence, seen.gender_confidence)
+    assert pool_faces([]) is None
