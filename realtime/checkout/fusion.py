@@ -40,7 +40,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from realtime.checkout.demographics import Estimate, visit_profile
 from realtime.checkout.tracks import (
     JOIN_S,
     Gap,
@@ -205,7 +204,6 @@ class StoreCheckout:
         self.exiting: dict[str, tuple[str, float, int]] = {}  # visit id → lane, time, group of undecided exit
         self.closed: dict[str, float] = {}  # visit id → when it closed
         self.departed: dict[str, float] = {}  # track id → when it left; late samples are ignored
-        self.estimates: dict[str, Estimate] = {}  # track id → the entrance camera's surest guess
         self.pending: list[tuple[float, str, GateScan | ShelfEvent | str]] = []
         self.clock = 0.0
         self.swept = 0.0
@@ -304,10 +302,6 @@ class StoreCheckout:
     def _track(self, event: CameraTrack) -> None:
         if event.track_id in self.departed:
             return
-        estimate = Estimate.of(event)
-        known = self.estimates.get(event.track_id)
-        if estimate is not None and (known is None or estimate.confidence > known.confidence):
-            self.estimates[event.track_id] = estimate
         sample = (epoch(event.ts), event.x_m, event.y_m, event.zone_id)
         self._note_passes(event.track_id, sample)
         track = self.tracks.get(event.track_id)
@@ -538,12 +532,12 @@ class StoreCheckout:
     def _reconcile(self, visit: OpenVisit, leaving: list[Track], at: float) -> None:
         """Make the people who walked out with the visit its people, moving takes where ids swapped.
 
-        The group leaves right after its scan, so the first of ``leaving`` are its members. A member
-        leaving under an id that is not the visit's got it through id swaps with one of the visit's
-        people who did not leave (or who left last, as a tailgater would); an unclaimed one is
-        someone the entry missed or a break we did not stitch.
+        The group leaves right after its scan, so the first of ``leaving`` are its members (see
+        :meth:`_members`). A member leaving under an id that is not the visit's got it through id
+        swaps with one of the visit's people who did not leave (or who left last, as a tailgater
+        would); an unclaimed one is someone the entry missed or a break we did not stitch.
         """
-        members = leaving[: visit.group_size]
+        members = self._members(visit, leaving)
         member_ids = {track.track_id for track in members}
         spare = [self.persons[p] for p in visit.person_ids if self.persons[p].track_id not in member_ids]
         for track in members:
@@ -572,6 +566,24 @@ class StoreCheckout:
                 visit.review_reasons.append("left under the track of another visit")
         if any(self._last_sighting(person) > at for person in spare):  # still in the store
             visit.review_reasons.append("a shopper of the visit was not seen leaving")
+
+    def _members(self, visit: OpenVisit, leaving: list[Track]) -> list[Track]:
+        """The group's members among the ids that left with its exit scan: the first ones, except that
+        an id followed as someone of a visit still shopping (not scanning out) gives way to a later id
+        followed as one of ours. Such an id was mostly lost by the lane for a moment (a break), not
+        swapped with ours."""
+        members = leaving[: visit.group_size]
+        ours = [
+            track
+            for track in leaving[visit.group_size :]
+            if self.persons[track.person_id].visit_id == visit.visit_id
+        ]
+        for index, track in enumerate(members):
+            owner = self.persons[track.person_id].visit_id
+            shopping = owner in self.visits and owner != visit.visit_id and owner not in self.exiting
+            if ours and shopping:
+                members[index] = ours.pop(0)
+        return members
 
     def _swap_chains(self, owner: Person, targets: list[Person], until: float) -> list[tuple[float, Swaps]]:
         """The two likeliest chains of id swaps by which one of ``targets`` came to walk under
@@ -738,7 +750,6 @@ class StoreCheckout:
 
     def _depart(self, track: Track, at: float) -> None:
         del self.tracks[track.track_id]
-        self.estimates.pop(track.track_id, None)
         self.departed[track.track_id] = at
 
     def _restart(self, track: Track, at: float) -> None:
@@ -951,11 +962,6 @@ class StoreCheckout:
 
     def _visit_event(self, visit: OpenVisit, status: VisitStatus, exited_at: datetime | None) -> Visit:
         track_ids = [t for p in visit.person_ids for _, t in self.persons[p].pieces]
-        payer_tracks = [t for _, t in self.persons[visit.person_ids[0]].pieces] if visit.person_ids else []
-        seen = [self.estimates[t] for t in payer_tracks if t in self.estimates]
-        profile = visit_profile(
-            self.catalog.members.get(visit.shopper_id), max(seen, key=lambda e: e.confidence, default=None)
-        )
         return Visit(
             event_id=make_event_id("visit", visit.visit_id, status),
             store_id=self.store.store_id,
@@ -967,10 +973,6 @@ class StoreCheckout:
             track_ids=tuple(dict.fromkeys(track_ids)),
             entered_at=visit.entered_at,
             exited_at=max(exited_at, visit.entered_at) if exited_at else None,
-            age_band=profile.age_band,
-            gender=profile.gender,
-            demographic_source=profile.source,
-            demographic_confidence=profile.confidence,
         )
 
     def _dwell_segments(self, visit: OpenVisit) -> list[DwellSegment]:

@@ -282,6 +282,30 @@ def test_a_shopper_coming_in_as_another_leaves_is_not_taken_for_a_leaver(catalog
     assert receipts(moment.play()) == {"S002-TA": {"P0195": 1}, "S002-TB": {"P0153": 1}}
 
 
+def test_a_shopper_lost_by_the_lane_as_another_leaves_is_not_the_leaver(catalog: Catalog) -> None:
+    """B waits by the lane as A walks out past them; the tracker loses B there a moment before A
+    vanishes through the lane and finds B again under "b2". A left with A's scan, not B."""
+    bx, by = reach(PLATE_B, catalog)
+    moment = Moment(catalog)
+    moment.scan(0.0, GateDirection.ENTRY, "TA")
+    moment.scan(2.0, GateDirection.ENTRY, "TB")
+    moment.walk("a", shop(catalog, 0.5, PLATE_A, 6.0, 20.0, 26.0))
+    moment.walk("b", [(2.5, *INSIDE), (6.0, 6.9, 1.3), (25.0, 6.9, 1.3)])  # lost here for two seconds ...
+    moment.walk("b2", [(27.0, 6.9, 1.4), (31.0, bx, by), (45.0, bx, by), (50.0, *INSIDE), (51.0, *OUTSIDE)])
+    moment.shelf(14.0, PLATE_A, -94.0, 1)
+    moment.shelf(40.0, PLATE_B, -115.0, 1)
+    moment.scan(25.8, GateDirection.EXIT, "TA")
+    moment.scan(50.8, GateDirection.EXIT, "TB")
+    outputs = moment.play()
+    assert receipts(outputs) == {"S002-TA": {"P0195": 1}, "S002-TB": {"P0153": 1}}
+    closed = {
+        event.visit_id: event.track_ids
+        for event in outputs
+        if isinstance(event, Visit) and event.status is VisitStatus.CLOSED
+    }
+    assert closed == {"S002-TA": ("a",), "S002-TB": ("b", "b2")}  # no swap was made up between them
+
+
 def test_a_shopper_passing_the_plate_as_it_changes_is_not_the_taker(catalog: Catalog) -> None:
     """B browses slowly along the shelf, right through the reach point as the weight settles (on
     average exactly there); A had stood at it for a while (5 cm off, as the tracker has it) and moves
