@@ -396,8 +396,10 @@ def dead_letter(
     store_id: str = "unknown",
     source_partition: int | None = None,
     source_offset: int | None = None,
+    happened_at: datetime | None = None,
 ) -> DeadLetter:
-    """Wrap a rejected message so nothing is lost: the original bytes and the reason travel on."""
+    """Wrap a rejected message so nothing is lost: the original bytes and the reason travel on. It is
+    dated ``happened_at`` when the message's own time is known (so it lands beside its day), else now."""
     field = error.field if isinstance(error, ContractError) else "(event)"
     reason = str(error)[:2000]
     return DeadLetter(
@@ -410,7 +412,7 @@ def dead_letter(
             reason,
         ),
         store_id=store_id,
-        ts=datetime.now(UTC),
+        ts=happened_at or datetime.now(UTC),
         source_topic=source_topic,
         source_partition=source_partition,
         source_offset=source_offset,
@@ -418,4 +420,11 @@ def dead_letter(
         error_field=field[:200],
         reason=reason,
         original_b64=base64.b64encode(raw).decode(),
+    )
+
+
+def rejected_event(event: Event, reason: str, rejected_by: str) -> DeadLetter:
+    """A valid event that could not be used (a store nobody knows, a pick nobody can be charged for)."""
+    return dead_letter(
+        event.to_bytes(), event.TOPIC, reason, rejected_by, event.store_id, happened_at=event.ts
     )

@@ -40,6 +40,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from realtime.checkout.demographics import Estimate, visit_profile
 from realtime.checkout.tracks import (
     JOIN_S,
     Gap,
@@ -66,8 +67,8 @@ from walkout.contracts import (
     ShelfEvent,
     Visit,
     VisitStatus,
-    dead_letter,
     make_event_id,
+    rejected_event,
 )
 
 LOOKAHEAD_S = 10.0  # decide a scan or shelf event once tracks this much later have arrived
@@ -204,6 +205,7 @@ class StoreCheckout:
         self.exiting: dict[str, tuple[str, float, int]] = {}  # visit id → lane, time, group of undecided exit
         self.closed: dict[str, float] = {}  # visit id → when it closed
         self.departed: dict[str, float] = {}  # track id → when it left; late samples are ignored
+        self.estimates: dict[str, Estimate] = {}  # track id → the entrance camera's surest guess
         self.pending: list[tuple[float, str, GateScan | ShelfEvent | str]] = []
         self.clock = 0.0
         self.swept = 0.0
@@ -302,6 +304,10 @@ class StoreCheckout:
     def _track(self, event: CameraTrack) -> None:
         if event.track_id in self.departed:
             return
+        estimate = Estimate.of(event)
+        known = self.estimates.get(event.track_id)
+        if estimate is not None and (known is None or estimate.confidence > known.confidence):
+            self.estimates[event.track_id] = estimate
         sample = (epoch(event.ts), event.x_m, event.y_m, event.zone_id)
         self._note_passes(event.track_id, sample)
         track = self.tracks.get(event.track_id)
@@ -750,6 +756,7 @@ class StoreCheckout:
 
     def _depart(self, track: Track, at: float) -> None:
         del self.tracks[track.track_id]
+        self.estimates.pop(track.track_id, None)
         self.departed[track.track_id] = at
 
     def _restart(self, track: Track, at: float) -> None:
@@ -962,6 +969,11 @@ class StoreCheckout:
 
     def _visit_event(self, visit: OpenVisit, status: VisitStatus, exited_at: datetime | None) -> Visit:
         track_ids = [t for p in visit.person_ids for _, t in self.persons[p].pieces]
+        payer_tracks = [t for _, t in self.persons[visit.person_ids[0]].pieces] if visit.person_ids else []
+        seen = [self.estimates[t] for t in payer_tracks if t in self.estimates]
+        profile = visit_profile(
+            self.catalog.members.get(visit.shopper_id), max(seen, key=lambda e: e.confidence, default=None)
+        )
         return Visit(
             event_id=make_event_id("visit", visit.visit_id, status),
             store_id=self.store.store_id,
@@ -973,6 +985,10 @@ class StoreCheckout:
             track_ids=tuple(dict.fromkeys(track_ids)),
             entered_at=visit.entered_at,
             exited_at=max(exited_at, visit.entered_at) if exited_at else None,
+            age_band=profile.age_band,
+            gender=profile.gender,
+            demographic_source=profile.source,
+            demographic_confidence=profile.confidence,
         )
 
     def _dwell_segments(self, visit: OpenVisit) -> list[DwellSegment]:
@@ -1008,7 +1024,7 @@ class StoreCheckout:
         return segments
 
     def _reject(self, event: Event, reason: str) -> Event:
-        return dead_letter(event.to_bytes(), event.TOPIC, reason, "checkout", self.store.store_id)
+        return rejected_event(event, reason, "checkout")
 
 
 def _by_time_and_id(sighting: tuple[float, Track]) -> tuple[float, str]:

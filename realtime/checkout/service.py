@@ -42,6 +42,7 @@ from walkout.contracts import (
     ShelfEvent,
     dead_letter,
     parse_event,
+    rejected_event,
 )
 from walkout.errors import WalkoutError
 from walkout.kafka import make_consumer, make_producer, publish
@@ -257,7 +258,7 @@ def _decide(state: CheckoutState, catalog: Catalog, ready: list[Event]) -> list[
         try:
             outputs += state.fusion(catalog, event.store_id).apply(event)
         except WalkoutError as error:  # e.g. a store the catalog does not know
-            outputs.append(dead_letter(event.to_bytes(), event.TOPIC, str(error), "checkout", event.store_id))
+            outputs.append(rejected_event(event, str(error), "checkout"))
             continue
         newest[event.store_id] = max(newest.get(event.store_id, 0.0), event.ts.timestamp())
     for store_id, at in newest.items():
