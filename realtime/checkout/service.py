@@ -17,7 +17,6 @@ state from the retained messages it is handed.
 from __future__ import annotations
 
 import logging
-import os
 import pickle
 import threading
 import time
@@ -31,7 +30,7 @@ from kafka.structs import OffsetAndMetadata
 
 from realtime.checkout.fusion import StoreCheckout
 from realtime.checkout.ordering import EventTimeBuffer
-from walkout.catalog import Catalog, Store, load_catalog
+from walkout.catalog import Catalog, load_catalog
 from walkout.contracts import (
     CameraTrack,
     ContractError,
@@ -45,6 +44,7 @@ from walkout.contracts import (
     rejected_event,
 )
 from walkout.errors import WalkoutError
+from walkout.files import write_atomically
 from walkout.kafka import make_consumer, make_producer, publish
 from walkout.settings import Settings
 
@@ -82,58 +82,28 @@ class CheckoutState:
         self.seen = {event_id: ts for event_id, ts in self.seen.items() if ts >= at}
 
 
-class _CatalogPickler(pickle.Pickler):
-    """Snapshots refer to the catalog and its stores by id instead of copying them."""
-
-    def persistent_id(self, obj: Any) -> Any:
-        if isinstance(obj, Catalog):
-            return ("catalog",)
-        if isinstance(obj, Store):
-            return ("store", obj.store_id)
-        return None
-
-
-class _CatalogUnpickler(pickle.Unpickler):
-    def __init__(self, file: Any, catalog: Catalog) -> None:
-        super().__init__(file)
-        self.catalog = catalog
-
-    def persistent_load(self, pid: Any) -> Any:
-        return self.catalog if pid[0] == "catalog" else self.catalog.store(pid[1])
-
-
 def snapshot_path(settings: Settings, instance: str) -> Path:
     return settings.data_dir / "state" / f"checkout-{instance}.pickle"
 
 
 def save_state(state: CheckoutState, path: Path) -> None:
     """Write atomically and durably: a reader (or a restart) sees the old snapshot or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    with temporary.open("wb") as file:
-        _CatalogPickler(file, protocol=pickle.HIGHEST_PROTOCOL).dump(state)
-        file.flush()
-        os.fsync(file.fileno())
-    temporary.replace(path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    write_atomically(path, lambda partial: partial.write_bytes(pickle.dumps(state, pickle.HIGHEST_PROTOCOL)))
 
 
 def load_state(path: Path, catalog: Catalog) -> CheckoutState:
     if not path.exists():
         return CheckoutState()
     try:
-        with path.open("rb") as file:
-            state = _CatalogUnpickler(file, catalog).load()
+        state = pickle.loads(path.read_bytes())
     except (pickle.UnpicklingError, EOFError, AttributeError, ValueError) as error:
         raise CheckoutError(
             f"checkout state {path} is unreadable ({error}); move it away to start afresh"
         ) from None
     if not isinstance(state, CheckoutState):
         raise CheckoutError(f"{path} is not a checkout state snapshot")
+    for fusion in state.stores.values():
+        fusion.attach(catalog)
     return state
 
 
