@@ -160,6 +160,32 @@ def _schema_of(topic: str) -> pl.Schema:
     return schema
 
 
+def added_later(topic: str) -> frozenset[str]:
+    """Columns a file landed under an older contract may lack: optional fields beyond the envelope
+    every event has (they read as null)."""
+    model = EVENT_TYPE_BY_TOPIC[topic]
+    return frozenset(
+        name
+        for name, spec in model.model_fields.items()
+        if not spec.is_required() and name not in Event.model_fields
+    )
+
+
+def read_parts(files: Sequence[Path], topic: str) -> pl.DataFrame:
+    """Lake files of one topic as one frame in the current lake schema; columns a file landed before
+    they were added to the contract come out null."""
+    schema = _schema_of(topic)
+    return pl.concat(
+        [
+            pl.read_parquet(file, hive_partitioning=False).select(
+                pl.col(name) if name in pl.read_parquet_schema(file) else pl.lit(None, dtype).alias(name)
+                for name, dtype in schema.items()
+            )
+            for file in files
+        ]
+    )
+
+
 def partition_dir(lake: Path, topic: str, day: date) -> Path:
     """Where a topic's events of one UTC day land (Hive-style, so readers get a ``date`` column)."""
     return lake / topic / f"date={day.isoformat()}"
@@ -267,7 +293,7 @@ def compact_partition(directory: Path, min_files: int = 2) -> bool:
         if len(parts) < max(min_files, 2):
             return False
         merged = (
-            pl.read_parquet(parts, hive_partitioning=False)
+            read_parts(parts, directory.parent.name)
             .unique("event_id", keep="first", maintain_order=True)
             .sort("ts", "event_id")
         )
@@ -523,5 +549,5 @@ def read_lake(settings: Settings, topic: str) -> pl.DataFrame:
         with _partition_lock(directory, exclusive=False):
             files = _parquet_files(directory)
             if files:
-                frames.append(pl.read_parquet(files, hive_partitioning=False))
+                frames.append(read_parts(files, topic))
     return pl.concat(frames) if frames else pl.DataFrame(schema=schema)

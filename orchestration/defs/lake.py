@@ -17,7 +17,7 @@ import dagster as dg
 import polars as pl
 
 from orchestration.resources import WarehouseResource
-from realtime.lander import LAKE_SCHEMAS, partition_dir
+from realtime.lander import LAKE_SCHEMAS, added_later, partition_dir
 from walkout.catalog import load_catalog, write_catalog_tables
 from walkout.catalog.export import TABLES as CATALOG_TABLES
 from walkout.contracts import EARLIEST_TS, TOPICS
@@ -58,9 +58,14 @@ def _shared_lock(directory: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _schema_problems(file: Path, expected: pl.Schema) -> list[str]:
+def _schema_problems(file: Path, expected: pl.Schema, optional: frozenset[str]) -> list[str]:
+    """What does not match the contract; a file landed before an optional field was added may lack it."""
     actual = pl.read_parquet_schema(file)
-    problems = [f"{file.name}: missing column {name}" for name in expected if name not in actual]
+    problems = [
+        f"{file.name}: missing column {name}"
+        for name in expected
+        if name not in actual and name not in optional
+    ]
     problems += [
         f"{file.name}: {name} is {actual[name]}, the contract says {dtype}"
         for name, dtype in expected.items()
@@ -81,7 +86,7 @@ def survey_topic(lake_dir: Path, topic: str, days: Sequence[date]) -> TopicSurve
             if not files:
                 continue
             for file in files:
-                survey.schema_problems += _schema_problems(file, LAKE_SCHEMAS[topic])
+                survey.schema_problems += _schema_problems(file, LAKE_SCHEMAS[topic], added_later(topic))
             ids = pl.read_parquet(files, columns=["event_id"], hive_partitioning=False)["event_id"]
         survey.files += len(files)
         survey.rows += ids.len()

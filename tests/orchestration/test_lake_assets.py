@@ -11,9 +11,10 @@ import polars as pl
 
 from orchestration.defs.lake import catalog_tables, lake_topic_asset, survey_topic
 from orchestration.resources import WarehouseResource
-from realtime.lander import LAKE_SCHEMAS, partition_dir
+from realtime.lander import LAKE_SCHEMAS, land_offline, partition_dir
 from walkout.catalog.export import TABLES as CATALOG_TABLES
-from walkout.contracts import DwellSegment, make_event_id
+from walkout.contracts import DwellSegment, Visit, VisitStatus, make_event_id
+from walkout.settings import Settings
 
 DAY = date(2026, 11, 18)
 AT = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
@@ -75,6 +76,30 @@ def test_a_drifted_file_fails_the_blocking_contract_check(tmp_path: Path) -> Non
     problems = str(check.metadata["problems"].value)
     assert "missing column stopped" in problems
     assert "dwell_s is Int64, the contract says Float64" in problems
+
+
+def test_a_file_landed_before_an_optional_field_was_added_passes(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    opened = Visit(
+        event_id=make_event_id("visit", "V1"),
+        store_id="S001",
+        ts=AT,
+        visit_id="V1",
+        shopper_id="M000001",
+        status=VisitStatus.OPENED,
+        group_size=1,
+        entered_at=AT,
+    )
+    land_offline(settings, [opened])
+    (landed,) = partition_dir(settings.lake_dir, Visit.TOPIC, DAY).glob("*.parquet")
+    older = pl.read_parquet(landed).drop("demographic_source", "demographic_confidence")
+    older.write_parquet(landed)
+    assert survey_topic(settings.lake_dir, Visit.TOPIC, [DAY]).schema_problems == []
+    older.drop("event_type", "visit_id").write_parquet(landed)  # the envelope and required fields still count
+    assert survey_topic(settings.lake_dir, Visit.TOPIC, [DAY]).schema_problems == [
+        f"{landed.name}: missing column event_type",
+        f"{landed.name}: missing column visit_id",
+    ]
 
 
 def test_an_empty_lake_date_is_surveyed_as_empty(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ from realtime.lander import (
     Lander,
     LanderError,
     LanderStats,
+    added_later,
     compact_lake,
     compact_partition,
     lake_schema,
@@ -403,6 +404,26 @@ def test_compaction_merges_files_and_finishes_a_half_done_one(
 
     assert [path.name for path in partition.iterdir()] == [compacted.name]
     assert read_lake(settings, "visits").height == 30
+
+
+def test_files_landed_before_an_optional_field_was_added_read_and_compact_with_nulls(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path)
+    land_offline(settings, [visit("S001", 1)])
+    partition = settings.lake_dir / "visits" / "date=2026-11-18"
+    (landed,) = partition.glob("*.parquet")
+    older = pl.read_parquet(landed).drop("demographic_source", "demographic_confidence")
+    assert {"demographic_source", "demographic_confidence"} <= added_later("visits")
+    older.with_columns(event_id=pl.lit("visit-landed-under-the-old-contract")).write_parquet(
+        partition / "part-older.parquet"
+    )
+
+    both = read_lake(settings, "visits")
+    assert both.schema == LAKE_SCHEMAS["visits"]
+    assert both.sort("event_id")["demographic_source"].to_list() == ["unknown", None]
+    assert compact_partition(partition)
+    assert read_lake(settings, "visits").height == 2
 
 
 def test_read_lake_of_a_topic_never_landed_is_empty_with_its_schema(tmp_path: Path) -> None:
