@@ -1,10 +1,20 @@
 {#- A lake topic as a relation: its Parquet files, or, while the topic has none, an empty relation with
-    the columns its source declares (read_parquet fails on a glob that matches nothing).
+    the columns its source declares (read_parquet fails on a glob that matches nothing); columns the
+    source declares that no file has yet (a field added to the contract since) read as null.
     The glob repeats the one in the lake source's external_location. -#}
 {% macro lake_source(table_name) %}
     {%- set relation = source('lake', table_name) -%}
+    {%- set source_id = 'source.walkout.lake.' ~ table_name -%}
     {%- if execute and relation.external and not lake_has_files(relation.identifier) -%}
-        (select {{ typed_nulls('source.walkout.lake.' ~ table_name) }} limit 0)
+        (select {{ typed_nulls(source_id) }} limit 0)
+    {%- elif execute and relation.external -%}
+        {#- Files landed before an optional field joined the contract lack its column: null. -#}
+        {%- set present = run_query('describe select * from ' ~ relation).columns[0].values() -%}
+        (select *
+        {%- for column in graph.sources[source_id].columns.values() if column.name not in present %},
+            cast(null as {{ column.data_type }}) as {{ column.name }}
+        {%- endfor %}
+        from {{ relation }})
     {%- else -%}
         {{ relation }}
     {%- endif -%}
