@@ -63,6 +63,7 @@ def base_history(work: Path) -> SalesHistory:
     """The twin's store-days of :data:`BASE_PLAN` as daily series, simulated on first use."""
     cache = work / "twin-S001-56d.parquet"
     if not cache.exists():
+        work.mkdir(parents=True, exist_ok=True)
         catalog = load_catalog()
         history = twin_history(catalog, simulate_history(catalog, BASE_PLAN))
         history.series.join(history.keys, on=SERIES).write_parquet(cache)
