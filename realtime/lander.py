@@ -171,19 +171,10 @@ def added_later(topic: str) -> frozenset[str]:
     )
 
 
-def read_parts(files: Sequence[Path], topic: str) -> pl.DataFrame:
+def read_parts(files: list[Path], topic: str) -> pl.DataFrame:
     """Lake files of one topic as one frame in the current lake schema; columns a file landed before
     they were added to the contract come out null."""
-    schema = _schema_of(topic)
-    return pl.concat(
-        [
-            pl.read_parquet(file, hive_partitioning=False).select(
-                pl.col(name) if name in pl.read_parquet_schema(file) else pl.lit(None, dtype).alias(name)
-                for name, dtype in schema.items()
-            )
-            for file in files
-        ]
-    )
+    return pl.read_parquet(files, schema=_schema_of(topic), missing_columns="insert", hive_partitioning=False)
 
 
 def partition_dir(lake: Path, topic: str, day: date) -> Path:

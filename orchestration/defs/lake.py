@@ -77,6 +77,7 @@ def _schema_problems(file: Path, expected: pl.Schema, optional: frozenset[str]) 
 def survey_topic(lake_dir: Path, topic: str, days: Sequence[date]) -> TopicSurvey:
     """Count files, rows and duplicate event ids, and check columns, of ``topic`` on ``days``."""
     survey = TopicSurvey()
+    optional = added_later(topic)
     for day in days:
         directory = partition_dir(lake_dir, topic, day)
         if not directory.is_dir():
@@ -86,7 +87,7 @@ def survey_topic(lake_dir: Path, topic: str, days: Sequence[date]) -> TopicSurve
             if not files:
                 continue
             for file in files:
-                survey.schema_problems += _schema_problems(file, LAKE_SCHEMAS[topic], added_later(topic))
+                survey.schema_problems += _schema_problems(file, LAKE_SCHEMAS[topic], optional)
             ids = pl.read_parquet(files, columns=["event_id"], hive_partitioning=False)["event_id"]
         survey.files += len(files)
         survey.rows += ids.len()
