@@ -213,21 +213,31 @@ def test_a_tailgaters_pick_is_charged_to_nobody_and_dead_lettered(catalog: Catal
     assert ShelfEvent.model_validate_json(dead[0].original()).plate_id == PLATE_B
 
 
-def test_ids_swapped_between_two_shoppers_are_undone_at_the_exit(catalog: Catalog) -> None:
-    """A and B cross at (5.1, 3.3); from then on the tracker follows A under "b" and B under "a"."""
-    ax, ay = reach(PLATE_A, catalog)  # A goes on to plate A, north of the crossing
-    bx, by = reach(PLATE_B, catalog)  # B goes on to plate B, south of it
+def crossed_pair(catalog: Catalog, a_from_plate_a: Sequence[Waypoint]) -> Moment:
+    """A (token TA) and B (TB) cross at (5.1, 3.3); from then on the tracker follows A under "b" and
+    B under "a". A picks at plate A (north of the crossing), B at plate B (south of it); A leaves plate
+    A at 22 s along ``a_from_plate_a`` and scans out at 27.8 s, B walks out and scans at 33.8 s."""
+    ax, ay = reach(PLATE_A, catalog)
+    bx, by = reach(PLATE_B, catalog)
     moment = Moment(catalog)
     moment.scan(0.0, GateDirection.ENTRY, "TA")
     moment.scan(2.0, GateDirection.ENTRY, "TB")
     moment.walk("a", [(0.5, *INSIDE), (6.0, 5.1, 1.4), (10.0, 5.1, 3.3), (12.0, bx, by), (28.0, bx, by)])
     moment.walk("b", [(2.5, *INSIDE), (6.0, 6.0, 4.6), (10.0, 5.1, 3.3), (12.0, ax, ay), (22.0, ax, ay)])
-    moment.walk("b", [(22.0, ax, ay), (27.0, *INSIDE), (28.0, *OUTSIDE)])  # A walks out first
+    moment.walk("b", [(22.0, ax, ay), *a_from_plate_a])
     moment.walk("a", [(28.0, bx, by), (33.0, *INSIDE), (34.0, *OUTSIDE)])
     moment.shelf(19.0, PLATE_A, -94.0, 1)  # A, under "b"
     moment.shelf(20.0, PLATE_B, -115.0, 1)  # B, under "a"
     moment.scan(27.8, GateDirection.EXIT, "TA")
     moment.scan(33.8, GateDirection.EXIT, "TB")
+    return moment
+
+
+A_WALKS_OUT = ((27.0, *INSIDE), (28.0, *OUTSIDE))
+
+
+def test_ids_swapped_between_two_shoppers_are_undone_at_the_exit(catalog: Catalog) -> None:
+    moment = crossed_pair(catalog, A_WALKS_OUT)  # A walks out first
     assert receipts(moment.play()) == {"S002-TA": {"P0195": 1}, "S002-TB": {"P0153": 1}}
 
 
@@ -249,19 +259,7 @@ def test_a_shopper_the_tracker_lost_on_the_way_out_still_left_with_the_visit(cat
     """A and B swap ids as they cross (A goes on under "b"); the tracker then loses A a metre short of
     the lane, seconds before A's exit scan, and never sees them again. A still left with that scan,
     under "b": the swap is undone and each is charged their own pick."""
-    ax, ay = reach(PLATE_A, catalog)
-    bx, by = reach(PLATE_B, catalog)
-    moment = Moment(catalog)
-    moment.scan(0.0, GateDirection.ENTRY, "TA")
-    moment.scan(2.0, GateDirection.ENTRY, "TB")
-    moment.walk("a", [(0.5, *INSIDE), (6.0, 5.1, 1.4), (10.0, 5.1, 3.3), (12.0, bx, by), (28.0, bx, by)])
-    moment.walk("b", [(2.5, *INSIDE), (6.0, 6.0, 4.6), (10.0, 5.1, 3.3), (12.0, ax, ay), (22.0, ax, ay)])
-    moment.walk("b", [(22.0, ax, ay), (25.0, 6.6, 2.0)])  # lost here as A walks out
-    moment.walk("a", [(28.0, bx, by), (33.0, *INSIDE), (34.0, *OUTSIDE)])
-    moment.shelf(19.0, PLATE_A, -94.0, 1)  # A, under "b"
-    moment.shelf(20.0, PLATE_B, -115.0, 1)  # B, under "a"
-    moment.scan(27.8, GateDirection.EXIT, "TA")
-    moment.scan(33.8, GateDirection.EXIT, "TB")
+    moment = crossed_pair(catalog, [(25.0, 6.6, 2.0)])  # lost here as A walks out
     assert receipts(moment.play()) == {"S002-TA": {"P0195": 1}, "S002-TB": {"P0153": 1}}
 
 
@@ -385,19 +383,7 @@ def test_a_restored_snapshot_decides_the_same(catalog: Catalog, tmp_path: Path) 
     """The id swap above, with the state pickled and restored after every event as a restarted
     service loads it, decides the same (a snapshot holds copies of what it does not share with the
     catalog, such as gates: compare those by id)."""
-    ax, ay = reach(PLATE_A, catalog)
-    bx, by = reach(PLATE_B, catalog)
-    moment = Moment(catalog)
-    moment.scan(0.0, GateDirection.ENTRY, "TA")
-    moment.scan(2.0, GateDirection.ENTRY, "TB")
-    moment.walk("a", [(0.5, *INSIDE), (6.0, 5.1, 1.4), (10.0, 5.1, 3.3), (12.0, bx, by), (28.0, bx, by)])
-    moment.walk("b", [(2.5, *INSIDE), (6.0, 6.0, 4.6), (10.0, 5.1, 3.3), (12.0, ax, ay), (22.0, ax, ay)])
-    moment.walk("b", [(22.0, ax, ay), (27.0, *INSIDE), (28.0, *OUTSIDE)])
-    moment.walk("a", [(28.0, bx, by), (33.0, *INSIDE), (34.0, *OUTSIDE)])
-    moment.shelf(19.0, PLATE_A, -94.0, 1)
-    moment.shelf(20.0, PLATE_B, -115.0, 1)
-    moment.scan(27.8, GateDirection.EXIT, "TA")
-    moment.scan(33.8, GateDirection.EXIT, "TB")
+    moment = crossed_pair(catalog, A_WALKS_OUT)
     moment.walk("later", [(60.0, 2.0, 3.0), (61.0, 2.0, 3.0)])  # time moves on: exits decided in stream
     uninterrupted = moment.play()
     assert receipts(uninterrupted) == {"S002-TA": {"P0195": 1}, "S002-TB": {"P0153": 1}}
