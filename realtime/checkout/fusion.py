@@ -107,6 +107,7 @@ JUST_ARRIVED_ODDS = math.log(0.05)  # ... nearly always
 MOVED_ON_S = (1.0, 10.0)  # a taker moves on this long after the weight settled, most of the time,
 STAYED_ON_ODDS = math.log(0.25)  # ... seldom staying longer (another take from the same spot)
 LEFT_AT_ONCE_ODDS = math.log(0.1)  # ... and hardly ever leaving before their hand is off the plate
+LOST_AT_PLATE_S = 1.5  # not seen for this long by the end of the look ahead: lost (a break), not staying
 BUSY_HANDS_S = 5.0  # picks from one spot this close in time are weighed together ...
 SAME_SPOT_M = 0.5  # ... when their reach points are this close
 BOTH_HANDS_ODDS = math.log(0.05)  # one person taking two of them at once
@@ -875,13 +876,17 @@ class StoreCheckout:
         return math.inf if since < at - STOOD_LOOKBACK_S + 1.0 else at - since
 
     def _moved_on(self, person: Person, point: Point, at: float) -> float:
-        """Seconds after ``at`` until the person walked away from a reach point (inf: not yet seen)."""
+        """Seconds after ``at`` until the person walked away from a reach point (inf: still there at
+        the end of the look ahead; nan: the tracker lost them there before it, so nobody knows)."""
         away = 0
-        for sample in self._samples(person, at, at + LOOKAHEAD_S):
+        samples = self._samples(person, at, at + LOOKAHEAD_S)
+        for sample in samples:
             if distance((sample[1], sample[2]), point) <= AT_PLATE_M:
                 away = 0
             elif (away := away + 1) > 1:  # a single stray frame is the tracker's noise
                 return sample[0] - at
+        if not samples or samples[-1][0] < at + LOOKAHEAD_S - LOST_AT_PLATE_S:
+            return math.nan
         return math.inf
 
     def _taker_odds(self, person: Person, point: Point, at: float) -> float:

@@ -342,6 +342,25 @@ def test_picks_made_at_once_from_one_spot_go_to_different_shoppers(catalog: Cata
     assert {product for lines in charged.values() for product in lines} == {"P0195", "P0179"}
 
 
+def test_a_shopper_lost_at_the_plate_after_a_pick_may_be_the_taker(catalog: Catalog) -> None:
+    """A and B stand at the same reach point as the weight settles; B walks away six seconds later,
+    A's id breaks three seconds after it (back as a2 a few seconds later). That the tracker lost A
+    is no sign A stayed on, so either may have taken it: the receipt goes to review."""
+    x, y = reach(PLATE_A, catalog)
+    moment = Moment(catalog)
+    moment.scan(0.0, GateDirection.ENTRY, "TA")
+    moment.scan(2.0, GateDirection.ENTRY, "TB")
+    moment.walk("a", [(0.5, *INSIDE), (6.0, x, y), (19.0, x, y)])
+    moment.walk("a2", [(25.0, x, y), (28.0, x, y), (34.0, *INSIDE), (35.0, *OUTSIDE)])
+    moment.walk("b", shop(catalog, 2.5, PLATE_A, 8.0, 22.0, 29.0))
+    moment.shelf(16.0, PLATE_A, -94.0, 1)
+    moment.scan(28.8, GateDirection.EXIT, "TB")
+    moment.scan(34.8, GateDirection.EXIT, "TA")
+    charged = [event for event in moment.play() if isinstance(event, Purchase)]
+    assert [line.product_id for receipt in charged for line in receipt.lines] == ["P0195"]
+    assert charged[0].needs_review
+
+
 def test_a_put_back_on_a_bystanders_plate_goes_to_whoever_holds_that_product(catalog: Catalog) -> None:
     """A takes two of P0195 and puts one back on the next plate, where B stands nearer than A does."""
     moment = Moment(catalog)
