@@ -28,6 +28,10 @@ DEMAND_FORECASTS = "demand_forecasts"
 BACKTEST_REPORT = "backtest_report"
 BACKTEST_SUMMARY = "backtest_summary"
 REORDER_SUGGESTIONS = "reorder_suggestions"
+NOT_PUBLISHED = (
+    "the warehouse build (walkout warehouse build) publishes it once the lake holds enough days of sales "
+    "for a backtest (its log says how many)"
+)
 
 
 def forecasts_root(data_dir: Path) -> Path:
@@ -60,7 +64,7 @@ def read_latest(root: Path, name: str) -> pl.DataFrame:
     """The latest version of a table; raises :class:`ForecastError` when none was published yet."""
     path = latest_path(root, name)
     if not path.exists():
-        raise ForecastError(f"no {name} at {path} yet; build the warehouse first (walkout warehouse build)")
+        raise ForecastError(f"no {name} at {path} yet: {NOT_PUBLISHED}")
     return pl.read_parquet(path)
 
 
@@ -68,7 +72,7 @@ def read_latest_summary(root: Path, name: str) -> dict[str, Any]:
     """The latest version of a JSON summary; raises :class:`ForecastError` when none was published yet."""
     path = latest_path(root, name, ".json")
     if not path.exists():
-        raise ForecastError(f"no {name} at {path} yet; build the warehouse first (walkout warehouse build)")
+        raise ForecastError(f"no {name} at {path} yet: {NOT_PUBLISHED}")
     summary: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return summary
 

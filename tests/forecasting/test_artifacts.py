@@ -50,5 +50,5 @@ def test_old_versions_are_pruned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 def test_nothing_published_yet_says_what_to_do(tmp_path: Path) -> None:
-    with pytest.raises(ForecastError, match="build the warehouse first"):
+    with pytest.raises(ForecastError, match="walkout warehouse build"):
         read_latest(forecasts_root(tmp_path), "demand_forecasts")
