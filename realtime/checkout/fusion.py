@@ -618,12 +618,8 @@ class StoreCheckout:
             if len(chain) == MAX_SWAPS:
                 continue
             seen = {owner.person_id, *(step[0].person_id for step in chain)}
-            # Passes up to and including the frame at ``before``: the tracker may swap two ids in the
-            # very frame a leaving one was last seen, and three people meeting in one frame can have
-            # their ids swapped round at once (two swaps at one instant).
-            until = math.nextafter(before, math.inf)
             for other in self.persons.values():
-                swap = None if other.person_id in seen else self._swap_time(person, other, until)
+                swap = None if other.person_id in seen else self._swap_time(person, other, before)
                 if swap is not None:
                     step_cost = cost + math.log1p(1.0 / (SWAP_ODDS * swap[1]))  # -log P(swapped)
                     heapq.heappush(
