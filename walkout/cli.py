@@ -18,12 +18,12 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from ingestion.camera import CameraSource
 from ingestion.simulator.speed import Speed
 from walkout.broker import EmbeddedBroker
 from walkout.errors import WalkoutError
 from walkout.kafka import create_topics, list_topics
 from walkout.settings import get_settings
+from walkout.vocabulary import CameraSource
 
 console = Console()
 app = typer.Typer(
@@ -511,7 +511,7 @@ def demo(
 
     settings = get_settings()
     if cameras is not None:
-        settings = settings.model_copy(update={"demo_cameras": cameras.value})
+        settings = settings.model_copy(update={"demo_cameras": cameras})
     run_demo(settings, console)
 
 

@@ -18,7 +18,6 @@ from rich.table import Table
 
 from forecasting.artifacts import forecasts_root
 from forecasting.report import published_tables
-from ingestion.camera import CameraSource
 from ingestion.simulator.report import summary_tables
 from ingestion.simulator.run import (
     SimulationPlan,
@@ -44,6 +43,7 @@ from walkout.catalog import load_catalog
 from walkout.contracts import TOPICS, GateScan
 from walkout.kafka import create_topics, make_producer
 from walkout.settings import Settings
+from walkout.vocabulary import CameraSource
 
 DEMO_STORES = 2
 DEMO_DAYS = 1
@@ -73,7 +73,7 @@ def simulate_store_days(context: DemoContext) -> None:
     catalog = load_catalog()
     plan = plan_for(catalog, stores=DEMO_STORES, days=DEMO_DAYS, seed=DEMO_SEED, start=None)
     # the stores' shelves go on from the backfilled history instead of starting full
-    cameras = CameraSource(context.settings.demo_cameras)
+    cameras = context.settings.demo_cameras
     plan = context.plan = replace(plan, warm_up_days=context.settings.demo_history_days, cameras=cameras)
     if cameras is CameraSource.PIPELINE:
         context.console.print(

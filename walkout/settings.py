@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from walkout.errors import WalkoutError
+from walkout.vocabulary import CameraSource
 
 ENV_PREFIX = "WALKOUT_"
 
@@ -50,8 +51,8 @@ class Settings(BaseSettings):
     demo_history_days: int = Field(
         28, ge=1, le=366, description="Days of history `walkout demo` backfills before the streamed day."
     )
-    demo_cameras: Literal["stand-in", "pipeline"] = Field(
-        "stand-in",
+    demo_cameras: CameraSource = Field(
+        CameraSource.STAND_IN,
         description="Camera tracks of the demo's streamed day: the stand-in tracker, or `pipeline` "
         "(rendered frames through the real ceiling pipeline; minutes a store-day).",
     )

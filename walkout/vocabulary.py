@@ -1,4 +1,5 @@
-"""Words every area shares: demographic bands and genders, as stored in events and the catalog."""
+"""Words every area shares: demographic bands and genders, as stored in events and the catalog, and
+where the digital twin's camera tracks come from (a setting and a command option)."""
 
 from enum import StrEnum
 
@@ -27,3 +28,12 @@ class DemographicSource(StrEnum):
     DECLARED = "declared"
     ESTIMATED = "estimated"
     UNKNOWN = "unknown"
+
+
+class CameraSource(StrEnum):
+    """Where the digital twin's ``camera.tracks`` come from."""
+
+    STAND_IN = "stand-in"
+    """A stand-in tracker: the true walks with noise, breaks and id switches (fast)."""
+    PIPELINE = "pipeline"
+    """The real ceiling pipeline on rendered top-down frames of the twin's shoppers (minutes a store-day)."""

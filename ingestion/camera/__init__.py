@@ -22,18 +22,7 @@ frame, face crop or embedding is ever written to disk or sent to Kafka; what lea
 a floor position per track and, from the entrance, an age band and gender with a confidence.
 """
 
-from enum import StrEnum
-
 from walkout.errors import WalkoutError
-
-
-class CameraSource(StrEnum):
-    """Where the digital twin's ``camera.tracks`` come from."""
-
-    STAND_IN = "stand-in"
-    """A stand-in tracker: the true walks with noise, breaks and id switches (fast)."""
-    PIPELINE = "pipeline"
-    """The real ceiling pipeline on rendered top-down frames of the twin's shoppers (minutes a store-day)."""
 
 
 class CameraError(WalkoutError):

@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from rich.progress import Progress
 
-from ingestion.camera import CameraSource
 from ingestion.gate import AdmissionLedger, SpeedGate, store_secret
 from ingestion.shelf import DetectionScore
 from ingestion.simulator.arrivals import draw_arrivals
@@ -41,6 +40,7 @@ from walkout.contracts import Event
 from walkout.errors import WalkoutError
 from walkout.kafka import create_topics, make_producer, publish
 from walkout.settings import Settings
+from walkout.vocabulary import CameraSource
 
 VISITS_PER_M2_PER_DAY = 5.5
 DELIVERY_HOURS: dict[int, frozenset[Category] | None] = {

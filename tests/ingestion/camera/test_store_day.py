@@ -10,7 +10,6 @@ import polars as pl
 import pytest
 
 import ingestion.camera.store_day as store_day
-from ingestion.camera import CameraSource
 from ingestion.camera.store_day import LEAD_S, TAIL_S, film_spell, occupied_spells
 from ingestion.simulator.render import CeilingRenderer, camera_config, ceiling_camera
 from ingestion.simulator.run import SimulationPlan, simulate_store_days
@@ -18,6 +17,7 @@ from realtime.checkout.evaluate import score_receipts
 from realtime.checkout.replay import replay_checkout
 from walkout.catalog import load_catalog
 from walkout.contracts import CameraTrack, Purchase, parse_event
+from walkout.vocabulary import CameraSource
 
 T0 = datetime(2026, 11, 18, 9, 0, tzinfo=UTC).timestamp()
 EVENING = (T0, T0 + 3600.0)  # 18:00-19:00 in Seoul
