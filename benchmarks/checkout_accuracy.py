@@ -1,0 +1,63 @@
+"""Checkout accuracy over many store-days: exact receipts and review rate per store-day and overall.
+
+Each store-day of the digital twin (default fault rates unless overridden) goes through the service's
+fusion in event-time order (:func:`realtime.checkout.replay.replay_checkout`, as the service's
+ordering buffer feeds it; no Kafka, so many days fit in a minute or two), and its receipts are scored
+against the ground truth as ``walkout checkout evaluate`` scores them.
+
+Run from the repository root:
+    .venv/bin/python benchmarks/checkout_accuracy.py [--seeds 11 12 13] [--fault id_switch_prob=0 ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from datetime import date
+
+from ingestion.simulator.run import SimulationPlan, fault_rates, simulate_store_days
+from realtime.checkout.evaluate import CheckoutScore, score_receipts
+from realtime.checkout.replay import replay_checkout
+from walkout.catalog import load_catalog
+from walkout.contracts import Purchase
+
+COMMAND = ".venv/bin/python benchmarks/checkout_accuracy.py"
+STORES = ("S001", "S002", "S003")
+DAY = date(2026, 11, 18)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[11, 12, 13])
+    parser.add_argument("--stores", nargs="+", default=list(STORES))
+    parser.add_argument("--fault", nargs="*", default=[], metavar="NAME=RATE")
+    args = parser.parse_args()
+    catalog = load_catalog()
+    scores: list[CheckoutScore] = []
+    print("| store | seed | visits | exact receipts | review | line precision | line recall |")
+    print("|---|---|---|---|---|---|---|")
+    for store_id in args.stores:
+        for seed in args.seeds:
+            plan = SimulationPlan((store_id,), DAY, 1, seed=seed, faults=fault_rates(args.fault))
+            for store_day in simulate_store_days(catalog, plan):
+                outputs = replay_checkout(catalog, store_id, (event for _, event in store_day.events))
+                receipts = [event for event in outputs if isinstance(event, Purchase)]
+                score = score_receipts(receipts, store_day.truth.visits, store_day.truth.receipts)
+                scores.append(score)
+                print(
+                    f"| {store_id} | {seed} | {score.visits} | {score.exact_receipt_rate:.4f} | "
+                    f"{score.review_rate:.2%} | {score.line_precision:.4f} | {score.line_recall:.4f} |"
+                )
+    exact = [score.exact_receipt_rate for score in scores]
+    review = [score.review_rate for score in scores]
+    print(
+        f"mean of {len(scores)} store-days: exact receipts {statistics.mean(exact):.4f} "
+        f"(worst {min(exact):.4f}), review {statistics.mean(review):.2%} (most {max(review):.2%})"
+    )
+    faults = f" --fault {' '.join(args.fault)}" if args.fault else ""
+    seeds = " ".join(map(str, args.seeds))
+    print(f"reproduce: {COMMAND} --stores {' '.join(args.stores)} --seeds {seeds}{faults}")
+
+
+if __name__ == "__main__":
+    main()
