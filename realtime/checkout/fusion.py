@@ -168,7 +168,7 @@ class Stand:
 
     distance: float  # of their mean position from the reach point: the tracker's noise averages out
     stood_s: float  # how long they had stood there before the weight settled (nan: not seen)
-    moved_on_s: float  # how soon after it they walked away (inf: not within the look ahead)
+    moved_on_s: float  # how soon after it they walked away (inf: not within the look ahead, nan: lost)
 
     def taker_odds(self) -> float:
         """Log-likelihood that whoever stood like this had their hand on the plate."""
