@@ -7,6 +7,8 @@ history like any other.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -91,7 +93,12 @@ def build_warehouse(settings: Settings, partition: str | None = None) -> Warehou
     started = time.monotonic()
     first, last = _lake_dates(settings, partition)
     job = build_definitions(settings).resolve_job_def(warehouse_job.name)
-    with dg.DagsterInstance.from_config(str(dagster_home(settings))) as instance:
+    with (
+        dg.DagsterInstance.from_config(str(dagster_home(settings))) as instance,
+        open(os.devnull, "w") as nowhere,
+        # dagster-dbt echoes dbt's whole log to stdout; it is kept as dbt.log in the run's dbt directory
+        contextlib.redirect_stdout(nowhere),
+    ):
         result = job.execute_in_process(
             run_config=QUIET_CONSOLE,
             instance=instance,
