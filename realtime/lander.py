@@ -127,6 +127,8 @@ def _lake_type(annotation: Any, where: str) -> pl.DataType:
         return _lake_type(type(args[0]), where)
     elif origin is tuple and len(args) == 2 and args[1] is Ellipsis:
         return pl.List(_lake_type(args[0], where))
+    elif origin is tuple and args and all(arg == args[0] for arg in args):  # e.g. a colour's 3 channels
+        return pl.Array(_lake_type(args[0], where), len(args))
     elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return pl.Struct(_lake_columns(annotation))
     elif isinstance(annotation, type):

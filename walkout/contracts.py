@@ -86,6 +86,7 @@ Seconds = Annotated[float, Field(ge=0.0, le=24 * 3600.0)]
 Krw = Annotated[int, Field(ge=0, le=100_000_000)]
 Quantity = Annotated[int, Field(ge=1, le=100)]
 GroupSize = Annotated[int, Field(ge=1, le=4)]
+LabValue = Annotated[float, Field(ge=0.0, le=255.0)]  # a CIELAB channel on OpenCV's 8-bit scale
 
 
 def make_event_id(*parts: object) -> str:
@@ -200,6 +201,11 @@ class CameraTrack(Event):
     x_m: Metres
     y_m: Metres
     zone_id: Identifier | None = None
+    colour_lab: tuple[LabValue, LabValue, LabValue] | None = Field(
+        None,
+        description="How the shopper looked from above in this frame: the mean CIELAB colour of their "
+        "pixels (8-bit scale), to tell people apart after the tracker swapped their ids; None if unknown.",
+    )
     age_band: AgeBand | None = Field(None, description="Entrance camera estimate, if any.")
     gender: Gender | None = None
     demographic_confidence: Confidence | None = None

@@ -188,6 +188,11 @@ def camera_track_events(
                     x_m=round(x, 2),
                     y_m=round(y, 2),
                     zone_id=pipeline.calibration.zone_at(x, y),
+                    colour_lab=_rounded(position.colour),
                 )
             )
     return events
+
+
+def _rounded(colour: tuple[float, float, float] | None) -> tuple[float, float, float] | None:
+    return None if colour is None else (round(colour[0], 1), round(colour[1], 1), round(colour[2], 1))

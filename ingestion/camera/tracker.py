@@ -35,12 +35,14 @@ Bounds = tuple[float, float, float, float]  # x0, y0, x1, y1 of the view on the 
 
 @dataclass(frozen=True)
 class TrackedPosition:
-    """Where a reported track is in one frame (floor metres); ``detected`` is False while coasting."""
+    """Where a reported track is in one frame (floor metres); ``detected`` is False while coasting.
+    ``colour`` is how its detection looked in this frame (CIELAB), None while coasting or unknown."""
 
     track_id: int
     x: float
     y: float
     detected: bool
+    colour: tuple[float, float, float] | None = None
 
 
 @dataclass
@@ -51,6 +53,7 @@ class _Track:
     track_id: int | None = None  # given when the track is first reported
     sightings: list[tuple[float, float]] = field(default_factory=list)  # while tentative, oldest first
     colour: npt.NDArray[np.float64] | None = None  # what the person looks like from above (CIELAB)
+    seen: tuple[float, float, float] | None = None  # the colour of this frame's detection, if any
 
     @property
     def position(self) -> tuple[float, float]:
@@ -92,6 +95,7 @@ class MultiObjectTracker:
             track.kalman.correct(feet[d].astype(np.float32).reshape(2, 1))
             track.hits += 1
             track.misses = 0
+            track.seen = _sighting(looks[d])
             _learn_colour(track, looks[d])
             if track.track_id is None:
                 track.sightings.append(track.position)
@@ -158,6 +162,7 @@ class MultiObjectTracker:
             kalman,
             sightings=[(float(foot[0]), float(foot[1]))],
             colour=None if np.isnan(look).any() else look.astype(np.float64),
+            seen=_sighting(look),
         )
 
     def _report(self) -> list[TrackedPosition]:
@@ -171,8 +176,15 @@ class MultiObjectTracker:
                 track.sightings = []
             if track.track_id is not None:
                 x, y = track.position
-                positions.append(TrackedPosition(track.track_id, x, y, track.misses == 0))
+                detected = track.misses == 0
+                positions.append(
+                    TrackedPosition(track.track_id, x, y, detected, track.seen if detected else None)
+                )
         return positions
+
+
+def _sighting(look: npt.NDArray[np.float64]) -> tuple[float, float, float] | None:
+    return None if np.isnan(look).any() else (float(look[0]), float(look[1]), float(look[2]))
 
 
 def _learn_colour(track: _Track, look: npt.NDArray[np.float64]) -> None:

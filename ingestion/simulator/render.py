@@ -14,7 +14,6 @@ Nothing here is a real person: these frames may be written to disk (:func:`write
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ import polars as pl
 
 from ingestion.camera.config import CameraConfig, ReferencePoint, dump_camera_config
 from ingestion.camera.video import Frame
+from ingestion.simulator.looks import HEAD_RADIUS_M, SHOULDER_HALF_M, look_of
 from ingestion.simulator.trips import PlannedVisit
 from walkout.catalog import Store
 
@@ -43,8 +43,6 @@ GONDOLA_BGR = {
 FIXTURE_BGR = (236, 240, 242)
 FIXTURE_M = (1.2, 0.2)  # across and along the store
 FIXTURE_CLEAR_M = 0.6  # a fixture hangs at least this far from where shoppers stand to pick
-SHOULDER_HALF_M = (0.23, 0.13)  # across and along the walking direction
-HEAD_RADIUS_M = 0.1
 NOISE_SD = 2.5
 FLICKER = 0.02
 NOISE_BANK = 6
@@ -191,14 +189,7 @@ class _Walker:
         self.person_id = person_id
         self.times = times
         self.xy = xy
-        digest = hashlib.sha256(person_id.encode()).digest()
-        rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
-        hsv = np.array([[[rng.uniform(0, 180), rng.uniform(60, 230), rng.uniform(50, 240)]]], np.uint8)
-        self.shirt = tuple(int(c) for c in cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0])
-        self.hair = tuple(
-            int(c) for c in rng.choice([(30, 30, 35), (40, 60, 90), (150, 150, 150), (90, 140, 190)])
-        )
-        self.build = float(rng.uniform(0.9, 1.12))
+        self.look = look_of(person_id)
 
     def present(self, at: float) -> bool:
         return bool(self.times[0] <= at <= self.times[-1])
@@ -369,12 +360,12 @@ def _draw_person(
     heading: npt.NDArray[np.float64],
 ) -> None:
     across = np.array([heading[1], -heading[0]])
-    half_across, half_along = (size * walker.build for size in SHOULDER_HALF_M)
+    half_across, half_along = (size * walker.look.build for size in SHOULDER_HALF_M)
     shoulders = here + CIRCLE[:, :1] * across * half_across + CIRCLE[:, 1:] * heading * half_along
     shadow = here + np.array([0.07, -0.05]) + CIRCLE * np.array([half_across, half_along]) * 1.1
-    head = here + heading * 0.03 + CIRCLE * HEAD_RADIUS_M * walker.build
+    head = here + heading * 0.03 + CIRCLE * HEAD_RADIUS_M * walker.look.build
     shade = tuple(int(c * 0.8) for c in FLOOR_BGR)
-    for outline, colour in ((shadow, shade), (shoulders, walker.shirt), (head, walker.hair)):
+    for outline, colour in ((shadow, shade), (shoulders, walker.look.shirt), (head, walker.look.hair)):
         polygon = np.round(camera.to_image(outline)).astype(np.int32)
         cv2.fillConvexPoly(image, polygon, colour, lineType=cv2.LINE_AA)
 

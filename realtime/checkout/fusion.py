@@ -42,16 +42,21 @@ from datetime import UTC, datetime
 
 from realtime.checkout.demographics import Estimate, visit_profile
 from realtime.checkout.tracks import (
+    FRAME_S,
     JOIN_S,
+    Colour,
     Gap,
     Person,
     Point,
     Sample,
+    Sighting,
     Track,
     closest,
     distance,
     misfit,
     split_passes,
+    swap_odds_from_looks,
+    typical_colour,
 )
 from walkout.catalog import Catalog, CatalogError, Plate, Store
 from walkout.contracts import (
@@ -123,6 +128,10 @@ MAX_SWAPS = 3  # longest chain of swaps an exit is explained by
 MOTION_SCALE_M2 = 0.12  # how far (m²) walks stray from straight lines over a few seconds, besides a swap
 MOTION_FLOOR = -2.3  # walks that join up as kept make a swap there unlikely ...
 MOTION_CAP = 5.0  # ... and walks that join up only as swapped make it likely, within bounds
+COLOUR_WINDOW_S = 6.0  # how long either side of a close pass shows what each person looked like
+COLOUR_MIN_SIGHTINGS = 2
+COLOUR_CAP = 6.0  # however different the looks, a swap's odds move at most this much (log)
+COLOUR_SURE = 4.0  # looks this sure of a swap undo it right after the pass, before anyone leaves
 AMBIGUOUS_COST = 1.0  # a second explanation this close to the best one leaves the receipt unsure
 
 # Receipts and dwell.
@@ -183,6 +192,13 @@ class Stand:
 
 
 @dataclass(frozen=True)
+class PassCheck:
+    """Look again at two ids once their close pass is over and both have been seen for a while after it."""
+
+    pair: tuple[str, str]
+
+
+@dataclass(frozen=True)
 class Candidate:
     """Someone who may have taken from (or put back on) a plate."""
 
@@ -207,7 +223,8 @@ class StoreCheckout:
         self.closed: dict[str, float] = {}  # visit id → when it closed
         self.departed: dict[str, float] = {}  # track id → when it left; late samples are ignored
         self.estimates: dict[str, Estimate] = {}  # track id → the entrance camera's surest guess
-        self.pending: list[tuple[float, str, GateScan | ShelfEvent | str]] = []
+        self.pass_checks: dict[tuple[str, str], float] = {}  # id pair → when its close pass is looked at
+        self.pending: list[tuple[float, str, GateScan | ShelfEvent | PassCheck | str]] = []
         self.clock = 0.0
         self.swept = 0.0
 
@@ -242,9 +259,11 @@ class StoreCheckout:
     def _decide(self, until: float) -> list[Event]:
         outputs: list[Event] = []
         while self.pending and self.pending[0][0] <= until:
-            _, _, item = heapq.heappop(self.pending)
+            due, _, item = heapq.heappop(self.pending)
             if isinstance(item, str):
                 self._settle(item)
+            elif isinstance(item, PassCheck):
+                self._check_pass(item.pair, due)
             elif isinstance(item, GateScan):
                 outputs += self._scan(item)
             elif item.action is ShelfAction.PICK:
@@ -325,8 +344,12 @@ class StoreCheckout:
         track = self.tracks.get(event.track_id)
         if track is not None:
             track.add(sample)
+            if event.colour_lab is not None:
+                track.add_colour(sample[0], event.colour_lab)
             return
         track = self.tracks[event.track_id] = Track(event.track_id, event.track_id, [sample])
+        if event.colour_lab is not None:
+            track.add_colour(sample[0], event.colour_lab)
         self.persons[track.track_id] = Person(track.track_id, [(sample[0], track.track_id)])
         settle = GATE_SETTLE_S if self._entry_lanes(track) else MIDSTORE_SETTLE_S
         heapq.heappush(self.pending, (sample[0] + settle, f"track:{track.track_id}", track.track_id))
@@ -346,7 +369,33 @@ class StoreCheckout:
                     else ((track_id, other), (at, x - other_x, y - other_y))
                 )
                 self.passes.setdefault(pair, []).append(gap)
+                if pair not in self.pass_checks:
+                    self._schedule_pass_check(pair, at)
         self.frame[1].append((track_id, x, y))
+
+    def _schedule_pass_check(self, pair: tuple[str, str], last_close: float) -> None:
+        due = self.pass_checks[pair] = last_close + FRAME_S + COLOUR_WINDOW_S
+        heapq.heappush(self.pending, (due, f"pass:{pair[0]}|{pair[1]}", PassCheck(pair)))
+
+    def _check_pass(self, pair: tuple[str, str], due: float) -> None:
+        """Swap two people's ids back as soon as their looks show the tracker swapped them in a pass."""
+        gaps = self.passes.get(pair, [])
+        if gaps and gaps[-1][0] + FRAME_S + COLOUR_WINDOW_S > due:  # still passing
+            self._schedule_pass_check(pair, gaps[-1][0])
+            return
+        del self.pass_checks[pair]
+        tracks = [self.tracks.get(track_id) for track_id in pair]
+        if not gaps or tracks[0] is None or tracks[1] is None:
+            return
+        one, other = self.persons.get(tracks[0].person_id), self.persons.get(tracks[1].person_id)
+        if one is None or other is None or one is other:
+            return
+        close_pass = split_passes(sorted(gaps))[-1]
+        if self._colour_evidence(one, other, close_pass[0][0], close_pass[-1][0]) < COLOUR_SURE:
+            return
+        _, frames = closest(close_pass)
+        _, at = max((self._motion_evidence(one, other, t) + math.log(prior), t) for t, prior in frames)
+        self._swap(one, other, at)
 
     def _settle(self, track_id: str) -> None:
         """A new id nobody admitted at a gate: most likely someone the tracker lost a moment ago."""
@@ -395,6 +444,14 @@ class StoreCheckout:
             if track is not None:
                 samples += track.between(begin, until)
         return samples
+
+    def _colour(self, person: Person, start: float, end: float) -> Colour | None:
+        sightings: list[Sighting] = []
+        for track_id, begin, until in person.spans(start, end):
+            track = self.tracks.get(track_id)
+            if track is not None:
+                sightings += track.colours_between(begin, until)
+        return typical_colour(sightings) if len(sightings) >= COLOUR_MIN_SIGHTINGS else None
 
     def _last_seen(self, visit: OpenVisit) -> float:
         return max((self._last_sighting(self.persons[p]) for p in visit.person_ids), default=0.0)
@@ -676,6 +733,7 @@ class StoreCheckout:
             evidence, at = max(
                 (self._motion_evidence(one, other, frame) + math.log(prior), frame) for frame, prior in frames
             )
+            evidence += self._colour_evidence(one, other, close_pass[0][0], close_pass[-1][0])
             weight = max(not_yet, SOMEONE_ELSE) * close * math.exp(evidence)
             if best is None or weight > best[0]:
                 best = (weight, at)
@@ -712,6 +770,17 @@ class StoreCheckout:
         if not terms:
             return 0.0
         return max(MOTION_FLOOR, min(MOTION_CAP, sum(terms) / MOTION_SCALE_M2))
+
+    def _colour_evidence(self, one: Person, other: Person, start: float, end: float) -> float:
+        """Log-odds that the two ids were swapped during a close pass from ``start`` to ``end``, from how
+        each id's person looked before it and after it (see :func:`swap_odds_from_looks`). During the
+        pass the two may look like one blob, so those frames are left out."""
+        before, after = (start - COLOUR_WINDOW_S, start), (end + FRAME_S, end + FRAME_S + COLOUR_WINDOW_S)
+        odds = swap_odds_from_looks(
+            (self._colour(one, *before), self._colour(other, *before)),
+            (self._colour(one, *after), self._colour(other, *after)),
+        )
+        return max(-COLOUR_CAP, min(COLOUR_CAP, odds))
 
     def _swap(self, one: Person, other: Person, at: float) -> None:
         """The tracker swapped the two people's ids at ``at``: from then on each is the other's."""

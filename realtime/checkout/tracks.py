@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import statistics
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -18,6 +19,8 @@ Sample = tuple[float, float, float, str | None]  # epoch s, x, y, zone id
 Point = tuple[float, float]
 Gap = tuple[float, float, float]  # epoch s, dx, dy: where one person stood relative to another
 Piece = tuple[float, str]  # from epoch s on, this track id
+Colour = tuple[float, float, float]  # how someone looks from above: CIELAB, 8-bit scale
+Sighting = tuple[float, float, float, float]  # epoch s, and the colour seen then
 
 FRAME_S = 1.25  # frames this close in time belong to one pass (a frame may go missing)
 MOTION_S = 1.5  # how much of a walk shows where it was heading
@@ -27,6 +30,8 @@ SWAP_NOISE_M = 0.14  # the tracker's error on the distance between two people, p
 SWAP_FRAMES = 3  # the first frames a pass likely came that close, where the ids may have swapped
 LATE_SWAP = 0.05  # prior of a swap at a later frame of a pass
 FIT_HALF_WINDOWS = (4, 2, 1)  # frames either side of one to fit the gap between two people over
+LOOK_NOISE_LAB = 6.0  # how far two looks of one person may differ (CIELAB units, per channel)
+OTHER_LOOK = 0.01  # chance an id's look matches neither of two people (a third person took it over)
 LINE_RESIDUAL_M = 0.2  # relative motion straying further from a straight line is not one
 
 
@@ -79,6 +84,7 @@ class Track:
     track_id: str
     person_id: str
     samples: list[Sample] = field(default_factory=list)
+    colours: list[Sighting] = field(default_factory=list)  # the samples whose colour was seen, in time order
 
     @property
     def first_t(self) -> float:
@@ -111,11 +117,63 @@ class Track:
         high = bisect.bisect_left(self.samples, end, key=lambda kept: kept[0])
         return self.samples[low:high]
 
+    def add_colour(self, at: float, colour: Colour) -> None:
+        """Keep a sample's colour; like :meth:`add`, a late one is slotted in, a repeat ignored."""
+        index = bisect.bisect_left(self.colours, at, key=lambda kept: kept[0])
+        if index == len(self.colours) or self.colours[index][0] != at:
+            self.colours.insert(index, (at, *colour))
+
+    def colours_between(self, start: float, end: float) -> list[Sighting]:
+        low = bisect.bisect_left(self.colours, start, key=lambda kept: kept[0])
+        high = bisect.bisect_left(self.colours, end, key=lambda kept: kept[0])
+        return self.colours[low:high]
+
     def start_velocity(self) -> Point:
         return _velocity(self.between(self.first_t, self.first_t + MOTION_S))
 
     def end_velocity(self) -> Point:
         return _velocity(self.between(self.last_t - MOTION_S, math.inf))
+
+
+def typical_colour(sightings: Sequence[Sighting]) -> Colour | None:
+    """The median of each channel: a few frames where the person blurred into a neighbour barely move it."""
+    if not sightings:
+        return None
+    return (
+        statistics.median(s[1] for s in sightings),
+        statistics.median(s[2] for s in sightings),
+        statistics.median(s[3] for s in sightings),
+    )
+
+
+def same_look_odds(one: Colour, other: Colour) -> float:
+    """Log-likelihood (up to a constant) that two looks are one person's. Looks that differ far beyond
+    the noise are as unlikely however far apart: when a third person took an id over, neither of two
+    ids' looks match, and that says nothing about whether the two swapped."""
+    distance2 = (one[0] - other[0]) ** 2 + (one[1] - other[1]) ** 2 + (one[2] - other[2]) ** 2
+    return math.log(math.exp(-distance2 / (2 * LOOK_NOISE_LAB**2)) + OTHER_LOOK)
+
+
+def swap_odds_from_looks(
+    befores: tuple[Colour | None, Colour | None], afters: tuple[Colour | None, Colour | None]
+) -> float:
+    """Log-odds that two ids swapped people between ``befores`` and ``afters`` (each id's look then, None
+    if not seen): an id whose look turned into the other id's look was swapped, one that kept its look
+    was not. With one look missing, the others decide; with too few, nothing is known (0)."""
+    one_before, other_before = befores
+    one_after, other_after = afters
+    terms: list[float] = []
+    if one_after is not None and other_after is not None:  # whom each look before went on as
+        journeys = ((one_before, one_after, other_after), (other_before, other_after, one_after))
+        for before, kept, swapped in journeys:
+            if before is not None:
+                terms.append(same_look_odds(before, swapped) - same_look_odds(before, kept))
+    elif one_before is not None and other_before is not None:  # whom each look after came from
+        origins = ((one_after, one_before, other_before), (other_after, other_before, one_before))
+        for after, kept, swapped in origins:
+            if after is not None:
+                terms.append(same_look_odds(after, swapped) - same_look_odds(after, kept))
+    return sum(terms)
 
 
 def _velocity(samples: list[Sample]) -> Point:

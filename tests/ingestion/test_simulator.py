@@ -162,6 +162,25 @@ def test_camera_tracks_are_noisy_estimates_not_the_truth(simulated_day: list[Sto
     assert store_day.faults["track_id_switch"] > 0
 
 
+def test_camera_tracks_show_how_each_shopper_looks(simulated_day: list[StoreDay]) -> None:
+    """Each sample carries the colour its shopper shows from above, with noise: samples of one id look
+    alike (until the tracker hands the id to someone else), ids of different shoppers mostly do not."""
+    tracks = pl.DataFrame(
+        [
+            (event.track_id, *event.colour_lab)
+            for _, event in simulated_day[0].events
+            if isinstance(event, CameraTrack) and event.colour_lab is not None
+        ],
+        schema=["track_id", "l", "a", "b"],
+        orient="row",
+    )
+    seen = tracks.height / sum(isinstance(event, CameraTrack) for _, event in simulated_day[0].events)
+    assert 0.9 <= seen < 1.0  # now and then a shopper is not seen well enough to tell
+    per_id = tracks.group_by("track_id").agg(pl.col("l", "a", "b").median(), pl.col("l").std().alias("l_sd"))
+    assert per_id["l_sd"].median() < 10  # type: ignore[operator]
+    assert per_id["l"].std() > 20  # type: ignore[operator]
+
+
 def test_transport_faults_are_injected(simulated_day: list[StoreDay]) -> None:
     store_day = simulated_day[0]
     ids = Counter(event.event_id for _, event in store_day.events)

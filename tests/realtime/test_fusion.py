@@ -19,7 +19,7 @@ from ingestion.simulator.run import StoreDay
 from realtime.checkout.evaluate import score_receipts
 from realtime.checkout.fusion import StoreCheckout
 from realtime.checkout.service import CheckoutState, load_state, save_state
-from realtime.checkout.tracks import closest, misfit, split_passes
+from realtime.checkout.tracks import Colour, closest, misfit, split_passes, swap_odds_from_looks
 from walkout.catalog import Catalog, load_catalog
 from walkout.contracts import (
     CameraTrack,
@@ -76,16 +76,18 @@ class Moment:
             )
         )
 
-    def walk(self, track_id: str, waypoints: Sequence[Waypoint]) -> None:
-        """Samples of one tracker id every half second along straight walks between waypoints."""
+    def walk(self, track_id: str, waypoints: Sequence[Waypoint], looks: Colour | None = None) -> None:
+        """Samples of one tracker id every half second along straight walks between waypoints, showing
+        the colour ``looks`` if given."""
         legs = list(itertools.pairwise(waypoints))
         for leg, ((t0, x0, y0), (t1, x1, y1)) in enumerate(legs):
             steps = round((t1 - t0) * 2)
             for step in range(steps + 1 if leg == len(legs) - 1 else steps):
                 share = step / steps if steps else 1.0
-                self._sample(track_id, t0 + (t1 - t0) * share, x0 + (x1 - x0) * share, y0 + (y1 - y0) * share)
+                at, x, y = t0 + (t1 - t0) * share, x0 + (x1 - x0) * share, y0 + (y1 - y0) * share
+                self._sample(track_id, at, x, y, looks)
 
-    def _sample(self, track_id: str, at: float, x: float, y: float) -> None:
+    def _sample(self, track_id: str, at: float, x: float, y: float, looks: Colour | None) -> None:
         self.events.append(
             CameraTrack(
                 event_id=make_event_id("test-track", track_id, at),
@@ -95,6 +97,7 @@ class Moment:
                 track_id=track_id,
                 x_m=round(x, 3),
                 y_m=round(y, 3),
+                colour_lab=looks,
             )
         )
 
@@ -261,6 +264,52 @@ def test_a_shopper_the_tracker_lost_on_the_way_out_still_left_with_the_visit(cat
     under "b": the swap is undone and each is charged their own pick."""
     moment = crossed_pair(catalog, [(25.0, 6.6, 2.0)])  # lost here as A walks out
     assert receipts(moment.play()) == {"S002-TA": {"P0195": 1}, "S002-TB": {"P0153": 1}}
+
+
+RED = (120.0, 170.0, 150.0)
+DARK = (40.0, 130.0, 120.0)
+
+
+@pytest.mark.parametrize("seen", [True, False], ids=["colours seen", "colours unseen"])
+def test_a_swap_only_looks_tell_is_undone_before_a_put_back(catalog: Catalog, seen: bool) -> None:
+    """A takes one from plate A, then stands beside a tailgater T; the tracker swaps their ids there.
+    Standing, neither walk shows it; their looks do (A red, T dark). A, now under "t", puts the item
+    back on plate B (another plate: matched by weight to whoever carries that product). Seen in colour,
+    the swap is undone right after the pass, the put-back is A's and A leaves owing nothing. Unseen,
+    the put-back looks like T's, who carries nothing: A is charged for an item put back."""
+    ax, ay = reach(PLATE_A, catalog)
+    bx, by = reach(PLATE_B, catalog)
+    red, dark = (RED, DARK) if seen else (None, None)
+    moment = Moment(catalog)
+    moment.scan(0.0, GateDirection.ENTRY, "TA")
+    moment.walk("a", [(0.5, *INSIDE), (5.0, ax, ay), (12.0, ax, ay), (15.0, 5.1, 3.3), (20.0, 5.1, 3.3)], red)
+    moment.walk("t", [(1.5, *INSIDE), (15.0, 5.4, 3.3), (20.0, 5.4, 3.3)], dark)
+    moment.walk(
+        "a", [(20.5, 5.4, 3.3), (24.0, 6.0, 4.6), (40.0, 6.0, 4.6), (44.0, *INSIDE), (45.0, *OUTSIDE)], dark
+    )
+    moment.walk(
+        "t", [(20.5, 5.1, 3.3), (23.0, bx, by), (33.0, bx, by), (38.0, *INSIDE), (39.0, *OUTSIDE)], red
+    )
+    moment.shelf(9.0, PLATE_A, -94.0, 1)  # A takes one
+    moment.shelf(29.0, PLATE_B, 94.0, 1)  # ... and puts it back on plate B, under "t"
+    moment.scan(38.8, GateDirection.EXIT, "TA")
+    charged = receipts(moment.play())
+    if seen:
+        assert charged == {}
+    else:
+        assert charged == {"S002-TA": {"P0195": 1}}
+
+
+def test_looks_tell_a_swap_from_a_third_person_taking_an_id_over() -> None:
+    """Two ids' looks before and after a close pass: exchanged means swapped, kept means not; when one
+    id's look turns into nobody's of the two (a third person), that says nothing about these two."""
+    other = (90.0, 110.0, 160.0)
+    assert swap_odds_from_looks((RED, DARK), (DARK, RED)) > 6
+    assert swap_odds_from_looks((RED, DARK), (RED, DARK)) < -6
+    assert abs(swap_odds_from_looks((RED, DARK), (other, (200.0, 100.0, 100.0)))) < 1
+    assert swap_odds_from_looks((RED, DARK), (other, DARK)) < -3  # the second id kept its look
+    assert swap_odds_from_looks((RED, None), (DARK, RED)) > 3  # one look before is enough
+    assert swap_odds_from_looks((RED, DARK), (None, None)) == 0
 
 
 def test_a_shopper_coming_in_as_another_leaves_is_not_taken_for_a_leaver(catalog: Catalog) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -82,6 +83,9 @@ def test_a_shopper_is_followed_from_the_gate_they_came_in_by_to_the_gate_they_le
     assert last.y_m < gate.y_m + 0.3
     standing = [t for t in tracks if T0 + 10.0 <= t.ts.timestamp() <= T0 + 18.0]
     assert all(abs(t.x_m - shelf[0]) < 0.1 and abs(t.y_m - shelf[1]) < 0.1 for t in standing)
+    colours = np.array([t.colour_lab for t in tracks if t.colour_lab is not None])
+    assert len(colours) >= 0.8 * len(tracks)  # how they looked, to tell them from others after a swap
+    assert colours.std(axis=0).max() < 5.0  # ... the same look all along
     assert all(parse_event(track.to_bytes(), CameraTrack.TOPIC) == track for track in tracks)
     assert film() == tracks  # the same day films the same events, ids included
 
