@@ -54,6 +54,7 @@ from realtime.checkout.tracks import (
     closest,
     distance,
     misfit,
+    same_look_odds,
     split_passes,
     swap_odds_from_looks,
     typical_colour,
@@ -131,6 +132,9 @@ MOTION_CAP = 5.0  # ... and walks that join up only as swapped make it likely, w
 COLOUR_WINDOW_S = 6.0  # how long either side of a close pass shows what each person looked like
 COLOUR_MIN_SIGHTINGS = 2
 COLOUR_CAP = 6.0  # however different the looks, a swap's odds move at most this much (log)
+LOOKS_APART_M = 0.5  # unlike looks make a lost id and a new one as unlikely one person as walks this far
+# apart, per unit of log-odds
+LOOKS_BLEND_M = 0.7  # people this close may show up as one blob: neither's look is their own
 COLOUR_SURE = 4.0  # looks this sure of a swap undo it right after the pass, before anyone leaves
 AMBIGUOUS_COST = 1.0  # a second explanation this close to the best one leaves the receipt unsure
 
@@ -340,27 +344,31 @@ class StoreCheckout:
         if estimate is not None and (known is None or estimate.confidence > known.confidence):
             self.estimates[event.track_id] = estimate
         sample = (epoch(event.ts), event.x_m, event.y_m, event.zone_id)
-        self._note_passes(event.track_id, sample)
+        crowded = self._note_passes(event.track_id, sample)
+        looks = None if crowded else event.colour_lab
         track = self.tracks.get(event.track_id)
         if track is not None:
             track.add(sample)
-            if event.colour_lab is not None:
-                track.add_colour(sample[0], event.colour_lab)
+            if looks is not None:
+                track.add_colour(sample[0], looks)
             return
         track = self.tracks[event.track_id] = Track(event.track_id, event.track_id, [sample])
-        if event.colour_lab is not None:
-            track.add_colour(sample[0], event.colour_lab)
+        if looks is not None:
+            track.add_colour(sample[0], looks)
         self.persons[track.track_id] = Person(track.track_id, [(sample[0], track.track_id)])
         settle = GATE_SETTLE_S if self._entry_lanes(track) else MIDSTORE_SETTLE_S
         heapq.heappush(self.pending, (sample[0] + settle, f"track:{track.track_id}", track.track_id))
 
-    def _note_passes(self, track_id: str, sample: Sample) -> None:
-        """Note the ids seen close to this one in the same frame: where the tracker can swap them."""
+    def _note_passes(self, track_id: str, sample: Sample) -> bool:
+        """Note the ids seen close to this one in the same frame: where the tracker can swap them.
+        Returns whether someone stood close enough to blur into this person's look; their own look in
+        this frame is forgotten too."""
         at, x, y, _ = sample
         if at != self.frame[0]:
             if at < self.frame[0]:
-                return  # a late sample: its frame has gone by
+                return True  # a late sample: its frame has gone by, and who stood by with it
             self.frame = (at, [])
+        crowded = False
         for other, other_x, other_y in self.frame[1]:
             if other != track_id and abs(x - other_x) <= PASS_M and abs(y - other_y) <= PASS_M:
                 pair, gap = (
@@ -371,7 +379,12 @@ class StoreCheckout:
                 self.passes.setdefault(pair, []).append(gap)
                 if pair not in self.pass_checks:
                     self._schedule_pass_check(pair, at)
+                if math.hypot(gap[1], gap[2]) < LOOKS_BLEND_M:
+                    crowded = True
+                    if other in self.tracks:
+                        self.tracks[other].drop_colour(at)
         self.frame[1].append((track_id, x, y))
+        return crowded
 
     def _schedule_pass_check(self, pair: tuple[str, str], last_close: float) -> None:
         due = self.pass_checks[pair] = last_close + FRAME_S + COLOUR_WINDOW_S
@@ -410,8 +423,10 @@ class StoreCheckout:
             self._merge(person, into=lost)
 
     def _lost_person(self, track: Track) -> Person | None:
-        """The person whose id vanished just before this one appeared, where their walks join up best."""
+        """The person whose id vanished just before this one appeared, where their walks join up best
+        and who looked like the new id does."""
         best: tuple[float, Person] | None = None
+        looks = typical_colour(track.colours_between(track.first_t, track.first_t + COLOUR_WINDOW_S))
         for person in self.persons.values():
             old = self.tracks.get(person.track_id)
             if old is None or old is track:
@@ -422,6 +437,9 @@ class StoreCheckout:
             if distance(old.last_position, track.first_position) > STITCH_M + WALK_MPS * gap:
                 continue
             cost = _stitch_cost(old, track)
+            looked = typical_colour(old.colours_between(old.last_t - COLOUR_WINDOW_S, math.inf))
+            if looks is not None and looked is not None:
+                cost -= same_look_odds(looked, looks) * LOOKS_APART_M
             if best is None or cost < best[0]:
                 best = (cost, person)
         return best[1] if best is not None else None

@@ -123,6 +123,11 @@ class Track:
         if index == len(self.colours) or self.colours[index][0] != at:
             self.colours.insert(index, (at, *colour))
 
+    def drop_colour(self, at: float) -> None:
+        index = bisect.bisect_left(self.colours, at, key=lambda kept: kept[0])
+        if index < len(self.colours) and self.colours[index][0] == at:
+            del self.colours[index]
+
     def colours_between(self, start: float, end: float) -> list[Sighting]:
         low = bisect.bisect_left(self.colours, start, key=lambda kept: kept[0])
         high = bisect.bisect_left(self.colours, end, key=lambda kept: kept[0])
