@@ -54,7 +54,6 @@ from realtime.checkout.tracks import (
     closest,
     distance,
     misfit,
-    same_look_odds,
     split_passes,
     swap_odds_from_looks,
     typical_colour,
@@ -132,8 +131,6 @@ MOTION_CAP = 5.0  # ... and walks that join up only as swapped make it likely, w
 COLOUR_WINDOW_S = 6.0  # how long either side of a close pass shows what each person looked like
 COLOUR_MIN_SIGHTINGS = 2
 COLOUR_CAP = 6.0  # however different the looks, a swap's odds move at most this much (log)
-LOOKS_APART_M = 0.5  # unlike looks make a lost id and a new one as unlikely one person as walks this far
-# apart, per unit of log-odds
 LOOKS_BLEND_M = 0.7  # people this close may show up as one blob: neither's look is their own
 COLOUR_SURE = 4.0  # looks this sure of a swap undo it right after the pass, before anyone leaves
 AMBIGUOUS_COST = 1.0  # a second explanation this close to the best one leaves the receipt unsure
@@ -423,10 +420,8 @@ class StoreCheckout:
             self._merge(person, into=lost)
 
     def _lost_person(self, track: Track) -> Person | None:
-        """The person whose id vanished just before this one appeared, where their walks join up best
-        and who looked like the new id does."""
+        """The person whose id vanished just before this one appeared, where their walks join up best."""
         best: tuple[float, Person] | None = None
-        looks = typical_colour(track.colours_between(track.first_t, track.first_t + COLOUR_WINDOW_S))
         for person in self.persons.values():
             old = self.tracks.get(person.track_id)
             if old is None or old is track:
@@ -437,9 +432,6 @@ class StoreCheckout:
             if distance(old.last_position, track.first_position) > STITCH_M + WALK_MPS * gap:
                 continue
             cost = _stitch_cost(old, track)
-            looked = typical_colour(old.colours_between(old.last_t - COLOUR_WINDOW_S, math.inf))
-            if looks is not None and looked is not None:
-                cost -= same_look_odds(looked, looks) * LOOKS_APART_M
             if best is None or cost < best[0]:
                 best = (cost, person)
         return best[1] if best is not None else None
