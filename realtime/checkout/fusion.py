@@ -401,11 +401,18 @@ class StoreCheckout:
         if one is None or other is None or one is other:
             return
         close_pass = split_passes(sorted(gaps))[-1]
-        if self._colour_evidence(one, other, close_pass[0][0], close_pass[-1][0]) < COLOUR_SURE:
-            return
         _, frames = closest(close_pass)
-        _, at = max((self._motion_evidence(one, other, t) + math.log(prior), t) for t, prior in frames)
-        self._swap(one, other, at)
+        odds = [
+            (
+                self._colour_evidence(one, other, t, close_pass),
+                self._motion_evidence(one, other, t) + math.log(prior),
+                t,
+            )
+            for t, prior in frames
+        ]
+        colour, _, at = max(odds, key=lambda odd: (odd[0] + odd[1], odd[2]))
+        if colour >= COLOUR_SURE:
+            self._swap(one, other, at)
 
     def _settle(self, track_id: str) -> None:
         """A new id nobody admitted at a gate: most likely someone the tracker lost a moment ago."""
@@ -741,9 +748,14 @@ class StoreCheckout:
         for close_pass in split_passes(gaps):
             close, frames = closest(close_pass)
             evidence, at = max(
-                (self._motion_evidence(one, other, frame) + math.log(prior), frame) for frame, prior in frames
+                (
+                    self._motion_evidence(one, other, frame)
+                    + self._colour_evidence(one, other, frame, close_pass)
+                    + math.log(prior),
+                    frame,
+                )
+                for frame, prior in frames
             )
-            evidence += self._colour_evidence(one, other, close_pass[0][0], close_pass[-1][0])
             weight = max(not_yet, SOMEONE_ELSE) * close * math.exp(evidence)
             if best is None or weight > best[0]:
                 best = (weight, at)
@@ -781,16 +793,20 @@ class StoreCheckout:
             return 0.0
         return max(MOTION_FLOOR, min(MOTION_CAP, sum(terms) / MOTION_SCALE_M2))
 
-    def _colour_evidence(self, one: Person, other: Person, start: float, end: float) -> float:
-        """Log-odds that the two ids were swapped during a close pass from ``start`` to ``end``, from how
-        each id's person looked before it and after it (see :func:`swap_odds_from_looks`). During the
-        pass the two may look like one blob, so those frames are left out."""
-        before, after = (start - COLOUR_WINDOW_S, start), (end + FRAME_S, end + FRAME_S + COLOUR_WINDOW_S)
-        odds = swap_odds_from_looks(
-            (self._colour(one, *before), self._colour(other, *before)),
-            (self._colour(one, *after), self._colour(other, *after)),
-        )
-        return max(-COLOUR_CAP, min(COLOUR_CAP, odds))
+    def _colour_evidence(self, one: Person, other: Person, at: float, close_pass: list[Gap]) -> float:
+        """Log-odds that the two ids were swapped at ``at``, a frame of a close pass, from how each id's
+        person looked just before and from then on (see :func:`swap_odds_from_looks`). Frames where the
+        two stood close enough to blur into one show neither (see :meth:`_note_passes`): where that
+        leaves nothing near ``at``, the looks before and after the whole pass tell."""
+        start, end = close_pass[0][0], close_pass[-1][0] + FRAME_S
+        sides: list[tuple[Colour | None, Colour | None]] = []
+        for near, far in (
+            ((at - COLOUR_WINDOW_S, at), (start - COLOUR_WINDOW_S, start)),
+            ((at, at + COLOUR_WINDOW_S), (end, end + COLOUR_WINDOW_S)),
+        ):
+            looks = [self._colour(person, *near) or self._colour(person, *far) for person in (one, other)]
+            sides.append((looks[0], looks[1]))
+        return max(-COLOUR_CAP, min(COLOUR_CAP, swap_odds_from_looks(sides[0], sides[1])))
 
     def _swap(self, one: Person, other: Person, at: float) -> None:
         """The tracker swapped the two people's ids at ``at``: from then on each is the other's."""
