@@ -239,6 +239,9 @@ class StoreCheckout:
         """Back from a snapshot: the live catalog and the store it names."""
         self.catalog = catalog
         self.store = catalog.store(self.__dict__.pop("store_id"))
+        self.__dict__.setdefault("pass_checks", {})  # a snapshot from before looks were kept
+        for track in self.tracks.values():
+            track.__dict__.setdefault("colours", [])
 
     # --- events in ------------------------------------------------------------------------------
 
@@ -344,14 +347,15 @@ class StoreCheckout:
         crowded = self._note_passes(event.track_id, sample)
         looks = None if crowded else event.colour_lab
         track = self.tracks.get(event.track_id)
-        if track is not None:
+        followed = track is not None
+        if track is None:
+            track = self.tracks[event.track_id] = Track(event.track_id, event.track_id, [sample])
+        else:
             track.add(sample)
-            if looks is not None:
-                track.add_colour(sample[0], looks)
-            return
-        track = self.tracks[event.track_id] = Track(event.track_id, event.track_id, [sample])
         if looks is not None:
             track.add_colour(sample[0], looks)
+        if followed:
+            return
         self.persons[track.track_id] = Person(track.track_id, [(sample[0], track.track_id)])
         settle = GATE_SETTLE_S if self._entry_lanes(track) else MIDSTORE_SETTLE_S
         heapq.heappush(self.pending, (sample[0] + settle, f"track:{track.track_id}", track.track_id))

@@ -458,6 +458,26 @@ def test_a_restored_snapshot_decides_the_same(catalog: Catalog, tmp_path: Path) 
     assert moment.play(snapshot=tmp_path / "checkout.pickle") == uninterrupted
 
 
+def test_a_snapshot_from_before_looks_were_kept_still_restores(catalog: Catalog, tmp_path: Path) -> None:
+    """A service upgraded mid-day restores the snapshot its older version wrote (no looks kept, no
+    passes waiting to be looked at) and goes on deciding the same."""
+    moment = crossed_pair(catalog, A_WALKS_OUT)
+    events = sorted(moment.events, key=lambda event: (event.ts, event.event_id))
+    fusion = StoreCheckout(catalog.store(STORE), catalog)
+    outputs: list[Event] = []
+    for event in events[: len(events) // 2]:
+        outputs += fusion.apply(event)
+    del fusion.pass_checks
+    for track in fusion.tracks.values():
+        del track.colours
+    save_state(CheckoutState(stores={STORE: fusion}), tmp_path / "checkout.pickle")
+    fusion = load_state(tmp_path / "checkout.pickle", catalog).stores[STORE]
+    for event in events[len(events) // 2 :]:
+        outputs += fusion.apply(event)
+    outputs += fusion.close_all()
+    assert receipts(outputs) == {"S002-TA": {"P0195": 1}, "S002-TB": {"P0153": 1}}
+
+
 def test_a_pass_is_as_close_as_its_fitted_walks_say() -> None:
     """Noise-free relative positions: a walk straight past within 0.2 m is a close pass whose swap
     frames start where the two came within 0.5 m; standing 0.8 m apart never is."""
