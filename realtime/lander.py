@@ -125,10 +125,8 @@ def _lake_type(annotation: Any, where: str) -> pl.DataType:
             return _lake_type(members[0], where)
     elif origin is Literal:
         return _lake_type(type(args[0]), where)
-    elif origin is tuple and len(args) == 2 and args[1] is Ellipsis:
-        return pl.List(_lake_type(args[0], where))
-    elif origin is tuple and args and all(arg == args[0] for arg in args):  # e.g. a colour's 3 channels
-        return pl.Array(_lake_type(args[0], where), len(args))
+    elif origin is tuple and args and all(arg is Ellipsis or arg == args[0] for arg in args[1:]):
+        return pl.List(_lake_type(args[0], where))  # tuple[X, ...], or of a fixed length (a colour's 3)
     elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return pl.Struct(_lake_columns(annotation))
     elif isinstance(annotation, type):
