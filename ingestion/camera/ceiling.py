@@ -24,7 +24,7 @@ import numpy as np
 
 from ingestion.camera.calibration import Calibration, calibrate
 from ingestion.camera.config import CameraConfig, ForegroundDetectorConfig, TrackerConfig, load_camera_config
-from ingestion.camera.detect import make_detector
+from ingestion.camera.detect import Colour, make_detector
 from ingestion.camera.tracker import Bounds, MultiObjectTracker, TrackedPosition
 from ingestion.camera.video import Frame, open_video
 from walkout.catalog import CatalogError, load_catalog
@@ -194,5 +194,5 @@ def camera_track_events(
     return events
 
 
-def _rounded(colour: tuple[float, float, float] | None) -> tuple[float, float, float] | None:
+def _rounded(colour: Colour | None) -> Colour | None:
     return None if colour is None else (round(colour[0], 1), round(colour[1], 1), round(colour[2], 1))

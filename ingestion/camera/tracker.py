@@ -25,6 +25,7 @@ import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 
 from ingestion.camera.config import TrackerConfig
+from ingestion.camera.detect import Colour
 
 MAHALANOBIS_GATE = 13.8  # chi-square, 2 degrees of freedom, 99.9 %
 UNASSIGNABLE = 1e6
@@ -42,7 +43,7 @@ class TrackedPosition:
     x: float
     y: float
     detected: bool
-    colour: tuple[float, float, float] | None = None
+    colour: Colour | None = None
 
 
 @dataclass
@@ -53,7 +54,7 @@ class _Track:
     track_id: int | None = None  # given when the track is first reported
     sightings: list[tuple[float, float]] = field(default_factory=list)  # while tentative, oldest first
     colour: npt.NDArray[np.float64] | None = None  # what the person looks like from above (CIELAB)
-    seen: tuple[float, float, float] | None = None  # the colour of this frame's detection, if any
+    seen: Colour | None = None  # the colour of this frame's detection, if any
 
     @property
     def position(self) -> tuple[float, float]:
@@ -183,7 +184,7 @@ class MultiObjectTracker:
         return positions
 
 
-def _sighting(look: npt.NDArray[np.float64]) -> tuple[float, float, float] | None:
+def _sighting(look: npt.NDArray[np.float64]) -> Colour | None:
     return None if np.isnan(look).any() else (float(look[0]), float(look[1]), float(look[2]))
 
 

@@ -12,7 +12,7 @@ import hashlib
 import math
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -312,10 +312,7 @@ def _seen_colours(
     rng = np.random.default_rng([zlib.crc32(store_id.encode()), int(times[0])])
     looks = np.array([look_of(trip.person.person_id).overhead_lab() for trip in walkers])
     colours = looks[people] + rng.normal(0.0, faults.colour_noise_lab, size=(len(times), 3))
-    frame_starts = np.flatnonzero(np.r_[True, times[1:] != times[:-1]])
-    for begin, end in zip(frame_starts.tolist(), np.r_[frame_starts[1:], len(times)].tolist(), strict=True):
-        if end - begin < 2:
-            continue
+    for begin, end in _shared_frames(times):
         gaps = np.hypot(*(xy[begin:end, None, :] - xy[None, begin:end, :]).transpose(2, 0, 1))
         np.fill_diagonal(gaps, np.inf)
         for i in np.flatnonzero(gaps.min(axis=1) < BLEND_M).tolist():
@@ -401,12 +398,8 @@ def _switch_ids(
     out: EdgeOutput,
 ) -> None:
     """When two tracked people pass within 0.5 m, the tracker sometimes swaps their ids from then on."""
-    frame_starts = np.flatnonzero(np.r_[True, times[1:] != times[:-1]])
-    frame_ends = np.r_[frame_starts[1:], len(times)]
     switched: set[tuple[int, int]] = set()
-    for begin, end in zip(frame_starts.tolist(), frame_ends.tolist(), strict=True):
-        if end - begin < 2:
-            continue
+    for begin, end in _shared_frames(times):
         rows = np.arange(begin, end)
         rows = rows[labels[rows] >= 0]
         gaps = np.hypot(*(xy[rows, None, :] - xy[None, rows, :]).transpose(2, 0, 1))
@@ -424,6 +417,14 @@ def _switch_ids(
             of_b = later[labels[later] == label_b]
             labels[of_a], labels[of_b] = label_b, label_a
             out.faults["track_id_switch"] += 1
+
+
+def _shared_frames(times: npt.NDArray[np.float64]) -> Iterator[tuple[int, int]]:
+    """Row ranges [begin, end) of the time-sorted samples' frames that show more than one person."""
+    starts = np.flatnonzero(np.r_[True, times[1:] != times[:-1]])
+    for begin, end in zip(starts.tolist(), np.r_[starts[1:], len(times)].tolist(), strict=True):
+        if end - begin >= 2:
+            yield begin, end
 
 
 def apply_transport_faults(

@@ -46,6 +46,7 @@ from realtime.checkout.tracks import (
     JOIN_S,
     Colour,
     Gap,
+    Looks,
     Person,
     Point,
     Sample,
@@ -133,6 +134,7 @@ COLOUR_MIN_SIGHTINGS = 2
 COLOUR_CAP = 6.0  # however different the looks, a swap's odds move at most this much (log)
 LOOKS_BLEND_M = 0.7  # people this close may show up as one blob: neither's look is their own
 COLOUR_SURE = 4.0  # looks this sure of a swap undo it right after the pass, before anyone leaves
+PASS_SEEN_AFTER_S = FRAME_S + COLOUR_WINDOW_S  # a pass is looked at once both were seen this long after
 AMBIGUOUS_COST = 1.0  # a second explanation this close to the best one leaves the receipt unsure
 
 # Receipts and dwell.
@@ -224,7 +226,7 @@ class StoreCheckout:
         self.closed: dict[str, float] = {}  # visit id → when it closed
         self.departed: dict[str, float] = {}  # track id → when it left; late samples are ignored
         self.estimates: dict[str, Estimate] = {}  # track id → the entrance camera's surest guess
-        self.pass_checks: dict[tuple[str, str], float] = {}  # id pair → when its close pass is looked at
+        self.pass_checks: set[tuple[str, str]] = set()  # id pairs whose close pass is yet to be looked at
         self.pending: list[tuple[float, str, GateScan | ShelfEvent | PassCheck | str]] = []
         self.clock = 0.0
         self.swept = 0.0
@@ -239,7 +241,7 @@ class StoreCheckout:
         """Back from a snapshot: the live catalog and the store it names."""
         self.catalog = catalog
         self.store = catalog.store(self.__dict__.pop("store_id"))
-        self.__dict__.setdefault("pass_checks", {})  # a snapshot from before looks were kept
+        self.pass_checks = set(self.__dict__.get("pass_checks", ()))  # none in snapshots before looks
         for track in self.tracks.values():
             track.__dict__.setdefault("colours", [])
 
@@ -388,16 +390,17 @@ class StoreCheckout:
         return crowded
 
     def _schedule_pass_check(self, pair: tuple[str, str], last_close: float) -> None:
-        due = self.pass_checks[pair] = last_close + FRAME_S + COLOUR_WINDOW_S
+        self.pass_checks.add(pair)
+        due = last_close + PASS_SEEN_AFTER_S
         heapq.heappush(self.pending, (due, f"pass:{pair[0]}|{pair[1]}", PassCheck(pair)))
 
     def _check_pass(self, pair: tuple[str, str], due: float) -> None:
         """Swap two people's ids back as soon as their looks show the tracker swapped them in a pass."""
         gaps = self.passes.get(pair, [])
-        if gaps and gaps[-1][0] + FRAME_S + COLOUR_WINDOW_S > due:  # still passing
+        if gaps and gaps[-1][0] + PASS_SEEN_AFTER_S > due:  # still passing
             self._schedule_pass_check(pair, gaps[-1][0])
             return
-        del self.pass_checks[pair]
+        self.pass_checks.discard(pair)
         tracks = [self.tracks.get(track_id) for track_id in pair]
         if not gaps or tracks[0] is None or tracks[1] is None:
             return
@@ -405,17 +408,8 @@ class StoreCheckout:
         if one is None or other is None or one is other:
             return
         close_pass = split_passes(sorted(gaps))[-1]
-        _, frames = closest(close_pass)
-        odds = [
-            (
-                self._colour_evidence(one, other, t, close_pass),
-                self._motion_evidence(one, other, t) + math.log(prior),
-                t,
-            )
-            for t, prior in frames
-        ]
-        colour, _, at = max(odds, key=lambda odd: (odd[0] + odd[1], odd[2]))
-        if colour >= COLOUR_SURE:
+        _, looks, at = self._likeliest_swap(one, other, close_pass, closest(close_pass)[1])
+        if looks >= COLOUR_SURE:
             self._swap(one, other, at)
 
     def _settle(self, track_id: str) -> None:
@@ -473,6 +467,9 @@ class StoreCheckout:
             if track is not None:
                 sightings += track.colours_between(begin, until)
         return typical_colour(sightings) if len(sightings) >= COLOUR_MIN_SIGHTINGS else None
+
+    def _looks(self, one: Person, other: Person, start: float, end: float) -> Looks:
+        return self._colour(one, start, end), self._colour(other, start, end)
 
     def _last_seen(self, visit: OpenVisit) -> float:
         return max((self._last_sighting(self.persons[p]) for p in visit.person_ids), default=0.0)
@@ -751,15 +748,7 @@ class StoreCheckout:
         not_yet = 1.0  # probability they had not come that close before this pass
         for close_pass in split_passes(gaps):
             close, frames = closest(close_pass)
-            evidence, at = max(
-                (
-                    self._motion_evidence(one, other, frame)
-                    + self._colour_evidence(one, other, frame, close_pass)
-                    + math.log(prior),
-                    frame,
-                )
-                for frame, prior in frames
-            )
+            evidence, _, at = self._likeliest_swap(one, other, close_pass, frames)
             weight = max(not_yet, SOMEONE_ELSE) * close * math.exp(evidence)
             if best is None or weight > best[0]:
                 best = (weight, at)
@@ -797,20 +786,39 @@ class StoreCheckout:
             return 0.0
         return max(MOTION_FLOOR, min(MOTION_CAP, sum(terms) / MOTION_SCALE_M2))
 
-    def _colour_evidence(self, one: Person, other: Person, at: float, close_pass: list[Gap]) -> float:
-        """Log-odds that the two ids were swapped at ``at``, a frame of a close pass, from how each id's
-        person looked just before and from then on (see :func:`swap_odds_from_looks`). Frames where the
-        two stood close enough to blur into one show neither (see :meth:`_note_passes`): where that
-        leaves nothing near ``at``, the looks before and after the whole pass tell."""
+    def _likeliest_swap(
+        self, one: Person, other: Person, close_pass: list[Gap], frames: list[tuple[float, float]]
+    ) -> tuple[float, float, float]:
+        """The frame of a close pass (from ``frames``, each with its prior) where the two ids most likely
+        swapped: the log-odds of that from walks, looks and prior together, from looks alone, and the
+        frame. Frames where the two stood close enough to blur into one show neither's look (see
+        :meth:`_note_passes`): where that leaves nothing near a frame, the looks before and after the
+        whole pass tell."""
         start, end = close_pass[0][0], close_pass[-1][0] + FRAME_S
-        sides: list[tuple[Colour | None, Colour | None]] = []
-        for near, far in (
-            ((at - COLOUR_WINDOW_S, at), (start - COLOUR_WINDOW_S, start)),
-            ((at, at + COLOUR_WINDOW_S), (end, end + COLOUR_WINDOW_S)),
-        ):
-            looks = [self._colour(person, *near) or self._colour(person, *far) for person in (one, other)]
-            sides.append((looks[0], looks[1]))
-        return max(-COLOUR_CAP, min(COLOUR_CAP, swap_odds_from_looks(sides[0], sides[1])))
+        around = (
+            self._looks(one, other, start - COLOUR_WINDOW_S, start),
+            self._looks(one, other, end, end + COLOUR_WINDOW_S),
+        )
+        best = (-math.inf, 0.0, frames[0][0])
+        for frame, prior in frames:
+            looks = self._colour_evidence(one, other, frame, around)
+            evidence = self._motion_evidence(one, other, frame) + looks + math.log(prior)
+            if (evidence, frame) > (best[0], best[2]):
+                best = (evidence, looks, frame)
+        return best
+
+    def _colour_evidence(self, one: Person, other: Person, at: float, around: tuple[Looks, Looks]) -> float:
+        """Log-odds that the two ids were swapped at ``at``, from how each id's person looked just before
+        and from then on (see :func:`swap_odds_from_looks`), or, where not seen then, ``around``: before
+        and after the whole pass."""
+        near = (
+            self._looks(one, other, at - COLOUR_WINDOW_S, at),
+            self._looks(one, other, at, at + COLOUR_WINDOW_S),
+        )
+        before, after = (
+            (seen[0] or far[0], seen[1] or far[1]) for seen, far in zip(near, around, strict=True)
+        )
+        return max(-COLOUR_CAP, min(COLOUR_CAP, swap_odds_from_looks(before, after)))
 
     def _swap(self, one: Person, other: Person, at: float) -> None:
         """The tracker swapped the two people's ids at ``at``: from then on each is the other's."""

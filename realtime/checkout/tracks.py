@@ -14,6 +14,7 @@ import math
 import statistics
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 Sample = tuple[float, float, float, str | None]  # epoch s, x, y, zone id
 Point = tuple[float, float]
@@ -21,6 +22,8 @@ Gap = tuple[float, float, float]  # epoch s, dx, dy: where one person stood rela
 Piece = tuple[float, str]  # from epoch s on, this track id
 Colour = tuple[float, float, float]  # how someone looks from above: CIELAB, 8-bit scale
 Sighting = tuple[float, float, float, float]  # epoch s, and the colour seen then
+Looks = tuple[Colour | None, Colour | None]  # how each of two ids' people looked (None: not seen)
+Timed = TypeVar("Timed", Sample, Sighting)
 
 FRAME_S = 1.25  # frames this close in time belong to one pass (a frame may go missing)
 MOTION_S = 1.5  # how much of a walk shows where it was heading
@@ -113,9 +116,7 @@ class Track:
 
     def between(self, start: float, end: float) -> list[Sample]:
         """Samples with ``start <= t < end``."""
-        low = bisect.bisect_left(self.samples, start, key=lambda kept: kept[0])
-        high = bisect.bisect_left(self.samples, end, key=lambda kept: kept[0])
-        return self.samples[low:high]
+        return _between(self.samples, start, end)
 
     def add_colour(self, at: float, colour: Colour) -> None:
         """Keep a sample's colour; like :meth:`add`, a late one is slotted in, a repeat ignored."""
@@ -129,15 +130,20 @@ class Track:
             del self.colours[index]
 
     def colours_between(self, start: float, end: float) -> list[Sighting]:
-        low = bisect.bisect_left(self.colours, start, key=lambda kept: kept[0])
-        high = bisect.bisect_left(self.colours, end, key=lambda kept: kept[0])
-        return self.colours[low:high]
+        return _between(self.colours, start, end)
 
     def start_velocity(self) -> Point:
         return _velocity(self.between(self.first_t, self.first_t + MOTION_S))
 
     def end_velocity(self) -> Point:
         return _velocity(self.between(self.last_t - MOTION_S, math.inf))
+
+
+def _between(timed: list[Timed], start: float, end: float) -> list[Timed]:
+    """The items of a time-ordered list (time first) with ``start <= t < end``."""
+    low = bisect.bisect_left(timed, start, key=lambda kept: kept[0])
+    high = bisect.bisect_left(timed, end, key=lambda kept: kept[0])
+    return timed[low:high]
 
 
 def typical_colour(sightings: Sequence[Sighting]) -> Colour | None:
@@ -159,9 +165,7 @@ def same_look_odds(one: Colour, other: Colour) -> float:
     return math.log(math.exp(-distance2 / (2 * LOOK_NOISE_LAB**2)) + OTHER_LOOK)
 
 
-def swap_odds_from_looks(
-    befores: tuple[Colour | None, Colour | None], afters: tuple[Colour | None, Colour | None]
-) -> float:
+def swap_odds_from_looks(befores: Looks, afters: Looks) -> float:
     """Log-odds that two ids swapped people between ``befores`` and ``afters`` (each id's look then, None
     if not seen): an id whose look turned into the other id's look was swapped, one that kept its look
     was not. With one look missing, the others decide; with too few, nothing is known (0)."""
