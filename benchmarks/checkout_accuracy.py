@@ -5,8 +5,13 @@ fusion in event-time order (:func:`realtime.checkout.replay.replay_checkout`, as
 ordering buffer feeds it; no Kafka, so many days fit in a minute or two), and its receipts are scored
 against the ground truth as ``walkout checkout evaluate`` scores them.
 
+``--cameras pipeline`` films each store-day and takes the real ceiling pipeline's tracks instead of
+the stand-in tracker's (minutes a store-day); ``--without-looks`` strips the tracks of their colours
+before the checkout sees them, to show what the looks are worth.
+
 Run from the repository root:
     .venv/bin/python benchmarks/checkout_accuracy.py [--seeds 11 12 13] [--fault id_switch_prob=0 ...]
+        [--cameras pipeline] [--without-looks]
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from ingestion.simulator.run import SimulationPlan, fault_rates, simulate_store_
 from realtime.checkout.evaluate import CheckoutScore, score_receipts
 from realtime.checkout.replay import replay_checkout
 from walkout.catalog import load_catalog
-from walkout.contracts import Purchase
+from walkout.contracts import CameraTrack, Event, Purchase
+from walkout.vocabulary import CameraSource
 
 COMMAND = ".venv/bin/python benchmarks/checkout_accuracy.py"
 STORES = ("S001", "S002", "S003")
@@ -31,6 +37,10 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[11, 12, 13])
     parser.add_argument("--stores", nargs="+", default=list(STORES))
     parser.add_argument("--fault", nargs="*", default=[], metavar="NAME=RATE")
+    parser.add_argument(
+        "--cameras", type=CameraSource, choices=list(CameraSource), default=CameraSource.STAND_IN
+    )
+    parser.add_argument("--without-looks", action="store_true", help="strip camera.tracks of their colours")
     args = parser.parse_args()
     catalog = load_catalog()
     scores: list[CheckoutScore] = []
@@ -38,9 +48,14 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     for store_id in args.stores:
         for seed in args.seeds:
-            plan = SimulationPlan((store_id,), DAY, 1, seed=seed, faults=fault_rates(args.fault))
+            plan = SimulationPlan(
+                (store_id,), DAY, 1, seed=seed, faults=fault_rates(args.fault), cameras=args.cameras
+            )
             for store_day in simulate_store_days(catalog, plan):
-                outputs = replay_checkout(catalog, store_id, (event for _, event in store_day.events))
+                events = (event for _, event in store_day.events)
+                if args.without_looks:
+                    events = (_without_look(event) for event in events)
+                outputs = replay_checkout(catalog, store_id, events)
                 receipts = [event for event in outputs if isinstance(event, Purchase)]
                 score = score_receipts(receipts, store_day.truth.visits, store_day.truth.receipts)
                 scores.append(score)
@@ -54,9 +69,17 @@ def main() -> None:
         f"mean of {len(scores)} store-days: exact receipts {statistics.mean(exact):.4f} "
         f"(worst {min(exact):.4f}), review {statistics.mean(review):.2%} (most {max(review):.2%})"
     )
-    faults = f" --fault {' '.join(args.fault)}" if args.fault else ""
+    options = f" --fault {' '.join(args.fault)}" if args.fault else ""
+    if args.cameras is not CameraSource.STAND_IN:
+        options += f" --cameras {args.cameras}"
+    if args.without_looks:
+        options += " --without-looks"
     seeds = " ".join(map(str, args.seeds))
-    print(f"reproduce: {COMMAND} --stores {' '.join(args.stores)} --seeds {seeds}{faults}")
+    print(f"reproduce: {COMMAND} --stores {' '.join(args.stores)} --seeds {seeds}{options}")
+
+
+def _without_look(event: Event) -> Event:
+    return event.model_copy(update={"colour_lab": None}) if isinstance(event, CameraTrack) else event
 
 
 if __name__ == "__main__":
