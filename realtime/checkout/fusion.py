@@ -836,13 +836,17 @@ class StoreCheckout:
         takes = [(holder, take) for holder in moved for take in self.takes.pop(holder, [])]
         for holder, take in sorted(takes, key=lambda item: (item[1].at, item[1].event.event_id)):
             if take.at + PICK_WINDOW_S[1] < at:
-                self._record(self.persons[holder], take)
+                taker = self.persons[holder]
             elif take.at - PICK_WINDOW_S[0] > at:
-                self._record(self.persons[moved[holder]], take)
+                taker = self.persons[moved[holder]]
             else:  # the hand was on the plate around the swap: whoever now stood there took it
                 reach = self.store.plate(take.event.plate_id).reach_point
                 likely = {p.person_id: self._taker_odds(p, reach, take.at) for p in (one, other)}
-                self._record(self.persons[max(likely, key=lambda p: (likely[p], p == holder))], take)
+                taker = self.persons[max(likely, key=lambda p: (likely[p], p == holder))]
+            if take.quantity < 0:  # a put-back is by whoever carried the item, if only one of them did
+                carriers = [p for p in (one, other) if self._cart(p)[take.product_id] > 0]
+                taker = carriers[0] if len(carriers) == 1 else taker
+            self._record(taker, take)
 
     # --- exit: receipt and goodbye ----------------------------------------------------------------
 

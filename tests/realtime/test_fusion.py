@@ -424,6 +424,30 @@ def test_a_put_back_on_a_bystanders_plate_goes_to_whoever_holds_that_product(cat
     assert receipts(moment.play()) == {"S002-TA": {"P0195": 1}}
 
 
+def test_a_put_back_moved_by_a_swap_stays_with_whoever_carries_the_item(catalog: Catalog) -> None:
+    """A stands at plate A with B a step beside, takes one at 12 s and puts it back at 16 s. Told
+    later that the tracker swapped their ids at 12.5 s (a swap inside a side-by-side stand is placed
+    only roughly), the fusion moves what followed the swap to the other id's person; the put-back
+    still goes to A, the only one carrying that product, rather than to whoever now stands nearer."""
+    x, y = reach(PLATE_A, catalog)
+    moment = Moment(catalog)
+    moment.scan(0.0, GateDirection.ENTRY, "TA")
+    moment.scan(2.0, GateDirection.ENTRY, "TB")
+    moment.walk("a", [(0.5, *INSIDE), (6.0, x, y), (30.0, x, y)])
+    moment.walk("b", [(2.5, *INSIDE), (8.0, x + 0.3, y), (30.0, x + 0.3, y)])
+    moment.shelf(12.0, PLATE_A, -94.0, 1)
+    moment.shelf(16.0, PLATE_A, 94.0, 1)
+    fusion = StoreCheckout(catalog.store(STORE), catalog)
+    for event in sorted(moment.events, key=lambda event: (event.ts, event.event_id)):
+        fusion.apply(event)
+    a, b = (fusion.persons[fusion.tracks[track_id].person_id] for track_id in ("a", "b"))
+    assert [take.quantity for take in fusion.takes[a.person_id]] == [1, -1]
+    assert not fusion.takes.get(b.person_id)
+    fusion._swap(a, b, START.timestamp() + 12.5)
+    assert [take.quantity for take in fusion.takes[a.person_id]] == [1, -1]
+    assert not fusion.takes.get(b.person_id)
+
+
 def test_two_groups_scanned_in_moments_apart_keep_their_own_members(catalog: Catalog) -> None:
     """Groups of two scan in 0.4 s apart at one lane and come through between each other."""
     moment = Moment(catalog)
