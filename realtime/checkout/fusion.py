@@ -110,9 +110,13 @@ AT_PLATE_M = 0.4  # standing at a reach point, give or take the tracker's noise
 STOOD_BEFORE_S = 4.8  # a taker has stood at the shelf this long before the weight settles ...
 STOOD_LOOKBACK_S = 8.0
 JUST_ARRIVED_ODDS = math.log(0.05)  # ... nearly always
-MOVED_ON_S = (1.0, 10.0)  # a taker moves on this long after the weight settled, most of the time,
-STAYED_ON_ODDS = math.log(0.25)  # ... seldom staying longer (another take from the same spot)
-LEFT_AT_ONCE_ODDS = math.log(0.1)  # ... and hardly ever leaving before their hand is off the plate
+MOVED_ON_S = (3.0, 9.0)  # a taker moves on this long after the weight settled, most of the time
+# (stowing the item, a last look), as measured on the twin's stands:
+STAYED_ON_ODDS = math.log(0.15)  # ... seldom staying longer (another take from the same spot)
+SOON_ODDS = math.log(0.25)  # ... now and then a second sooner
+LEFT_AT_ONCE_S = 2.0
+LEFT_AT_ONCE_ODDS = math.log(0.05)  # ... and hardly ever leaving sooner still
+LOST_AT_PLATE_ODDS = math.log(0.5)  # lost there before it was seen walking away: half as telling
 LOST_AT_PLATE_S = 1.5  # not seen for this long by the end of the look ahead: lost (a break), not staying
 BUSY_HANDS_S = 5.0  # picks from one spot this close in time are weighed together ...
 SAME_SPOT_M = 0.5  # ... when their reach points are this close
@@ -187,10 +191,14 @@ class Stand:
         odds = -0.5 * (self.distance / STAND_NOISE_M) ** 2
         if self.stood_s < STOOD_BEFORE_S:
             odds += JUST_ARRIVED_ODDS
-        if self.moved_on_s > MOVED_ON_S[1]:
+        if math.isnan(self.moved_on_s):
+            odds += LOST_AT_PLATE_ODDS
+        elif self.moved_on_s > MOVED_ON_S[1]:
             odds += STAYED_ON_ODDS
-        elif self.moved_on_s < MOVED_ON_S[0]:
+        elif self.moved_on_s < LEFT_AT_ONCE_S:
             odds += LEFT_AT_ONCE_ODDS
+        elif self.moved_on_s < MOVED_ON_S[0]:
+            odds += SOON_ODDS
         return odds
 
 

@@ -391,10 +391,11 @@ def test_picks_made_at_once_from_one_spot_go_to_different_shoppers(catalog: Cata
     assert {product for lines in charged.values() for product in lines} == {"P0195", "P0179"}
 
 
-def test_a_shopper_lost_at_the_plate_after_a_pick_may_be_the_taker(catalog: Catalog) -> None:
-    """A and B stand at the same reach point as the weight settles; B walks away six seconds later,
-    A's id breaks three seconds after it (back as a2 a few seconds later). That the tracker lost A
-    is no sign A stayed on, so either may have taken it: the receipt goes to review."""
+def test_a_shopper_lost_at_the_plate_after_a_pick_is_not_ruled_out(catalog: Catalog) -> None:
+    """A and B stand at the same reach point as the weight settles; B walks away six seconds later, as
+    takers do, and A's id breaks three seconds after it (back as a2 a few seconds later). That the
+    tracker lost A says neither that A stayed on nor that A walked away like a taker: B is the likelier
+    taker, but only about two to one, and the receipt line says so."""
     x, y = reach(PLATE_A, catalog)
     moment = Moment(catalog)
     moment.scan(0.0, GateDirection.ENTRY, "TA")
@@ -406,8 +407,10 @@ def test_a_shopper_lost_at_the_plate_after_a_pick_may_be_the_taker(catalog: Cata
     moment.scan(28.8, GateDirection.EXIT, "TB")
     moment.scan(34.8, GateDirection.EXIT, "TA")
     charged = [event for event in moment.play() if isinstance(event, Purchase)]
-    assert [line.product_id for receipt in charged for line in receipt.lines] == ["P0195"]
-    assert charged[0].needs_review
+    assert [(receipt.visit_id, line.product_id) for receipt in charged for line in receipt.lines] == [
+        ("S002-TB", "P0195")
+    ]
+    assert 0.6 < charged[0].confidence < 0.7
 
 
 def test_a_put_back_on_a_bystanders_plate_goes_to_whoever_holds_that_product(catalog: Catalog) -> None:
