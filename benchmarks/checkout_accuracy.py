@@ -44,8 +44,11 @@ def main() -> None:
     args = parser.parse_args()
     catalog = load_catalog()
     scores: list[CheckoutScore] = []
-    print("| store | seed | visits | exact receipts | review | line precision | line recall |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| store | seed | visits | exact receipts | review | wrong, not flagged "
+        "| line precision | line recall |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for store_id in args.stores:
         for seed in args.seeds:
             plan = SimulationPlan(
@@ -61,13 +64,16 @@ def main() -> None:
                 scores.append(score)
                 print(
                     f"| {store_id} | {seed} | {score.visits} | {score.exact_receipt_rate:.4f} | "
-                    f"{score.review_rate:.2%} | {score.line_precision:.4f} | {score.line_recall:.4f} |"
+                    f"{score.review_rate:.2%} | {score.wrong_unflagged_rate:.2%} | "
+                    f"{score.line_precision:.4f} | {score.line_recall:.4f} |"
                 )
     exact = [score.exact_receipt_rate for score in scores]
     review = [score.review_rate for score in scores]
+    unflagged = [score.wrong_unflagged_rate for score in scores]
     print(
         f"mean of {len(scores)} store-days: exact receipts {statistics.mean(exact):.4f} "
-        f"(worst {min(exact):.4f}), review {statistics.mean(review):.2%} (most {max(review):.2%})"
+        f"(worst {min(exact):.4f}), review {statistics.mean(review):.2%} (most {max(review):.2%}), "
+        f"wrong and not flagged {statistics.mean(unflagged):.2%}"
     )
     options = f" --fault {' '.join(args.fault)}" if args.fault else ""
     if args.cameras is not CameraSource.STAND_IN:

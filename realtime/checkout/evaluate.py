@@ -26,6 +26,7 @@ class CheckoutScore:
     line_precision: float
     line_recall: float
     review_rate: float
+    wrong_unflagged_rate: float  # charged wrongly (or not at all) with no review flag: what reaches shoppers
     charge_error_krw: float  # mean absolute difference per visit
     missing_receipts: int
     unexpected_receipts: int
@@ -47,7 +48,7 @@ def score_receipts(
     prices = dict(
         zip(true_lines["product_id"].to_list(), true_lines["unit_price_krw"].to_list(), strict=True)
     )
-    exact = matched_units = emitted_units = true_units = reviewed = missing = unexpected = 0
+    exact = matched_units = emitted_units = true_units = reviewed = unflagged_wrong = missing = unexpected = 0
     charge_error = 0.0
     for row in visits.iter_rows(named=True):
         receipt = emitted.get(f"{row['store_id']}-{row['token_id']}")
@@ -57,6 +58,7 @@ def score_receipts(
         missing += bool(expected) and receipt is None
         unexpected += receipt is not None and not expected
         reviewed += receipt is not None and receipt.needs_review
+        unflagged_wrong += charged != expected and not (receipt is not None and receipt.needs_review)
         for product in charged.keys() | expected.keys():
             matched_units += min(charged.get(product, 0), expected.get(product, 0))
         emitted_units += sum(charged.values())
@@ -70,6 +72,7 @@ def score_receipts(
         line_precision=matched_units / max(emitted_units, 1),
         line_recall=matched_units / max(true_units, 1),
         review_rate=reviewed / count,
+        wrong_unflagged_rate=unflagged_wrong / count,
         charge_error_krw=charge_error / count,
         missing_receipts=missing,
         unexpected_receipts=unexpected,

@@ -142,7 +142,7 @@ PASS_SEEN_AFTER_S = FRAME_S + COLOUR_WINDOW_S  # a pass is looked at once both w
 AMBIGUOUS_COST = 1.0  # a second explanation this close to the best one leaves the receipt unsure
 
 # Receipts and dwell.
-REVIEW_BELOW = 0.55  # a receipt line less sure than this goes to review
+REVIEW_BELOW = 0.65  # a receipt line less sure than this goes to review: wrong about one time in three
 STOP_MIN_S = 5.0  # a zone stay at least this long, moving under 0.4 m/s on average, is a stop
 
 Swaps = list[tuple[Person, float]]  # going back in time: each swapped ids with the one before, then
