@@ -30,7 +30,7 @@ MOTION_S = 1.5  # how much of a walk shows where it was heading
 JOIN_S = 1.5  # how much of a walk either side of an instant shows whether it went on as one
 SWAP_M = 0.5  # the tracker swaps the ids of two people the first time they come this close
 SWAP_NOISE_M = 0.14  # the tracker's error on the distance between two people, per frame
-FIRST_TIME_SHARE = 0.2  # frames this much less likely the first time they came that close are left out
+SWAP_FRAMES = 3  # the first frames a pass likely came that close, where the ids may have swapped
 LATE_SWAP = 0.05  # prior of a swap at a later frame of a pass
 FIT_HALF_WINDOWS = (4, 2, 1)  # frames either side of one to fit the gap between two people over
 LOOK_NOISE_LAB = 6.0  # how far two looks of one person may differ (CIELAB units, per channel)
@@ -239,34 +239,26 @@ def split_passes(gaps: list[Gap]) -> list[list[Gap]]:
 
 def closest(close_pass: list[Gap]) -> tuple[float, list[tuple[float, float]]]:
     """How likely the two people truly came within ``SWAP_M`` during a pass, and the frames where the
-    tracker may have swapped their ids, each with its prior: where they likely came that close for
-    the first time (where a tracker swaps), and seldom a later frame (someone else came by).
+    tracker may have swapped their ids, each with its prior: the first few frames they likely were
+    that close (where a tracker swaps), and seldom a later one (someone else came by).
 
     At each frame the relative position is fitted with a straight line over the widest window of
     neighbouring frames it fits (people standing side by side, or walking straight past each other),
-    which averages the tracker's noise out without blurring a real approach. The frames of a pass
-    share their error (two people standing half a metre apart are either that close all along or
-    not at all), so the chance they had come that close by a frame is the best closeness so far, and
-    a frame's chance of being the first time is how much it raises that: a long stand just about that
-    close and a step right next to each other after it are about even bets.
+    which averages the tracker's noise out without blurring a real approach.
     """
-    reached = 0.0  # how likely they had come that close before the frame
-    best_at = close_pass[0][0]
-    firsts: list[tuple[float, float, float]] = []  # frame, chance it was the first time, closeness
+    best = (0.0, close_pass[0][0])
+    frames: list[tuple[float, float]] = []
     for index, (at, _, _) in enumerate(close_pass):
         gap, count = _fitted_gap(close_pass, index)
         noise = SWAP_NOISE_M / math.sqrt(count)
         closeness = 0.5 * (1.0 + math.erf((SWAP_M - gap) / (noise * math.sqrt(2.0))))
-        firsts.append((at, max(closeness - reached, 0.0), closeness))
-        if closeness > reached:
-            reached, best_at = closeness, at
-    likeliest = max(first for _, first, _ in firsts)
-    frames = [
-        (at, max(first / likeliest, LATE_SWAP if closeness >= 0.5 else 0.0))
-        for at, first, closeness in firsts
-        if likeliest > 0.0 and (first >= FIRST_TIME_SHARE * likeliest or closeness >= 0.5)
-    ]
-    return reached, frames or [(best_at, 1.0)]
+        if closeness >= 0.5:
+            frames.append((at, 1.0 if len(frames) < SWAP_FRAMES else LATE_SWAP))
+            if len(frames) == 1 or closeness > best[0]:
+                best = (closeness, at)
+        elif not frames and closeness > best[0]:
+            best = (closeness, at)
+    return best[0], frames or [(best[1], 1.0)]
 
 
 def _fitted_gap(close_pass: list[Gap], index: int) -> tuple[float, int]:

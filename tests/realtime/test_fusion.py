@@ -19,7 +19,7 @@ from ingestion.simulator.run import StoreDay
 from realtime.checkout.evaluate import score_receipts
 from realtime.checkout.fusion import StoreCheckout
 from realtime.checkout.service import CheckoutState, load_state, save_state
-from realtime.checkout.tracks import LATE_SWAP, Colour, closest, misfit, split_passes, swap_odds_from_looks
+from realtime.checkout.tracks import Colour, closest, misfit, split_passes, swap_odds_from_looks
 from walkout.catalog import Catalog, load_catalog
 from walkout.contracts import (
     CameraTrack,
@@ -530,32 +530,15 @@ def test_a_snapshot_from_before_looks_were_kept_still_restores(catalog: Catalog,
 
 
 def test_a_pass_is_as_close_as_its_fitted_walks_say() -> None:
-    """Noise-free relative positions: a walk straight past within 0.2 m is a close pass whose likeliest
-    swap frame is the first within 0.5 m (the one before, 0.54 m, may be, less likely); standing
-    0.8 m apart never is."""
+    """Noise-free relative positions: a walk straight past within 0.2 m is a close pass whose swap
+    frames start where the two came within 0.5 m; standing 0.8 m apart never is."""
     passing = [(t * 0.5, 1.0 - t * 0.25, 0.2) for t in range(9)]  # dx from 1.0 to -1.0, dy 0.2
     closeness, frames = closest(passing)
     assert closeness > 0.99
-    assert max(frames, key=lambda frame: frame[1]) == (1.5, 1.0)  # dx 0.25: the first frame within 0.5 m
-    assert [at for at, prior in frames if prior > LATE_SWAP] == [1.0, 1.5]
+    assert frames[0] == (1.5, 1.0)  # dx 0.25: the first frame within 0.5 m
     standing = [(t * 0.5, 0.8, 0.0) for t in range(9)]
     assert closest(standing)[0] < 0.01
     assert [len(run) for run in split_passes([(0.0, 1, 1), (0.5, 1, 1), (1.5, 1, 1), (5.0, 1, 1)])] == [3, 1]
-
-
-def test_a_stand_just_about_swapping_distance_apart_leaves_the_swap_open_until_they_step_closer() -> None:
-    """Two people stand 0.5 m apart for 15 s (as close as a tracker swaps ids, give or take its noise),
-    then one steps right beside the other: they may have swapped as the stand began or only at the
-    step, about even bets; the frames of the stand in between are each the first time seldom."""
-    stand = [(t * 0.5, 0.5, 0.0) for t in range(30)] + [(15.0 + t * 0.5, 0.1, 0.0) for t in range(6)]
-    closeness, frames = closest(stand)
-    assert closeness > 0.99
-    priors = dict(frames)
-    step = max((at for at in priors if at > 10.0), key=lambda at: priors[at])
-    assert priors[0.0] == 1.0
-    assert 12.0 <= step <= 15.0
-    assert priors[step] > 0.5
-    assert all(prior == LATE_SWAP for at, prior in frames if 0.0 < at < 12.0)
 
 
 def test_walks_that_join_up_fit_better_than_swapped_ones() -> None:
