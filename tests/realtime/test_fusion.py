@@ -143,6 +143,11 @@ def shop(
     return [(enter, *INSIDE), (arrive, x, y), (leave, x, y), (out - 1.0, *INSIDE), (out, *OUTSIDE)]
 
 
+def charged_lines(purchases: list[Purchase]) -> list[tuple[str, str]]:
+    """(visit id, product) of every receipt line, in order."""
+    return [(receipt.visit_id, line.product_id) for receipt in purchases for line in receipt.lines]
+
+
 def receipts(outputs: list[Event]) -> dict[str, dict[str, int]]:
     """Visit id → charged product → quantity."""
     return {
@@ -407,9 +412,7 @@ def test_a_shopper_lost_at_the_plate_after_a_pick_is_not_ruled_out(catalog: Cata
     moment.scan(28.8, GateDirection.EXIT, "TB")
     moment.scan(34.8, GateDirection.EXIT, "TA")
     charged = [event for event in moment.play() if isinstance(event, Purchase)]
-    assert [(receipt.visit_id, line.product_id) for receipt in charged for line in receipt.lines] == [
-        ("S002-TB", "P0195")
-    ]
+    assert charged_lines(charged) == [("S002-TB", "P0195")]
     assert 0.6 < charged[0].confidence < 0.7
 
 
@@ -429,9 +432,7 @@ def test_a_take_about_as_likely_someone_elses_goes_to_review(catalog: Catalog) -
     moment.scan(28.8, GateDirection.EXIT, "TA")
     moment.scan(33.8, GateDirection.EXIT, "TB")
     charged = [event for event in moment.play() if isinstance(event, Purchase)]
-    assert [(receipt.visit_id, line.product_id) for receipt in charged for line in receipt.lines] == [
-        ("S002-TA", "P0195")
-    ]
+    assert charged_lines(charged) == [("S002-TA", "P0195")]
     assert 0.55 < charged[0].confidence < 0.65
     assert charged[0].needs_review
     assert charged[0].review_reasons == ("low attribution confidence",)
