@@ -18,6 +18,7 @@ import pytest
 from ingestion.simulator.run import StoreDay
 from realtime.checkout.evaluate import score_receipts
 from realtime.checkout.fusion import StoreCheckout
+from realtime.checkout.replay import replay_checkout
 from realtime.checkout.service import CheckoutState, load_state, save_state
 from realtime.checkout.tracks import Colour, closest, misfit, split_passes, swap_odds_from_looks
 from walkout.catalog import Catalog, load_catalog
@@ -552,19 +553,7 @@ def test_walks_that_join_up_fit_better_than_swapped_ones() -> None:
 
 def test_a_simulated_day_is_charged_right(simulated_day: list[StoreDay], catalog: Catalog) -> None:
     day = simulated_day[0]
-    fusion = StoreCheckout(catalog.store(day.store_id), catalog)
-    outputs: list[Event] = []
-    seen: set[str] = set()
-    last_expiry = 0.0
-    for event in sorted((event for _, event in day.events), key=lambda event: (event.ts, event.event_id)):
-        if event.event_id in seen:
-            continue
-        seen.add(event.event_id)
-        outputs += fusion.apply(event)
-        if event.ts.timestamp() - last_expiry > 10.0:
-            last_expiry = event.ts.timestamp()
-            outputs += fusion.expire(last_expiry)
-    outputs += fusion.close_all()
+    outputs = replay_checkout(catalog, day.store_id, (event for _, event in day.events))
     score = score_receipts(
         [event for event in outputs if isinstance(event, Purchase)], day.truth.visits, day.truth.receipts
     )
