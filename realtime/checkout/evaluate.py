@@ -57,8 +57,9 @@ def score_receipts(
         exact += charged == expected
         missing += bool(expected) and receipt is None
         unexpected += receipt is not None and not expected
-        reviewed += receipt is not None and receipt.needs_review
-        unflagged_wrong += charged != expected and not (receipt is not None and receipt.needs_review)
+        flagged = receipt is not None and receipt.needs_review
+        reviewed += flagged
+        unflagged_wrong += charged != expected and not flagged
         for product in charged.keys() | expected.keys():
             matched_units += min(charged.get(product, 0), expected.get(product, 0))
         emitted_units += sum(charged.values())
