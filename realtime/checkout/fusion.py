@@ -952,12 +952,17 @@ class StoreCheckout:
         for index, (event, _) in enumerate(options):
             chosen = best[index]
             rivals = [
-                score for score, choice in ranked if not _same_party(choice[index].person, chosen.person)
+                (choice[index].person, score)
+                for score, choice in ranked
+                if not _same_party(choice[index].person, chosen.person)
             ]
-            confidence = _clarity(best_score, rivals) * min(1.0, event.confidence + 0.05)
+            confidence = _clarity(best_score, [score for _, score in rivals]) * min(
+                1.0, event.confidence + 0.05
+            )
             self._record(
                 chosen.person, Take(epoch(event.ts), event.product_id, event.quantity, confidence, event)
             )
+            self._flag_rivals(best_score, rivals)
         return outputs
 
     def _candidates(self, plate: Plate, at: float) -> list[Candidate]:
@@ -1022,9 +1027,26 @@ class StoreCheckout:
                 product_id, quantity = match
         carrying = [c for c in candidates if carts[c.person.person_id][product_id] > 0]
         chosen = carrying[0] if carrying else candidates[0]
-        rivals = [c.score for c in carrying if c is not chosen and not _same_party(c.person, chosen.person)]
-        confidence = _clarity(chosen.score, rivals) if carrying else 0.5
+        rivals = [
+            (c.person, c.score)
+            for c in carrying
+            if c is not chosen and not _same_party(c.person, chosen.person)
+        ]
+        confidence = _clarity(chosen.score, [score for _, score in rivals]) if carrying else 0.5
         self._record(chosen.person, Take(epoch(event.ts), product_id, -quantity, confidence, event))
+        self._flag_rivals(chosen.score, rivals)
+
+    def _flag_rivals(self, chosen: float, rivals: list[tuple[Person, float]]) -> None:
+        """Send the receipt of another visit to review when it may well have been theirs: a near tie
+        leaves one receipt charged wrongly and the other one missing the item, so both are unsure."""
+        weights = [math.exp(max(score - chosen, -50.0)) for _, score in rivals]
+        shares: Counter[str] = Counter()
+        for (person, _), weight in zip(rivals, weights, strict=True):
+            if person.visit_id in self.visits:
+                shares[person.visit_id] += weight / (1.0 + sum(weights))
+        for visit_id, share in shares.items():
+            if share > 1.0 - REVIEW_BELOW:
+                self.visits[visit_id].review_reasons.append("may have taken an item charged to another visit")
 
     def _record(self, person: Person, take: Take) -> None:
         self.takes.setdefault(person.person_id, []).append(take)

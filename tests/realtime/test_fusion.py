@@ -439,6 +439,39 @@ def test_a_take_about_as_likely_someone_elses_goes_to_review(catalog: Catalog) -
     assert charged[0].review_reasons == ("low attribution confidence",)
 
 
+def test_a_near_tie_sends_the_other_shoppers_receipt_to_review_too(catalog: Catalog) -> None:
+    """As above, A and B stand alike at plate A when one item is taken, A about three to two the
+    likelier taker. B took something else before, for sure. If B took plate A's item, A's receipt
+    is wrong and so is B's, which lacks it: both go to review, not just the one charged."""
+    x, y = reach(PLATE_A, catalog)
+    (bx, by) = reach(PLATE_B, catalog)
+    moment = Moment(catalog)
+    moment.scan(0.0, GateDirection.ENTRY, "TA")
+    moment.scan(2.0, GateDirection.ENTRY, "TB")
+    moment.walk("a", shop(catalog, 0.5, PLATE_A, 6.0, 30.0, 36.0))
+    moment.walk(
+        "b",
+        [
+            (2.5, *INSIDE),
+            (4.5, bx, by),
+            (9.0, bx, by),
+            (11.0, x, y + 0.035),
+            (30.0, x, y + 0.035),
+            (38.0, *INSIDE),
+            (39.0, *OUTSIDE),
+        ],
+    )
+    moment.shelf(7.0, PLATE_B, -115.0, 1)
+    moment.shelf(22.0, PLATE_A, -94.0, 1)
+    moment.scan(35.8, GateDirection.EXIT, "TA")
+    moment.scan(38.8, GateDirection.EXIT, "TB")
+    charged = {event.visit_id: event for event in moment.play() if isinstance(event, Purchase)}
+    assert receipts(list(charged.values())) == {"S002-TA": {"P0195": 1}, "S002-TB": {"P0153": 1}}
+    assert charged["S002-TA"].review_reasons == ("low attribution confidence",)
+    assert charged["S002-TB"].confidence > 0.9
+    assert charged["S002-TB"].review_reasons == ("may have taken an item charged to another visit",)
+
+
 def test_a_put_back_on_a_bystanders_plate_goes_to_whoever_holds_that_product(catalog: Catalog) -> None:
     """A takes two of P0195 and puts one back on the next plate, where B stands nearer than A does."""
     moment = Moment(catalog)
