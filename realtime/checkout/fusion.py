@@ -1040,10 +1040,10 @@ class StoreCheckout:
         """Send the receipt of another visit to review when it may well have been theirs: a near tie
         leaves one receipt charged wrongly and the other one missing the item, so both are unsure."""
         weights = [math.exp(max(score - chosen, -50.0)) for _, score in rivals]
-        shares: Counter[str] = Counter()
+        shares: dict[str, float] = {}
         for (person, _), weight in zip(rivals, weights, strict=True):
             if person.visit_id in self.visits:
-                shares[person.visit_id] += weight / (1.0 + sum(weights))
+                shares[person.visit_id] = shares.get(person.visit_id, 0.0) + weight / (1.0 + sum(weights))
         for visit_id, share in shares.items():
             if share > 1.0 - REVIEW_BELOW:
                 self.visits[visit_id].review_reasons.append("may have taken an item charged to another visit")
