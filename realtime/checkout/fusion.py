@@ -1037,8 +1037,8 @@ class StoreCheckout:
         self._flag_rivals(chosen.score, rivals)
 
     def _flag_rivals(self, chosen: float, rivals: list[tuple[Person, float]]) -> None:
-        """Send the receipt of another visit to review when it may well have been theirs: a near tie
-        leaves one receipt charged wrongly and the other one missing the item, so both are unsure."""
+        """Send another visit's receipt to review when the pick or put-back may well have been theirs:
+        in a near tie, whichever way it went, one of the two receipts is wrong."""
         weights = [math.exp(max(score - chosen, -50.0)) for _, score in rivals]
         shares: dict[str, float] = {}
         for (person, _), weight in zip(rivals, weights, strict=True):
