@@ -1106,7 +1106,8 @@ class StoreCheckout:
             )
         if not lines:
             return None
-        confidence = min(line.confidence for line in lines)
+        # a line an unsure put-back took away is as unsure: the shopper may still carry it
+        confidence = min(round(value, 4) for value in confidences.values())
         reasons = list(dict.fromkeys(visit.review_reasons))
         if confidence < REVIEW_BELOW:
             reasons.append("low attribution confidence")

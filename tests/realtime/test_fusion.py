@@ -472,6 +472,56 @@ def test_a_near_tie_sends_the_other_shoppers_receipt_to_review_too(catalog: Cata
     assert charged["S002-TB"].review_reasons == ("may have taken an item charged to another visit",)
 
 
+def test_an_unsure_put_back_sends_both_carriers_receipts_to_review(catalog: Catalog) -> None:
+    """A and B each took one of plate A's product while alone there, then stand there alike when
+    one is put back, A about three to two the likelier. The put-back leaves A's line at nothing, so
+    A's receipt shows only a sure line, yet it hangs on that unsure put-back; B's may hold the item
+    B put back. Both go to review."""
+    x, y = reach(PLATE_A, catalog)
+    bx, by = reach(PLATE_B, catalog)
+    aside = (2.72, 4.9)  # where B waits while A takes, 2 m from plate A
+    moment = Moment(catalog)
+    moment.scan(0.0, GateDirection.ENTRY, "TB")
+    moment.scan(1.5, GateDirection.ENTRY, "TA")
+    moment.walk(
+        "b",
+        [
+            (0.5, *INSIDE),
+            (3.5, x, y + 0.035),
+            (12.0, x, y + 0.035),
+            (14.0, *aside),
+            (24.0, *aside),
+            (26.0, x, y + 0.035),
+            (42.0, x, y + 0.035),
+            (48.0, *INSIDE),
+            (49.0, *OUTSIDE),
+        ],
+    )
+    moment.walk(
+        "a",
+        [
+            (2.0, *INSIDE),
+            (4.5, bx, by),
+            (14.0, bx, by),
+            (16.0, x, y),
+            (42.0, x, y),
+            (46.0, *INSIDE),
+            (47.0, *OUTSIDE),
+        ],
+    )
+    moment.shelf(9.0, PLATE_A, -94.0, 1)  # B, alone at plate A
+    moment.shelf(10.0, PLATE_B, -115.0, 1)  # A
+    moment.shelf(21.0, PLATE_A, -94.0, 1)  # A, with B aside
+    moment.shelf(36.0, PLATE_A, 94.0, 1)  # one of them puts one back
+    moment.scan(46.8, GateDirection.EXIT, "TA")
+    moment.scan(48.8, GateDirection.EXIT, "TB")
+    charged = {event.visit_id: event for event in moment.play() if isinstance(event, Purchase)}
+    assert receipts(list(charged.values())) == {"S002-TA": {"P0153": 1}, "S002-TB": {"P0195": 1}}
+    assert charged["S002-TA"].confidence < 0.65
+    assert charged["S002-TA"].review_reasons == ("low attribution confidence",)
+    assert charged["S002-TB"].review_reasons == ("may have taken an item charged to another visit",)
+
+
 def test_a_put_back_on_a_bystanders_plate_goes_to_whoever_holds_that_product(catalog: Catalog) -> None:
     """A takes two of P0195 and puts one back on the next plate, where B stands nearer than A does."""
     moment = Moment(catalog)
