@@ -1040,10 +1040,11 @@ class StoreCheckout:
         """Send another visit's receipt to review when the pick or put-back may well have been theirs:
         in a near tie, whichever way it went, one of the two receipts is wrong."""
         weights = [math.exp(max(score - chosen, -50.0)) for _, score in rivals]
+        total = 1.0 + sum(weights)  # the chosen one weighs 1
         shares: dict[str, float] = {}
         for (person, _), weight in zip(rivals, weights, strict=True):
             if person.visit_id in self.visits:
-                shares[person.visit_id] = shares.get(person.visit_id, 0.0) + weight / (1.0 + sum(weights))
+                shares[person.visit_id] = shares.get(person.visit_id, 0.0) + weight / total
         for visit_id, share in shares.items():
             if share > 1.0 - REVIEW_BELOW:
                 self.visits[visit_id].review_reasons.append("may have taken an item charged to another visit")

@@ -444,7 +444,7 @@ def test_a_near_tie_sends_the_other_shoppers_receipt_to_review_too(catalog: Cata
     likelier taker. B took something else before, for sure. If B took plate A's item, A's receipt
     is wrong and so is B's, which lacks it: both go to review, not just the one charged."""
     x, y = reach(PLATE_A, catalog)
-    (bx, by) = reach(PLATE_B, catalog)
+    bx, by = reach(PLATE_B, catalog)
     moment = Moment(catalog)
     moment.scan(0.0, GateDirection.ENTRY, "TA")
     moment.scan(2.0, GateDirection.ENTRY, "TB")
