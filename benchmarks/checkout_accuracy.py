@@ -21,7 +21,7 @@ import statistics
 from datetime import date
 
 from ingestion.simulator.run import SimulationPlan, fault_rates, simulate_store_days
-from realtime.checkout.evaluate import CheckoutScore, score_receipts
+from realtime.checkout.evaluate import CheckoutScore, WrongReceipts, explain_wrong_receipts, score_receipts
 from realtime.checkout.replay import replay_checkout
 from walkout.catalog import load_catalog
 from walkout.contracts import CameraTrack, Event, Purchase
@@ -44,6 +44,7 @@ def main() -> None:
     args = parser.parse_args()
     catalog = load_catalog()
     scores: list[CheckoutScore] = []
+    causes = WrongReceipts()
     print(
         "| store | seed | visits | exact receipts | review | wrong, not flagged "
         "| line precision | line recall |"
@@ -62,6 +63,8 @@ def main() -> None:
                 receipts = [event for event in outputs if isinstance(event, Purchase)]
                 score = score_receipts(receipts, store_day.truth.visits, store_day.truth.receipts)
                 scores.append(score)
+                delivered = (event for _, event in store_day.events)
+                causes += explain_wrong_receipts(receipts, store_day.truth, delivered, store_day.lost)
                 print(
                     f"| {store_id} | {seed} | {score.visits} | {score.exact_receipt_rate:.4f} | "
                     f"{score.review_rate:.2%} | {score.wrong_unflagged_rate:.2%} | "
@@ -74,6 +77,13 @@ def main() -> None:
         f"mean of {len(scores)} store-days: exact receipts {statistics.mean(exact):.4f} "
         f"(worst {min(exact):.4f}), review {statistics.mean(review):.2%} (most {max(review):.2%}), "
         f"wrong and not flagged {statistics.mean(unflagged):.2%}"
+    )
+    visits = sum(score.visits for score in scores)
+    print(
+        f"wrong receipts by cause, of {visits} visits: {causes.lost_message} a shelf message lost on the way "
+        f"({causes.lost_message / visits:.2%}), {causes.shelf_misread} a plate misread "
+        f"({causes.shelf_misread / visits:.2%}), {causes.wrong_shopper} an item given to the wrong shopper "
+        f"({causes.wrong_shopper / visits:.2%})"
     )
     options = f" --fault {' '.join(args.fault)}" if args.fault else ""
     if args.cameras is not CameraSource.STAND_IN:

@@ -84,6 +84,7 @@ class StoreDay:
     truth: StoreDayTruth
     faults: Counter[str]
     shelf_score: DetectionScore
+    lost: list[Event]  # messages the transport dropped (see ``FaultRates.dropped_rate``)
 
 
 def fault_rates(overrides: Sequence[str]) -> FaultRates:
@@ -237,7 +238,7 @@ class StoreTwin:
         sent = apply_transport_faults(rng, edge, self.plan.faults)
         truth = StoreDayTruth.collect(self.store, self.catalog, day, visits, tokens, self.shelves)
         assert edge.shelf_score is not None
-        return StoreDay(self.store.store_id, day, sent, truth, edge.faults, edge.shelf_score)
+        return StoreDay(self.store.store_id, day, sent, truth, edge.faults, edge.shelf_score, edge.lost)
 
     def _film(self, rng: np.random.Generator, visits: list[PlannedVisit], edge: EdgeOutput) -> None:
         """The day's ``camera.tracks``: the stand-in tracker's, or the real pipeline's on rendered frames."""

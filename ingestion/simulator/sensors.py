@@ -68,6 +68,7 @@ class EdgeOutput:
     events: list[tuple[float, Event]] = field(default_factory=list)
     faults: Counter[str] = field(default_factory=Counter)
     shelf_score: DetectionScore | None = None
+    lost: list[Event] = field(default_factory=list)  # dropped on the way to Kafka, unseen downstream
 
     def add(self, at: float, event: Event) -> None:
         self.events.append((at, event))
@@ -436,6 +437,7 @@ def apply_transport_faults(
         draw = rng.random()
         if draw < faults.dropped_rate:
             out.faults["dropped"] += 1
+            out.lost.append(event)
             continue
         if draw < faults.dropped_rate + faults.late_rate:
             at += rng.uniform(2.0, faults.max_late_s)

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import tempfile
 import uuid
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from ingestion.simulator.run import SimulationPlan, ground_truth_dir, simulate_to_kafka
-from ingestion.simulator.truth import GroundTruth
+from ingestion.simulator.truth import GroundTruth, StoreDayTruth
 from realtime.checkout.service import run_checkout
 from walkout.broker import kafka_available
-from walkout.contracts import Purchase, parse_event
+from walkout.contracts import Event, Purchase, ShelfAction, ShelfEvent, parse_event
 from walkout.kafka import drain, make_consumer
 from walkout.settings import Settings
 
@@ -35,25 +38,43 @@ class CheckoutScore:
         return asdict(self)
 
 
-def score_receipts(
+@dataclass(frozen=True)
+class ReceiptCheck:
+    """One true visit beside the receipt the checkout emitted for it (None: no charge)."""
+
+    visit: dict[str, Any]  # its row of the truth's ``visits`` table
+    receipt: Purchase | None
+    charged: dict[str, int]  # product → units on the receipt
+    expected: dict[str, int]  # product → units the visit truly carried out
+
+
+def check_receipts(
     receipts: Iterable[Purchase], visits: pl.DataFrame, true_lines: pl.DataFrame
-) -> CheckoutScore:
-    """Compare emitted receipts with the true ones; visits join on the QR token (visit id = store-token)."""
+) -> Iterator[ReceiptCheck]:
+    """Pair every true visit with its receipt; visits join on the QR token (visit id = store-token)."""
     emitted: dict[str, Purchase] = {}
     for purchase in receipts:
         emitted.setdefault(purchase.visit_id, purchase)
     truth: dict[str, dict[str, int]] = {}
     for row in true_lines.iter_rows(named=True):
         truth.setdefault(row["visit_id"], {})[row["product_id"]] = row["quantity"]
+    for row in visits.iter_rows(named=True):
+        receipt = emitted.get(f"{row['store_id']}-{row['token_id']}")
+        charged = {line.product_id: line.quantity for line in receipt.lines} if receipt else {}
+        yield ReceiptCheck(row, receipt, charged, truth.get(row["visit_id"], {}))
+
+
+def score_receipts(
+    receipts: Iterable[Purchase], visits: pl.DataFrame, true_lines: pl.DataFrame
+) -> CheckoutScore:
+    """Compare emitted receipts with the true ones."""
     prices = dict(
         zip(true_lines["product_id"].to_list(), true_lines["unit_price_krw"].to_list(), strict=True)
     )
     exact = matched_units = emitted_units = true_units = reviewed = unflagged_wrong = missing = unexpected = 0
     charge_error = 0.0
-    for row in visits.iter_rows(named=True):
-        receipt = emitted.get(f"{row['store_id']}-{row['token_id']}")
-        charged = {line.product_id: line.quantity for line in receipt.lines} if receipt else {}
-        expected = truth.get(row["visit_id"], {})
+    for check in check_receipts(receipts, visits, true_lines):
+        receipt, charged, expected = check.receipt, check.charged, check.expected
         exact += charged == expected
         missing += bool(expected) and receipt is None
         unexpected += receipt is not None and not expected
@@ -78,6 +99,85 @@ def score_receipts(
         missing_receipts=missing,
         unexpected_receipts=unexpected,
     )
+
+
+HAND_TO_EVENT_S = (-1.0, 8.0)  # a plate's event settles about this long after the hand touched it
+
+
+@dataclass(frozen=True)
+class WrongReceipts:
+    """Why receipts came out wrong, told from the twin's truth and the shelf events alone.
+
+    A receipt goes to the first cause that fits one of its wrong lines: a shelf message lost on its
+    way to Kafka (no checkout can charge what it never heard of); a plate that misread the hands on
+    it (weighed them half a unit or more off, or reported a change no hand made); else the item went
+    to the wrong shopper: every shelf event was right (attribution, id swaps, two hands as one).
+    """
+
+    lost_message: int = 0
+    shelf_misread: int = 0
+    wrong_shopper: int = 0
+
+    def __add__(self, other: WrongReceipts) -> WrongReceipts:
+        return WrongReceipts(
+            self.lost_message + other.lost_message,
+            self.shelf_misread + other.shelf_misread,
+            self.wrong_shopper + other.wrong_shopper,
+        )
+
+
+def explain_wrong_receipts(
+    receipts: Iterable[Purchase], truth: StoreDayTruth, delivered: Iterable[Event], lost: Iterable[Event]
+) -> WrongReceipts:
+    """Sort a store-day's wrong receipts by cause (see :class:`WrongReceipts`). ``delivered``: the
+    events the checkout got (repeats count once); ``lost``: the messages the transport dropped."""
+    heard = list({event.event_id: event for event in delivered if isinstance(event, ShelfEvent)}.values())
+    dropped = [event for event in lost if isinstance(event, ShelfEvent)]
+    hands = truth.hands
+    causes = Counter[str]()
+    for check in check_receipts(receipts, truth.visits, truth.receipts):
+        if check.charged == check.expected:
+            continue
+        found: set[str | None] = set()
+        for product in check.charged.keys() | check.expected.keys():
+            if check.charged.get(product) == check.expected.get(product):
+                continue
+            # the hands behind a wrong line: the visit's own, or anyone's while it was in the store
+            # (a line it should not have got); none at all: the plate reported a change nobody made
+            of_product = hands.filter(pl.col("product_id") == product)
+            behind = of_product.filter(pl.col("visit_id") == check.visit["visit_id"])
+            if behind.is_empty():
+                behind = of_product.filter(
+                    pl.col("at").is_between(check.visit["entered_at"], check.visit["exited_at"])
+                )
+            found |= {_shelf_cause(hand, hands, heard, dropped) for hand in behind.iter_rows(named=True)}
+            found |= {"misread"} if behind.is_empty() else set()
+        causes["lost" if "lost" in found else "misread" if "misread" in found else "wrong_shopper"] += 1
+    return WrongReceipts(causes["lost"], causes["misread"], causes["wrong_shopper"])
+
+
+def _shelf_cause(
+    hand: dict[str, Any], hands: pl.DataFrame, heard: list[ShelfEvent], dropped: list[ShelfEvent]
+) -> str | None:
+    """Whether the plate's events for a true hand were lost or weighed wrong (None: they were right).
+    Hands on the plate moments apart are weighed together: the plate sees what they moved in all."""
+    early, late = (timedelta(seconds=offset) for offset in HAND_TO_EVENT_S)
+
+    def on_plate(event: ShelfEvent, start: datetime, end: datetime) -> bool:
+        return event.plate_id == hand["plate_id"] and start <= event.ts <= end
+
+    picked = hand["action"] == ShelfAction.PICK
+    own = (hand["at"] + early, hand["at"] + late)
+    if any(on_plate(event, *own) and (event.action is ShelfAction.PICK) == picked for event in dropped):
+        return "lost"
+    together = hands.filter(
+        (pl.col("plate_id") == hand["plate_id"])
+        & pl.col("at").is_between(hand["at"] - (late - early), hand["at"] + (late - early))
+    )
+    start, end = min(together["at"]) + early, max(together["at"]) + late
+    weighed = sum(event.weight_delta_g for event in heard if on_plate(event, start, end))
+    unit = abs(hand["delta_g"]) / max(hand["quantity"], 1)
+    return "misread" if abs(weighed - float(together["delta_g"].sum())) >= unit / 2 else None
 
 
 def read_receipts(settings: Settings, idle_s: float = 8.0) -> list[Purchase]:

@@ -138,6 +138,15 @@ def test_shelf_detector_meets_the_floor_on_a_noisy_day(simulated_day: list[Store
     assert score.recall >= 0.98
 
 
+def test_messages_the_transport_drops_are_kept_aside_for_scoring(simulated_day: list[StoreDay]) -> None:
+    """What the twin's network lost never reaches Kafka, but the day keeps it, so a scorer can tell a
+    receipt no checkout could get right from one the checkout got wrong."""
+    store_day = simulated_day[0]
+    sent = {event.event_id for _, event in store_day.events}
+    assert len(store_day.lost) == store_day.faults["dropped"] > 0
+    assert not sent & {event.event_id for event in store_day.lost}
+
+
 def test_camera_tracks_are_noisy_estimates_not_the_truth(simulated_day: list[StoreDay]) -> None:
     store_day = simulated_day[0]
     tracks = pl.DataFrame(
