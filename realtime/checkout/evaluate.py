@@ -150,8 +150,9 @@ def explain_wrong_receipts(
                 behind = of_product.filter(
                     pl.col("at").is_between(check.visit["entered_at"], check.visit["exited_at"])
                 )
+            if behind.is_empty():
+                found.add("misread")
             found |= {_shelf_cause(hand, hands, heard, dropped) for hand in behind.iter_rows(named=True)}
-            found |= {"misread"} if behind.is_empty() else set()
         causes["lost" if "lost" in found else "misread" if "misread" in found else "wrong_shopper"] += 1
     return WrongReceipts(causes["lost"], causes["misread"], causes["wrong_shopper"])
 

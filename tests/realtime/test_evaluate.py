@@ -12,25 +12,32 @@ from realtime.checkout.evaluate import WrongReceipts, explain_wrong_receipts, sc
 from walkout.contracts import Purchase, ReceiptLine, ShelfAction, ShelfEvent, make_event_id
 
 PRICE = 1500
+NOON = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
+UNIT_G = 250.0
 
 
-def receipt(token: str, quantity: int, needs_review: bool) -> Purchase:
-    line = ReceiptLine(
-        product_id="P0001",
-        quantity=quantity,
-        unit_price_krw=PRICE,
-        amount_krw=PRICE * quantity,
-        confidence=0.6 if needs_review else 0.95,
+def charge(token: str, lines: dict[str, int], needs_review: bool = False) -> Purchase:
+    """A receipt for visit ``token``: product → units, unsure (0.6) when sent to review."""
+    confidence = 0.6 if needs_review else 0.95
+    items = tuple(
+        ReceiptLine(
+            product_id=product,
+            quantity=quantity,
+            unit_price_krw=PRICE,
+            amount_krw=PRICE * quantity,
+            confidence=confidence,
+        )
+        for product, quantity in lines.items()
     )
     return Purchase(
         event_id=make_event_id("purchase", token),
         store_id="S001",
-        ts=datetime(2026, 11, 18, 12, 0, tzinfo=UTC),
+        ts=NOON,
         visit_id=f"S001-{token}",
         shopper_id=f"M{token}",
-        lines=(line,),
-        total_krw=line.amount_krw,
-        confidence=line.confidence,
+        lines=items,
+        total_krw=sum(line.amount_krw for line in items),
+        confidence=confidence,
         needs_review=needs_review,
     )
 
@@ -51,10 +58,10 @@ def test_a_wrong_receipt_sent_to_review_is_not_exact_but_is_not_unchecked_either
         }
     )
     receipts = [
-        receipt("T1", 1, False),
-        receipt("T2", 2, True),
-        receipt("T3", 2, False),
-        receipt("T4", 1, True),
+        charge("T1", {"P0001": 1}, needs_review=False),
+        charge("T2", {"P0001": 2}, needs_review=True),
+        charge("T3", {"P0001": 2}, needs_review=False),
+        charge("T4", {"P0001": 1}, needs_review=True),
     ]
     score = score_receipts(receipts, visits, true_lines)
     assert score.exact_receipt_rate == pytest.approx(2 / 5)
@@ -62,28 +69,6 @@ def test_a_wrong_receipt_sent_to_review_is_not_exact_but_is_not_unchecked_either
     assert score.wrong_unflagged_rate == pytest.approx(2 / 5)  # T3 charged wrongly unchecked, T5 not at all
     assert score.missing_receipts == 1
     assert score.charge_error_krw == pytest.approx(3 * PRICE / 5)
-
-
-NOON = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
-UNIT_G = 250.0
-
-
-def charge(token: str, lines: dict[str, int]) -> Purchase:
-    items = tuple(
-        ReceiptLine(product_id=p, quantity=q, unit_price_krw=PRICE, amount_krw=PRICE * q, confidence=0.95)
-        for p, q in lines.items()
-    )
-    return Purchase(
-        event_id=make_event_id("purchase", token),
-        store_id="S001",
-        ts=NOON,
-        visit_id=f"S001-{token}",
-        shopper_id=f"M{token}",
-        lines=items,
-        total_krw=sum(line.amount_krw for line in items),
-        confidence=0.95,
-        needs_review=False,
-    )
 
 
 def plate_event(plate: str, product: str, at_s: float, units: int) -> ShelfEvent:
