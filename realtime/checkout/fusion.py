@@ -1039,7 +1039,7 @@ class StoreCheckout:
     def _flag_rivals(self, chosen: float, rivals: list[tuple[Person, float]]) -> None:
         """Send another visit's receipt to review when the pick or put-back may well have been theirs:
         in a near tie, whichever way it went, one of the two receipts is wrong."""
-        weights = [math.exp(max(score - chosen, -50.0)) for _, score in rivals]
+        weights = _rival_weights(chosen, [score for _, score in rivals])
         total = 1.0 + sum(weights)  # the chosen one weighs 1
         shares: dict[str, float] = {}
         for (person, _), weight in zip(rivals, weights, strict=True):
@@ -1121,7 +1121,7 @@ class StoreCheckout:
             group_size=visit.group_size,
             lines=tuple(lines),
             total_krw=sum(line.amount_krw for line in lines),
-            confidence=round(confidence, 4),
+            confidence=confidence,
             needs_review=bool(reasons),
             review_reasons=tuple(reasons),
         )
@@ -1242,8 +1242,13 @@ def _same_party(one: Person, other: Person) -> bool:
 def _clarity(chosen: float, rivals: list[float]) -> float:
     """How sure an attribution is: the chosen one's share of the likelihood (log-odds ``chosen``)
     against people of other parties (``rivals``), from 0.5 up to 0.99."""
-    share = 1.0 / (1.0 + sum(math.exp(max(rival - chosen, -50.0)) for rival in rivals))
+    share = 1.0 / (1.0 + sum(_rival_weights(chosen, rivals)))
     return max(0.5, min(0.99, share))
+
+
+def _rival_weights(chosen: float, rivals: list[float]) -> list[float]:
+    """Each rival's likelihood (log-odds ``rivals``) relative to the chosen one's, which weighs 1."""
+    return [math.exp(max(rival - chosen, -50.0)) for rival in rivals]
 
 
 def _stitch_cost(old: Track, new: Track) -> float:
