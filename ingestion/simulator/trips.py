@@ -4,12 +4,15 @@ A visit is planned when its payer scans in: the payer (and up to three companion
 plus, rarely, a tailgater who slipped in without scanning) each get a shopping list from their
 tastes, visit the plates in a nearest-first tour through the aisles at 1.0-1.4 m/s, dwell at each
 stop, pick, sometimes put back (now and then on the neighbouring plate), and the group leaves
-together through the gate. Everything here is ground truth: the sensors see it only through noise.
+together through the gate. Two bodies never share a spot at the shelf: whoever finds a spot taken
+waits beside it until it is free. Everything here is ground truth: the sensors see it only through
+noise.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -23,6 +26,8 @@ from walkout.contracts import ShelfAction
 from walkout.vocabulary import AgeBand, Gender
 
 COMPANION_BANDS = (AgeBand.MINOR, AgeBand.AGE_19_29, AgeBand.AGE_30_39, AgeBand.AGE_40_49)
+BODY_M = 0.45  # two shoppers at a shelf stand at least this far apart (about shoulder width)
+ASIDE_M = 0.6  # whoever finds their spot taken waits this far beside it (along the shelf, or back)
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,16 @@ class Trip:
 
     def wait(self, seconds: float) -> None:
         self.waypoints.append((self.now + seconds, *self.position))
+
+    def step_aside(self, arrival: int, hands_since: int, aside: Point, until: float, step_s: float) -> float:
+        """Wait at ``aside`` instead of on the spot reached at waypoint ``arrival`` until ``until``, then
+        step in: everything planned after the arrival happens that much later (returned, seconds)."""
+        arrived_at, *spot = self.waypoints[arrival]
+        delay = until + step_s - arrived_at
+        later = [(t + delay, x, y) for t, x, y in self.waypoints[arrival + 1 :]]
+        self.waypoints[arrival:] = [(arrived_at, *aside), (until, *aside), (until + step_s, *spot), *later]
+        self.hands[hands_since:] = [replace(hand, at=hand.at + delay) for hand in self.hands[hands_since:]]
+        return delay
 
     def positions(self, times: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """True (x, y) at the given instants, by linear interpolation between waypoints."""
@@ -167,6 +182,7 @@ class TripPlanner:
         self.carried = np.array(carried)
         self.carried_set = frozenset(carried)
         self.restricted = np.array([base.products[i].category in RESTRICTED_CATEGORIES for i in carried])
+        self.stands: list[tuple[float, float, float, float]] = []  # x, y, from, until: bodies at shelves
 
     def plan(
         self, rng: np.random.Generator, visit_id: str, payer: Shopper, gate_id: str, at: float
@@ -175,6 +191,7 @@ class TripPlanner:
         local_hour = datetime.fromtimestamp(at, UTC).astimezone(ZoneInfo(self.store.timezone)).hour
         restricted_open = self.store.restricted_sale_allowed(local_hour)
         people = self._people(rng, visit_id, payer)
+        self.stands = [stand for stand in self.stands if stand[3] > at]  # visits are planned as they come in
         trips: list[Trip] = []
         for order, person in enumerate(people):
             trip = Trip(person, [(at + 0.9 * order, gate.x_m, gate.y_m + 0.3)])
@@ -246,11 +263,51 @@ class TripPlanner:
             stops.append((self.store.plates[int(rng.integers(len(self.store.plates)))], None))
         for plate, product in self._tour(trip.position, stops):
             trip.walk(self.grid.route(trip.position, plate.reach_point), speed)
+            arrival, hands_since, stockouts_since = (
+                len(trip.waypoints) - 1,
+                len(trip.hands),
+                len(self.shelves.stockouts),
+            )
             trip.stops += 1
             trip.wait(float(rng.uniform(*self.config.stop_dwell_s)))
             if product is not None:
                 self._pick(rng, trip, plate, product)
             trip.wait(float(rng.uniform(0.5, 3.0)))
+            arrived_at = trip.waypoints[arrival][0]
+            stay_s = trip.now - arrived_at
+            start = self._free_from(plate.reach_point, arrived_at, stay_s)
+            if start > arrived_at:  # someone stands on the spot: wait beside it
+                aside = self._aside(plate, arrived_at, start)
+                delay = trip.step_aside(arrival, hands_since, aside, start, ASIDE_M / speed)
+                stockouts = self.shelves.stockouts
+                stockouts[stockouts_since:] = [
+                    (when + delay, pid) for when, pid in stockouts[stockouts_since:]
+                ]
+                self.stands.append((*aside, arrived_at, start))
+            self.stands.append((*plate.reach_point, trip.now - stay_s, trip.now))
+
+    def _taken(self, spot: Point, since: float, until: float) -> list[float]:
+        """When the stands overlapping a spot between two instants end."""
+        return [
+            end
+            for x, y, begin, end in self.stands
+            if begin < until and since < end and math.hypot(x - spot[0], y - spot[1]) < BODY_M
+        ]
+
+    def _free_from(self, spot: Point, at: float, stay_s: float) -> float:
+        """The first instant from ``at`` on that a spot is free for a stay of ``stay_s``."""
+        while busy := self._taken(spot, at, at + stay_s):
+            at = max(busy)
+        return at
+
+    def _aside(self, plate: Plate, since: float, until: float) -> Point:
+        """Where to wait for a plate's spot: beside it along the shelf if free, else a step back."""
+        x, y = plate.reach_point
+        back = (x, y + math.copysign(ASIDE_M, y - plate.y_m))
+        for spot in ((x + ASIDE_M, y), (x - ASIDE_M, y)):
+            if 0.0 < spot[0] < self.store.width_m and not self._taken(spot, since, until):
+                return spot
+        return back
 
     def _tour(
         self, start: Point, stops: list[tuple[Plate, Product | None]]
