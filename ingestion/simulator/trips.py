@@ -97,10 +97,10 @@ class Trip:
     def step_aside(self, arrival: int, hands_since: int, aside: Point, until: float, step_s: float) -> float:
         """Wait at ``aside`` instead of on the spot reached at waypoint ``arrival`` until ``until``, then
         step in: everything planned after the arrival happens that much later (returned, seconds)."""
-        arrived_at, *spot = self.waypoints[arrival]
+        arrived_at, x, y = self.waypoints[arrival]
         delay = until + step_s - arrived_at
-        later = [(t + delay, x, y) for t, x, y in self.waypoints[arrival + 1 :]]
-        self.waypoints[arrival:] = [(arrived_at, *aside), (until, *aside), (until + step_s, *spot), *later]
+        later = [(t + delay, later_x, later_y) for t, later_x, later_y in self.waypoints[arrival + 1 :]]
+        self.waypoints[arrival:] = [(arrived_at, *aside), (until, *aside), (until + step_s, x, y), *later]
         self.hands[hands_since:] = [replace(hand, at=hand.at + delay) for hand in self.hands[hands_since:]]
         return delay
 
