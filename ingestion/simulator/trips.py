@@ -160,6 +160,10 @@ class StoreShelves:
     def put_back(self, plate: Plate, quantity: int) -> None:
         self.units[plate.plate_id] += quantity
 
+    def postpone_stockouts(self, since: int, delay: float) -> None:
+        """The stock-outs logged from index ``since`` on happened ``delay`` seconds later."""
+        self.stockouts[since:] = [(at + delay, plate_id) for at, plate_id in self.stockouts[since:]]
+
     def refill(self, plate: Plate, at: float) -> None:
         added = plate.capacity_units - self.units[plate.plate_id]
         if added > 0:
@@ -279,10 +283,7 @@ class TripPlanner:
             if start > arrived_at:  # someone stands on the spot: wait beside it
                 aside = self._aside(plate, arrived_at, start)
                 delay = trip.step_aside(arrival, hands_since, aside, start, ASIDE_M / speed)
-                stockouts = self.shelves.stockouts
-                stockouts[stockouts_since:] = [
-                    (when + delay, pid) for when, pid in stockouts[stockouts_since:]
-                ]
+                self.shelves.postpone_stockouts(stockouts_since, delay)
                 self.stands.append((*aside, arrived_at, start))
             self.stands.append((*plate.reach_point, trip.now - stay_s, trip.now))
 

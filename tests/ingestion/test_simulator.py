@@ -26,7 +26,6 @@ from ingestion.simulator.run import (
 )
 from ingestion.simulator.sensors import FaultRates
 from ingestion.simulator.trips import TripConfig
-from ingestion.simulator.truth import StoreDayTruth
 from walkout.catalog import RESTRICTED_CATEGORIES, load_catalog
 from walkout.contracts import CameraTrack, GateScan, ScanRejection, ShelfEvent, parse_event
 from walkout.kafka import drain, make_consumer
@@ -95,8 +94,10 @@ def test_arrivals_follow_the_daily_rhythm(simulated_day: list[StoreDay]) -> None
     assert sum(hours[h] for h in range(6)) == 0  # S002 opens at 06:00
 
 
-def gaps_to_other_visits(truth: StoreDayTruth) -> np.ndarray:
+@pytest.fixture(scope="module")
+def gaps_at_takes(simulated_day: list[StoreDay]) -> np.ndarray:
     """For every true hand on a plate, how far the nearest shopper of another visit stood from the taker."""
+    truth = simulated_day[0].truth
     walks = {
         person: (rows["at"].dt.epoch("ms").to_numpy() / 1000, rows["x_m"].to_numpy(), rows["y_m"].to_numpy())
         for (person,), rows in truth.paths.sort("at").group_by("person_id")
@@ -123,17 +124,16 @@ def gaps_to_other_visits(truth: StoreDayTruth) -> np.ndarray:
     return np.array(gaps)
 
 
-def test_several_shoppers_at_one_shelf_at_once(simulated_day: list[StoreDay]) -> None:
+def test_several_shoppers_at_one_shelf_at_once(gaps_at_takes: np.ndarray) -> None:
     """Takes with a shopper of another visit within reach of the plate: what attribution must untangle."""
-    assert np.count_nonzero(gaps_to_other_visits(simulated_day[0].truth) < 1.2) >= 20
+    assert np.count_nonzero(gaps_at_takes < 1.2) >= 20
 
 
-def test_shoppers_at_a_shelf_keep_their_bodies_apart(simulated_day: list[StoreDay]) -> None:
+def test_shoppers_at_a_shelf_keep_their_bodies_apart(gaps_at_takes: np.ndarray) -> None:
     """Nobody of another visit stands on a taker's spot: they wait beside it until it is free (only a
     shopper walking past comes that close)."""
-    gaps = gaps_to_other_visits(simulated_day[0].truth)
-    assert len(gaps) > 500
-    assert np.count_nonzero(gaps < 0.3) <= len(gaps) // 200
+    assert len(gaps_at_takes) > 500
+    assert np.count_nonzero(gaps_at_takes < 0.3) <= len(gaps_at_takes) // 200
 
 
 def test_minors_never_take_restricted_items_and_restricted_hours_hold(simulated_day: list[StoreDay]) -> None:
