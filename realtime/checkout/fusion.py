@@ -133,12 +133,13 @@ MAX_SWAPS = 3  # longest chain of swaps an exit is explained by
 MOTION_SCALE_M2 = 0.12  # how far (m²) walks stray from straight lines over a few seconds, besides a swap
 MOTION_FLOOR = -2.3  # walks that join up as kept make a swap there unlikely ...
 MOTION_CAP = 5.0  # ... and walks that join up only as swapped make it likely, within bounds
-COLOUR_WINDOW_S = 6.0  # how long either side of a close pass shows what each person looked like
+LOOK_SIGHTINGS = 8  # an id's look either side of an instant: its nearest sightings there ...
+LOOK_HORIZON_S = 30.0  # ... within this long (people who stood close together were seen as one blob)
 COLOUR_MIN_SIGHTINGS = 2
 COLOUR_CAP = 6.0  # however different the looks, a swap's odds move at most this much (log)
 LOOKS_BLEND_M = 0.7  # people this close may show up as one blob: neither's look is their own
 COLOUR_SURE = 4.0  # looks this sure of a swap undo it right after the pass, before anyone leaves
-PASS_SEEN_AFTER_S = FRAME_S + COLOUR_WINDOW_S  # a pass is looked at once both were seen this long after
+PASS_SEEN_AFTER_S = FRAME_S + 6.0  # a pass is looked at once both were seen this long after
 AMBIGUOUS_COST = 1.0  # a second explanation this close to the best one leaves the receipt unsure
 
 # Receipts and dwell.
@@ -416,7 +417,7 @@ class StoreCheckout:
         if one is None or other is None or one is other:
             return
         close_pass = split_passes(sorted(gaps))[-1]
-        _, looks, at = self._likeliest_swap(one, other, close_pass, closest(close_pass)[1])
+        _, looks, at = self._likeliest_swap(one, other, closest(close_pass)[1])
         if looks >= COLOUR_SURE:
             self._swap(one, other, at)
 
@@ -468,16 +469,19 @@ class StoreCheckout:
                 samples += track.between(begin, until)
         return samples
 
-    def _colour(self, person: Person, start: float, end: float) -> Colour | None:
+    def _look(self, person: Person, at: float, after: bool) -> Colour | None:
+        """How the person looked in their sightings nearest before ``at`` (or from it on), if seen."""
+        start, end = (at, at + LOOK_HORIZON_S) if after else (at - LOOK_HORIZON_S, at)
         sightings: list[Sighting] = []
         for track_id, begin, until in person.spans(start, end):
             track = self.tracks.get(track_id)
             if track is not None:
                 sightings += track.colours_between(begin, until)
-        return typical_colour(sightings) if len(sightings) >= COLOUR_MIN_SIGHTINGS else None
+        nearest = sightings[:LOOK_SIGHTINGS] if after else sightings[-LOOK_SIGHTINGS:]
+        return typical_colour(nearest) if len(nearest) >= COLOUR_MIN_SIGHTINGS else None
 
-    def _looks(self, one: Person, other: Person, start: float, end: float) -> Looks:
-        return self._colour(one, start, end), self._colour(other, start, end)
+    def _looks(self, one: Person, other: Person, at: float, after: bool) -> Looks:
+        return self._look(one, at, after), self._look(other, at, after)
 
     def _last_seen(self, visit: OpenVisit) -> float:
         return max((self._last_sighting(self.persons[p]) for p in visit.person_ids), default=0.0)
@@ -756,7 +760,7 @@ class StoreCheckout:
         not_yet = 1.0  # probability they had not come that close before this pass
         for close_pass in split_passes(gaps):
             close, frames = closest(close_pass)
-            evidence, _, at = self._likeliest_swap(one, other, close_pass, frames)
+            evidence, _, at = self._likeliest_swap(one, other, frames)
             weight = max(not_yet, SOMEONE_ELSE) * close * math.exp(evidence)
             if best is None or weight > best[0]:
                 best = (weight, at)
@@ -795,37 +799,25 @@ class StoreCheckout:
         return max(MOTION_FLOOR, min(MOTION_CAP, sum(terms) / MOTION_SCALE_M2))
 
     def _likeliest_swap(
-        self, one: Person, other: Person, close_pass: list[Gap], frames: list[tuple[float, float]]
+        self, one: Person, other: Person, frames: list[tuple[float, float]]
     ) -> tuple[float, float, float]:
         """The frame of a close pass (from ``frames``, each with its prior) where the two ids most likely
         swapped: the log-odds of that from walks, looks and prior together, from looks alone, and the
-        frame. Frames where the two stood close enough to blur into one show neither's look (see
-        :meth:`_note_passes`): where that leaves nothing near a frame, the looks before and after the
-        whole pass tell."""
-        start, end = close_pass[0][0], close_pass[-1][0] + FRAME_S
-        around = (
-            self._looks(one, other, start - COLOUR_WINDOW_S, start),
-            self._looks(one, other, end, end + COLOUR_WINDOW_S),
-        )
+        frame."""
         best = (-math.inf, 0.0, frames[0][0])
         for frame, prior in frames:
-            looks = self._colour_evidence(one, other, frame, around)
+            looks = self._colour_evidence(one, other, frame)
             evidence = self._motion_evidence(one, other, frame) + looks + math.log(prior)
             if (evidence, frame) > (best[0], best[2]):
                 best = (evidence, looks, frame)
         return best
 
-    def _colour_evidence(self, one: Person, other: Person, at: float, around: tuple[Looks, Looks]) -> float:
-        """Log-odds that the two ids were swapped at ``at``, from how each id's person looked just before
-        and from then on (see :func:`swap_odds_from_looks`), or, where not seen then, ``around``: before
-        and after the whole pass."""
-        near = (
-            self._looks(one, other, at - COLOUR_WINDOW_S, at),
-            self._looks(one, other, at, at + COLOUR_WINDOW_S),
-        )
-        before, after = (
-            (seen[0] or far[0], seen[1] or far[1]) for seen, far in zip(near, around, strict=True)
-        )
+    def _colour_evidence(self, one: Person, other: Person, at: float) -> float:
+        """Log-odds that the two ids were swapped at ``at``, from how each id's person looked in their
+        sightings nearest before it and from it on (see :func:`swap_odds_from_looks`). Frames where the
+        two stood close enough to blur into one show neither's look (see :meth:`_note_passes`), so
+        while they stand together the looks come from before they met and after they parted."""
+        before, after = self._looks(one, other, at, after=False), self._looks(one, other, at, after=True)
         return max(-COLOUR_CAP, min(COLOUR_CAP, swap_odds_from_looks(before, after)))
 
     def _swap(self, one: Person, other: Person, at: float) -> None:

@@ -30,8 +30,8 @@ MOTION_S = 1.5  # how much of a walk shows where it was heading
 JOIN_S = 1.5  # how much of a walk either side of an instant shows whether it went on as one
 SWAP_M = 0.5  # the tracker swaps the ids of two people the first time they come this close
 SWAP_NOISE_M = 0.14  # the tracker's error on the distance between two people, per frame
-SWAP_FRAMES = 3  # the first frames a pass likely came that close, where the ids may have swapped
-LATE_SWAP = 0.05  # prior of a swap at a later frame of a pass
+LATE_SWAP = 0.05  # a swap after the two first came that close: someone else came by in between
+SWAP_FRAME_MIN = 0.05  # frames less likely than this to have been that close are not weighed as swaps
 FIT_HALF_WINDOWS = (4, 2, 1)  # frames either side of one to fit the gap between two people over
 LOOK_NOISE_LAB = 6.0  # how far two looks of one person may differ (CIELAB units, per channel)
 OTHER_LOOK = 0.01  # chance an id's look matches neither of two people (a third person took it over)
@@ -239,26 +239,32 @@ def split_passes(gaps: list[Gap]) -> list[list[Gap]]:
 
 def closest(close_pass: list[Gap]) -> tuple[float, list[tuple[float, float]]]:
     """How likely the two people truly came within ``SWAP_M`` during a pass, and the frames where the
-    tracker may have swapped their ids, each with its prior: the first few frames they likely were
-    that close (where a tracker swaps), and seldom a later one (someone else came by).
+    tracker may have swapped their ids, each with its prior: the chance that the two came that close
+    there for the first time in the pass (where a tracker swaps), and seldom a later time (someone else
+    came by).
 
-    At each frame the relative position is fitted with a straight line over the widest window of
-    neighbouring frames it fits (people standing side by side, or walking straight past each other),
-    which averages the tracker's noise out without blurring a real approach.
+    A frame's closeness is the surer of two readings: a straight line fitted to the relative position
+    over the widest window of neighbouring frames it fits (people standing side by side, or walking
+    straight past each other), which averages the tracker's noise out without blurring a real
+    approach; and the frame's own gap, which catches a brief brush that a fitted line smooths away.
     """
-    best = (0.0, close_pass[0][0])
+    likeliest = (0.0, close_pass[0][0])
     frames: list[tuple[float, float]] = []
-    for index, (at, _, _) in enumerate(close_pass):
+    not_yet = 1.0  # probability the two had not come that close earlier in the pass
+    for index, (at, dx, dy) in enumerate(close_pass):
         gap, count = _fitted_gap(close_pass, index)
-        noise = SWAP_NOISE_M / math.sqrt(count)
-        closeness = 0.5 * (1.0 + math.erf((SWAP_M - gap) / (noise * math.sqrt(2.0))))
-        if closeness >= 0.5:
-            frames.append((at, 1.0 if len(frames) < SWAP_FRAMES else LATE_SWAP))
-            if len(frames) == 1 or closeness > best[0]:
-                best = (closeness, at)
-        elif not frames and closeness > best[0]:
-            best = (closeness, at)
-    return best[0], frames or [(best[1], 1.0)]
+        closeness = max(_closeness(gap, SWAP_NOISE_M / math.sqrt(count)), _closeness(math.hypot(dx, dy)))
+        if closeness > likeliest[0]:
+            likeliest = (closeness, at)
+        if closeness >= SWAP_FRAME_MIN:
+            frames.append((at, closeness * max(not_yet, LATE_SWAP)))
+        not_yet *= 1.0 - closeness
+    return likeliest[0], frames or [(likeliest[1], 1.0)]
+
+
+def _closeness(gap: float, noise: float = SWAP_NOISE_M) -> float:
+    """Probability that two people measured ``gap`` apart (with this noise) were within ``SWAP_M``."""
+    return 0.5 * (1.0 + math.erf((SWAP_M - gap) / (noise * math.sqrt(2.0))))
 
 
 def _fitted_gap(close_pass: list[Gap], index: int) -> tuple[float, int]:

@@ -20,7 +20,14 @@ from realtime.checkout.evaluate import score_receipts
 from realtime.checkout.fusion import StoreCheckout
 from realtime.checkout.replay import replay_checkout
 from realtime.checkout.service import CheckoutState, load_state, save_state
-from realtime.checkout.tracks import Colour, closest, misfit, split_passes, swap_odds_from_looks
+from realtime.checkout.tracks import (
+    SWAP_FRAME_MIN,
+    Colour,
+    closest,
+    misfit,
+    split_passes,
+    swap_odds_from_looks,
+)
 from walkout.catalog import Catalog, load_catalog
 from walkout.contracts import (
     CameraTrack,
@@ -615,14 +622,20 @@ def test_a_snapshot_from_before_looks_were_kept_still_restores(catalog: Catalog,
 
 
 def test_a_pass_is_as_close_as_its_fitted_walks_say() -> None:
-    """Noise-free relative positions: a walk straight past within 0.2 m is a close pass whose swap
-    frames start where the two came within 0.5 m; standing 0.8 m apart never is."""
+    """Noise-free relative positions: a walk straight past within 0.2 m is a close pass whose likeliest
+    swap frame is where the two first came within 0.5 m; standing 0.8 m apart never is, unless one
+    frame shows a brush that the fitted walk smooths away."""
     passing = [(t * 0.5, 1.0 - t * 0.25, 0.2) for t in range(9)]  # dx from 1.0 to -1.0, dy 0.2
     closeness, frames = closest(passing)
     assert closeness > 0.99
-    assert frames[0] == (1.5, 1.0)  # dx 0.25: the first frame within 0.5 m
+    assert max(frames, key=lambda frame: frame[1])[0] == 1.5  # dx 0.25: the first frame within 0.5 m
+    assert all(prior < 0.1 for at, prior in frames if at > 1.5)  # later frames: only if someone came by
     standing = [(t * 0.5, 0.8, 0.0) for t in range(9)]
-    assert closest(standing)[0] < 0.01
+    assert closest(standing)[0] < SWAP_FRAME_MIN  # as far as a frame's noise reaches, no further
+    brush = [*standing[:4], (2.0, 0.15, 0.0), *standing[5:]]
+    closeness, frames = closest(brush)
+    assert closeness > 0.99
+    assert max(frames, key=lambda frame: frame[1])[0] == 2.0
     assert [len(run) for run in split_passes([(0.0, 1, 1), (0.5, 1, 1), (1.5, 1, 1), (5.0, 1, 1)])] == [3, 1]
 
 
