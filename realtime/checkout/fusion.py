@@ -205,9 +205,10 @@ class Stand:
 
 @dataclass(frozen=True)
 class PassCheck:
-    """Look again at two ids once their close pass is over and both have been seen for a while after it."""
+    """Look again at two ids once their close passes are over and both have been seen for a while after."""
 
     pair: tuple[str, str]
+    since: float = -math.inf  # the passes from this instant on are yet to be looked at
 
 
 @dataclass(frozen=True)
@@ -278,7 +279,7 @@ class StoreCheckout:
             if isinstance(item, str):
                 self._settle(item)
             elif isinstance(item, PassCheck):
-                self._check_pass(item.pair, due)
+                self._check_pass(item, due)
             elif isinstance(item, GateScan):
                 outputs += self._scan(item)
             elif item.action is ShelfAction.PICK:
@@ -390,7 +391,7 @@ class StoreCheckout:
                 )
                 self.passes.setdefault(pair, []).append(gap)
                 if pair not in self.pass_checks:
-                    self._schedule_pass_check(pair, at)
+                    self._schedule_pass_check(PassCheck(pair, since=at), at)
                 if math.hypot(gap[1], gap[2]) < LOOKS_BLEND_M:
                     crowded = True
                     if other in self.tracks:
@@ -398,28 +399,29 @@ class StoreCheckout:
         self.frame[1].append((track_id, x, y))
         return crowded
 
-    def _schedule_pass_check(self, pair: tuple[str, str], last_close: float) -> None:
-        self.pass_checks.add(pair)
+    def _schedule_pass_check(self, check: PassCheck, last_close: float) -> None:
+        self.pass_checks.add(check.pair)
         due = last_close + PASS_SEEN_AFTER_S
-        heapq.heappush(self.pending, (due, f"pass:{pair[0]}|{pair[1]}", PassCheck(pair)))
+        heapq.heappush(self.pending, (due, f"pass:{check.pair[0]}|{check.pair[1]}", check))
 
-    def _check_pass(self, pair: tuple[str, str], due: float) -> None:
-        """Swap two people's ids back as soon as their looks show the tracker swapped them in a pass."""
-        gaps = self.passes.get(pair, [])
+    def _check_pass(self, check: PassCheck, due: float) -> None:
+        """Swap two people's ids back as soon as their looks show the tracker swapped them in a pass:
+        each pass since the last look, in turn (two may come a few seconds apart)."""
+        gaps = self.passes.get(check.pair, [])
         if gaps and gaps[-1][0] + PASS_SEEN_AFTER_S > due:  # still passing
-            self._schedule_pass_check(pair, gaps[-1][0])
+            self._schedule_pass_check(check, gaps[-1][0])
             return
-        self.pass_checks.discard(pair)
-        tracks = [self.tracks.get(track_id) for track_id in pair]
-        if not gaps or tracks[0] is None or tracks[1] is None:
-            return
-        one, other = self.persons.get(tracks[0].person_id), self.persons.get(tracks[1].person_id)
-        if one is None or other is None or one is other:
-            return
-        close_pass = split_passes(sorted(gaps))[-1]
-        _, looks, at = self._likeliest_swap(one, other, closest(close_pass)[1])
-        if looks >= COLOUR_SURE:
-            self._swap(one, other, at)
+        self.pass_checks.discard(check.pair)
+        for close_pass in split_passes(sorted(gaps)):
+            tracks = [self.tracks.get(track_id) for track_id in check.pair]
+            if close_pass[-1][0] < check.since or tracks[0] is None or tracks[1] is None:
+                continue
+            one, other = self.persons.get(tracks[0].person_id), self.persons.get(tracks[1].person_id)
+            if one is None or other is None or one is other:
+                return
+            _, looks, at = self._likeliest_swap(one, other, closest(close_pass)[1])
+            if looks >= COLOUR_SURE:
+                self._swap(one, other, at)
 
     def _settle(self, track_id: str) -> None:
         """A new id nobody admitted at a gate: most likely someone the tracker lost a moment ago."""

@@ -66,7 +66,7 @@ def test_receipts_match_the_ground_truth(
     assert len({r.visit_id for r in uninterrupted}) == len(uninterrupted)  # one receipt per visit
     assert score.line_precision >= 0.95
     assert score.line_recall >= 0.9
-    assert score.exact_receipt_rate >= 0.95  # measured 0.974 on this day; the issue aims at 0.99
+    assert score.exact_receipt_rate >= 0.98  # measured 0.9926 on this day (2 of 272 wrong); goal 0.99
 
 
 def test_kill_minus_nine_loses_and_duplicates_no_receipt(

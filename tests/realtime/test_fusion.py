@@ -313,6 +313,40 @@ def test_a_swap_only_looks_tell_is_undone_before_a_put_back(catalog: Catalog, se
         assert charged == {"S002-TA": {"P0195": 1}}
 
 
+def test_a_swap_followed_by_another_close_pass_moments_later_is_still_undone(catalog: Catalog) -> None:
+    """As above, A and the tailgater T swap ids standing side by side (A red, T dark), and A, under
+    "t", goes to plate B. Four seconds after they part, T (under "a") walks up to within a metre of A
+    and back: a second close pass of the same two ids, where nothing is swapped. Each pass is looked
+    at, not only the latest, so the first swap is undone and A's put-back on plate B is A's."""
+    ax, ay = reach(PLATE_A, catalog)
+    bx, by = reach(PLATE_B, catalog)
+    moment = Moment(catalog)
+    moment.scan(0.0, GateDirection.ENTRY, "TA")
+    moment.walk("a", [(0.5, *INSIDE), (5.0, ax, ay), (12.0, ax, ay), (15.0, 5.1, 3.3), (20.0, 5.1, 3.3)], RED)
+    moment.walk("t", [(1.5, *INSIDE), (15.0, 5.4, 3.3), (20.0, 5.4, 3.3)], DARK)
+    moment.walk(
+        "a",
+        [
+            (20.5, 5.4, 3.3),
+            (24.0, 6.0, 4.6),
+            (26.0, 6.4, 3.2),
+            (27.0, 6.4, 3.2),
+            (29.0, 6.0, 4.6),
+            (44.0, 6.0, 4.6),
+            (47.0, *INSIDE),
+            (48.0, *OUTSIDE),
+        ],
+        DARK,
+    )
+    moment.walk(
+        "t", [(20.5, 5.1, 3.3), (23.0, bx, by), (37.0, bx, by), (41.0, *INSIDE), (42.0, *OUTSIDE)], RED
+    )
+    moment.shelf(9.0, PLATE_A, -94.0, 1)  # A takes one
+    moment.shelf(34.0, PLATE_B, 94.0, 1)  # ... and puts it back on plate B, under "t"
+    moment.scan(41.8, GateDirection.EXIT, "TA")
+    assert receipts(moment.play()) == {}
+
+
 def test_looks_tell_a_swap_from_a_third_person_taking_an_id_over() -> None:
     """Two ids' looks before and after a close pass: exchanged means swapped, kept means not; when one
     id's look turns into nobody's of the two (a third person), that says nothing about these two."""
@@ -654,7 +688,7 @@ def test_a_simulated_day_is_charged_right(simulated_day: list[StoreDay], catalog
         [event for event in outputs if isinstance(event, Purchase)], day.truth.visits, day.truth.receipts
     )
     print(score)
-    assert score.exact_receipt_rate >= 0.95  # measured 0.974 (seed 11); the issue's goal is 0.99
+    assert score.exact_receipt_rate >= 0.98  # measured 0.9926 (seed 11: 2 of 272 wrong); the goal is 0.99
     assert score.review_rate <= 0.03
     assert score.line_precision >= 0.98
     assert score.line_recall >= 0.98
