@@ -36,6 +36,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[11, 12, 13])
     parser.add_argument("--stores", nargs="+", default=list(STORES))
+    parser.add_argument("--day", type=date.fromisoformat, default=DAY, help="the simulated day (YYYY-MM-DD)")
     parser.add_argument("--fault", nargs="*", default=[], metavar="NAME=RATE")
     parser.add_argument(
         "--cameras", type=CameraSource, choices=list(CameraSource), default=CameraSource.STAND_IN
@@ -53,7 +54,7 @@ def main() -> None:
     for store_id in args.stores:
         for seed in args.seeds:
             plan = SimulationPlan(
-                (store_id,), DAY, 1, seed=seed, faults=fault_rates(args.fault), cameras=args.cameras
+                (store_id,), args.day, 1, seed=seed, faults=fault_rates(args.fault), cameras=args.cameras
             )
             for store_day in simulate_store_days(catalog, plan):
                 events = (event for _, event in store_day.events)
@@ -86,6 +87,8 @@ def main() -> None:
         f"({causes.wrong_shopper / visits:.2%})"
     )
     options = f" --fault {' '.join(args.fault)}" if args.fault else ""
+    if args.day != DAY:
+        options += f" --day {args.day}"
     if args.cameras is not CameraSource.STAND_IN:
         options += f" --cameras {args.cameras}"
     if args.without_looks:
