@@ -412,9 +412,11 @@ class StoreCheckout:
             self._schedule_pass_check(check, gaps[-1][0])
             return
         self.pass_checks.discard(check.pair)
+        tracks = [self.tracks.get(track_id) for track_id in check.pair]
+        if tracks[0] is None or tracks[1] is None:
+            return
         for close_pass in split_passes(sorted(gaps)):
-            tracks = [self.tracks.get(track_id) for track_id in check.pair]
-            if close_pass[-1][0] < check.since or tracks[0] is None or tracks[1] is None:
+            if close_pass[-1][0] < check.since:
                 continue
             one, other = self.persons.get(tracks[0].person_id), self.persons.get(tracks[1].person_id)
             if one is None or other is None or one is other:
