@@ -31,11 +31,15 @@ from ingestion.shelf import (
 from ingestion.simulator.looks import look_of
 from ingestion.simulator.trips import HandOnPlate, Person, PlannedVisit, Trip
 from walkout.catalog import Catalog, Plate, Store
-from walkout.contracts import CameraTrack, Event, GateDirection, make_event_id
+from walkout.contracts import CameraTrack, Event, GateDirection, GateScan, ShelfEvent, make_event_id
 from walkout.vocabulary import AgeBand, Gender
 
 ENTRANCE_CAMERA_S = 3.0  # a shopper's first seconds in the store, under the entrance camera
 BLEND_M = 0.6  # two people closer than this look like one blob from the ceiling
+# What charges a shopper (gate scans, shelf events) leaves the edge twice, a second apart: one lost
+# message would be a pick never charged, and every consumer drops the repeat by its event_id.
+RESENT_TOPICS = frozenset({GateScan.TOPIC, ShelfEvent.TOPIC})
+RESEND_AFTER_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -68,10 +72,12 @@ class EdgeOutput:
     events: list[tuple[float, Event]] = field(default_factory=list)
     faults: Counter[str] = field(default_factory=Counter)
     shelf_score: DetectionScore | None = None
-    lost: list[Event] = field(default_factory=list)  # dropped on the way to Kafka, unseen downstream
+    lost: list[Event] = field(default_factory=list)  # every copy dropped on the way: unseen downstream
 
     def add(self, at: float, event: Event) -> None:
         self.events.append((at, event))
+        if event.TOPIC in RESENT_TOPICS:
+            self.events.append((at + RESEND_AFTER_S, event))
 
 
 def _utc(epoch_s: float) -> datetime:
@@ -437,7 +443,6 @@ def apply_transport_faults(
         draw = rng.random()
         if draw < faults.dropped_rate:
             out.faults["dropped"] += 1
-            out.lost.append(event)
             continue
         if draw < faults.dropped_rate + faults.late_rate:
             at += rng.uniform(2.0, faults.max_late_s)
@@ -447,4 +452,8 @@ def apply_transport_faults(
             sent.append((at + rng.uniform(0.05, 3.0), event))
             out.faults["duplicated"] += 1
     sent.sort(key=lambda item: item[0])
+    arrived = {event.event_id for _, event in sent}
+    out.lost = list(
+        {event.event_id: event for _, event in out.events if event.event_id not in arrived}.values()
+    )
     return sent
