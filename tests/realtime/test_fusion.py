@@ -10,12 +10,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import polars as pl
 import pytest
 
-from ingestion.simulator.run import StoreDay
+from ingestion.simulator.run import SimulationPlan, StoreDay, simulate_store_days
 from realtime.checkout.evaluate import score_receipts
 from realtime.checkout.fusion import StoreCheckout
 from realtime.checkout.replay import replay_checkout
@@ -692,3 +693,22 @@ def test_a_simulated_day_is_charged_right(simulated_day: list[StoreDay], catalog
     assert score.review_rate <= 0.03
     assert score.line_precision >= 0.98
     assert score.line_recall >= 0.98
+
+
+@pytest.mark.slow
+def test_every_store_on_a_whole_day_meets_the_receipt_target(catalog: Catalog) -> None:
+    """The checkout's goal, at the twin's default fault rates: 99 % of visits charged exactly, at most
+    3 % sent to review, over all three stores' whole day (their morning, lunch and evening peaks)."""
+    plan = SimulationPlan(("S001", "S002", "S003"), date(2026, 11, 18), 1, seed=11)
+    receipts: list[Purchase] = []
+    visits, lines = [], []
+    for day in simulate_store_days(catalog, plan):
+        outputs = replay_checkout(catalog, day.store_id, (event for _, event in day.events))
+        receipts += [event for event in outputs if isinstance(event, Purchase)]
+        visits.append(day.truth.visits)
+        lines.append(day.truth.receipts)
+    score = score_receipts(receipts, pl.concat(visits), pl.concat(lines))
+    print(score)
+    assert score.visits > 1000
+    assert score.exact_receipt_rate >= 0.99  # measured 0.9968 (4 of 1,231 wrong)
+    assert score.review_rate <= 0.03
