@@ -4,6 +4,8 @@ Nothing here copies the truth into an event. Gate scans go through the real :cla
 with signed tokens (plus the attacks a store sees); shelf events come from the real edge detector
 run on synthesized 60 Hz plate windows; camera tracks are what a tracker would emit: noisy
 positions at a few Hz, with track breaks and ID switches between shoppers who pass close by.
+On the way to Kafka messages are dropped, duplicated and delayed; what charges a shopper is sent
+twice, so it is lost only when both copies are.
 """
 
 from __future__ import annotations
