@@ -1,5 +1,5 @@
 """What is happening in the stores right now, for the Live page: a background Kafka consumer of
-``camera.tracks`` and ``visits`` keeping a bounded window in memory.
+``camera.tracks``, ``visits`` and ``carts`` keeping a bounded window in memory.
 
 "Now" is event time: the newest event seen from a store. A person is in the store while their track
 was seen within :data:`PRESENCE_S` of that; a visit is open from its ``opened`` event to its ``closed``
@@ -19,11 +19,11 @@ from typing import Any
 
 from kafka.errors import KafkaError
 
-from walkout.contracts import CameraTrack, ContractError, Event, Visit, VisitStatus, parse_event
+from walkout.contracts import CameraTrack, Cart, ContractError, Event, Visit, VisitStatus, parse_event
 from walkout.kafka import KafkaSetupError, bootstrap_servers, make_consumer
 from walkout.settings import Settings
 
-TOPICS = (CameraTrack.TOPIC, Visit.TOPIC)
+TOPICS = (CameraTrack.TOPIC, Visit.TOPIC, Cart.TOPIC)
 PRESENCE_S = 5.0
 """A track seen this recently (event time) is a person in the store."""
 OPEN_VISIT_LIMIT_S = 4 * 3600.0
@@ -52,6 +52,9 @@ class OpenVisit:
     visit_id: str
     group_size: int
     entered_at: datetime
+    cart: tuple[tuple[str, int], ...] = ()  # product and quantity, as its latest cart shows them
+    cart_total_krw: int = 0
+    cart_revision: int = 0
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,8 @@ class LiveWindow:
                     _see(store, event)
                 elif isinstance(event, Visit):
                     _track_visit(store, event, self.max_open_visits)
+                elif isinstance(event, Cart):
+                    _fill_cart(store, event)
             for store in self._stores.values():
                 self._forget_old(store)
 
@@ -127,9 +132,22 @@ def _track_visit(store: _StoreWindow, visit: Visit, limit: int) -> None:
     if visit.status is VisitStatus.CLOSED:
         store.visits.pop(visit.visit_id, None)
         return
+    if visit.visit_id in store.visits:  # a repeat: keep the cart it has shown since
+        return
     store.visits[visit.visit_id] = OpenVisit(visit.visit_id, visit.group_size, visit.entered_at)
     while len(store.visits) > limit:
         store.visits.popitem(last=False)
+
+
+def _fill_cart(store: _StoreWindow, cart: Cart) -> None:
+    """The open visit's cart, if this revision is newer than the one shown (a closed visit's is gone)."""
+    visit = store.visits.get(cart.visit_id)
+    if visit is None or cart.revision <= visit.cart_revision:
+        return
+    lines = tuple((line.product_id, line.quantity) for line in cart.lines)
+    store.visits[cart.visit_id] = replace(
+        visit, cart=lines, cart_total_krw=cart.total_krw, cart_revision=cart.revision
+    )
 
 
 @dataclass(frozen=True)

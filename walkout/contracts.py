@@ -304,6 +304,28 @@ class Purchase(Event):
         return self
 
 
+class Cart(Event):
+    """A visit's virtual cart while it shops: what its people carry now, priced as the receipt would
+    charge it. A new revision whenever a pick, a put-back or an undone id swap changes it; the
+    visit's ``closed`` event ends it and its receipt is the last word (key = store, so in order)."""
+
+    TOPIC: ClassVar[str] = "carts"
+    event_type: Literal["cart"] = "cart"
+    visit_id: Identifier
+    shopper_id: Identifier
+    revision: int = Field(
+        ge=1, le=1_000_000, description="The cart's nth change: the highest is the cart now."
+    )
+    lines: tuple[ReceiptLine, ...] = Field((), max_length=200, description="Empty: all taken was put back.")
+    total_krw: Krw
+
+    @model_validator(mode="after")
+    def _total_is_sum_of_lines(self) -> Self:
+        if self.total_krw != sum(line.amount_krw for line in self.lines):
+            raise ValueError("total_krw must equal the sum of the lines' amount_krw")
+        return self
+
+
 # --- readers' events -------------------------------------------------------------------------
 
 
@@ -348,6 +370,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     Visit,
     DwellSegment,
     Purchase,
+    Cart,
     AdImpression,
     DeadLetter,
 )

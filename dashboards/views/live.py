@@ -1,9 +1,12 @@
-"""Live: people on the floor per zone and the open visits, refreshed every few seconds from Kafka while
-the stores (or ``walkout simulate --speed realtime``) send events. Needs no warehouse."""
+"""Live: people on the floor per zone and the open visits with what their carts hold, refreshed every
+few seconds from Kafka while the stores (or ``walkout simulate --speed realtime``) send events. Needs
+no warehouse."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -25,6 +28,8 @@ VISIT_COLUMNS = [
     Column("entered", "Entered (store time)"),
     Column("minutes_in_store", "Minutes in the store", Kind.DECIMAL),
     Column("group_size", "People on the QR code", Kind.COUNT),
+    Column("cart", "In the cart"),
+    Column("cart_total_krw", "Cart total (KRW)", Kind.KRW),
 ]
 SEND_HINT = "Send events with `walkout simulate --speed realtime` (and `walkout checkout run` for visits)."
 
@@ -42,19 +47,38 @@ def zone_occupancy(store: Store, now: StoreNow) -> pl.DataFrame:
     )
 
 
+@lru_cache(maxsize=1)
+def product_names() -> Mapping[str, str]:
+    from walkout.catalog import load_products
+
+    return {product_id: product.name for product_id, product in load_products().items()}
+
+
 def open_visits(store: Store, now: StoreNow) -> pl.DataFrame:
-    """The open visits, longest in the store first, with local entry times."""
+    """The open visits, longest in the store first, with local entry times and their carts."""
     local = ZoneInfo(store.timezone)
+    names = product_names()
     rows = [
         {
             "entered": visit.entered_at.astimezone(local).strftime("%H:%M:%S"),
             "minutes_in_store": (now.as_of - visit.entered_at).total_seconds() / 60 if now.as_of else None,
             "group_size": visit.group_size,
+            "cart": ", ".join(
+                f"{names.get(product, product)} ({quantity})" for product, quantity in visit.cart
+            ),
+            "cart_total_krw": visit.cart_total_krw,
         }
         for visit in sorted(now.open_visits, key=lambda visit: visit.entered_at)
     ]
     return pl.DataFrame(
-        rows, schema={"entered": pl.String, "minutes_in_store": pl.Float64, "group_size": pl.Int64}
+        rows,
+        schema={
+            "entered": pl.String,
+            "minutes_in_store": pl.Float64,
+            "group_size": pl.Int64,
+            "cart": pl.String,
+            "cart_total_krw": pl.Int64,
+        },
     )
 
 
@@ -96,15 +120,15 @@ def show_store(feed: LiveFeed, store: Store) -> None:
         st.subheader("People per zone")
         table(zones.sort("people", descending=True), ZONE_COLUMNS, f"live-zones-{store.store_id}")
     with right:
-        st.subheader("Open visits")
+        st.subheader("Open visits and their carts")
         table(visits, VISIT_COLUMNS, f"live-visits-{store.store_id}")
 
 
 def render() -> None:
     st.title("Live")
     st.caption(
-        "Who is in the store now, from the camera tracks and visits on Kafka, refreshed every "
-        f"{REFRESH_S} s. A dot is a person; the time is the store's latest event."
+        "Who is in the store now and what their carts hold, from the camera tracks, visits and carts "
+        f"on Kafka, refreshed every {REFRESH_S} s. A dot is a person; the time is the store's latest event."
     )
     plans = floor_plans()
     store_id = st.sidebar.selectbox(

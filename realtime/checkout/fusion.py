@@ -62,6 +62,7 @@ from realtime.checkout.tracks import (
 from walkout.catalog import Catalog, CatalogError, Plate, Store
 from walkout.contracts import (
     CameraTrack,
+    Cart,
     DwellSegment,
     Event,
     GateDirection,
@@ -177,6 +178,8 @@ class OpenVisit:
     entered_at: datetime
     person_ids: list[str] = field(default_factory=list)
     review_reasons: list[str] = field(default_factory=list)
+    cart_revision: int = 0  # how many times its cart was shown
+    cart_shown: tuple[tuple[str, int], ...] = ()  # products and quantities the cart last showed
 
 
 @dataclass(frozen=True)
@@ -254,6 +257,9 @@ class StoreCheckout:
         self.pass_checks = set(self.__dict__.get("pass_checks", ()))  # none in snapshots before looks
         for track in self.tracks.values():
             track.__dict__.setdefault("colours", [])
+        for visit in self.visits.values():  # none shown in snapshots before carts were
+            visit.__dict__.setdefault("cart_revision", 0)
+            visit.__dict__.setdefault("cart_shown", ())
 
     # --- events in ------------------------------------------------------------------------------
 
@@ -274,8 +280,10 @@ class StoreCheckout:
 
     def _decide(self, until: float) -> list[Event]:
         outputs: list[Event] = []
+        decided: float | None = None
         while self.pending and self.pending[0][0] <= until:
             due, _, item = heapq.heappop(self.pending)
+            decided = due
             if isinstance(item, str):
                 self._settle(item)
             elif isinstance(item, PassCheck):
@@ -286,6 +294,8 @@ class StoreCheckout:
                 outputs += self._picks([item, *self._picks_alongside(item)])
             else:
                 outputs += self._shelf(item)
+        if decided is not None:  # only decisions change carts: takes, swaps undone, people joined
+            outputs += self._carts(decided)
         return outputs
 
     def _picks_alongside(self, first: ShelfEvent) -> list[ShelfEvent]:
@@ -1080,7 +1090,8 @@ class StoreCheckout:
 
     # --- outputs ----------------------------------------------------------------------------------
 
-    def _receipt(self, visit: OpenVisit, at: datetime) -> Purchase | None:
+    def _priced_lines(self, visit: OpenVisit) -> tuple[list[ReceiptLine], dict[str, float]]:
+        """What the visit's people carry, priced, and how sure the takes of each product were."""
         quantities: Counter[str] = Counter()
         confidences: dict[str, float] = {}
         for person_id in visit.person_ids:
@@ -1101,6 +1112,34 @@ class StoreCheckout:
                     confidence=round(confidences[product_id], 4),
                 )
             )
+        return lines, confidences
+
+    def _carts(self, at: float) -> list[Event]:
+        """A new revision of every open visit's cart whose contents changed since it was last shown."""
+        outputs: list[Event] = []
+        for visit in self.visits.values():
+            lines, _ = self._priced_lines(visit)
+            contents = tuple((line.product_id, line.quantity) for line in lines)
+            if contents == visit.cart_shown:
+                continue
+            visit.cart_shown = contents
+            visit.cart_revision += 1
+            outputs.append(
+                Cart(
+                    event_id=make_event_id("cart", visit.visit_id, visit.cart_revision),
+                    store_id=self.store.store_id,
+                    ts=utc(at),
+                    visit_id=visit.visit_id,
+                    shopper_id=visit.shopper_id,
+                    revision=visit.cart_revision,
+                    lines=tuple(lines),
+                    total_krw=sum(line.amount_krw for line in lines),
+                )
+            )
+        return outputs
+
+    def _receipt(self, visit: OpenVisit, at: datetime) -> Purchase | None:
+        lines, confidences = self._priced_lines(visit)
         if not lines:
             return None
         # a line an unsure put-back took away is as unsure: the shopper may still carry it

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from dashboards.live import PRESENCE_S, LiveFeed, LiveWindow, live_feed
-from walkout.contracts import CameraTrack, Visit, VisitStatus, make_event_id
+from walkout.contracts import CameraTrack, Cart, ReceiptLine, Visit, VisitStatus, make_event_id
 from walkout.kafka import make_producer, publish
 from walkout.settings import Settings
 
@@ -51,6 +51,24 @@ def visit(store: str, visit_id: str, seconds: float, closed_at: float | None = N
     )
 
 
+def cart(store: str, visit_id: str, seconds: float, revision: int, **quantities: int) -> Cart:
+    """A visit's cart at a revision: product id → quantity, each at 1,000 KRW."""
+    lines = tuple(
+        ReceiptLine(product_id=p, quantity=q, unit_price_krw=1000, amount_krw=1000 * q, confidence=0.99)
+        for p, q in quantities.items()
+    )
+    return Cart(
+        event_id=make_event_id("test-cart", store, visit_id, revision),
+        store_id=store,
+        ts=START + timedelta(seconds=seconds),
+        visit_id=visit_id,
+        shopper_id="M000001",
+        revision=revision,
+        lines=lines,
+        total_krw=sum(line.amount_krw for line in lines),
+    )
+
+
 def test_a_person_counts_while_their_track_is_recent() -> None:
     window = LiveWindow()
     window.add([track("S001", "t1", 0, "S001-snacks"), track("S001", "t2", 1, "S001-dairy")])
@@ -84,6 +102,18 @@ def test_open_visits_close_and_stay_bounded() -> None:
     assert open_visit.visit_id == "v3"
 
 
+def test_an_open_visit_shows_its_newest_cart_until_it_leaves() -> None:
+    window = LiveWindow()
+    window.add([visit("S001", "v1", 0), cart("S001", "v1", 20, 2, P0001=2, P0002=1)])
+    window.add([cart("S001", "v1", 15, 1, P0001=1), visit("S001", "v1", 0)])  # late: an older cart, a repeat
+    (shown,) = window.now("S001").open_visits
+    assert (shown.cart, shown.cart_total_krw, shown.cart_revision) == ((("P0001", 2), ("P0002", 1)), 3000, 2)
+    window.add([cart("S001", "v1", 30, 3)])  # everything put back
+    assert window.now("S001").open_visits[0].cart == ()
+    window.add([visit("S001", "v1", 0, closed_at=60), cart("S001", "v9", 61, 1, P0001=1)])
+    assert window.now("S001").open_visits == ()  # a closed visit's cart is gone; an unknown one ignored
+
+
 def test_a_visit_whose_exit_was_missed_is_dropped_after_hours() -> None:
     window = LiveWindow()
     window.add([visit("S001", "v1", 0), track("S001", "t1", 5 * 3600)])
@@ -115,6 +145,7 @@ def test_the_live_page_shows_people_and_open_visits_from_kafka(
         track(store, "live-b", offset, "S003-snacks", x=2.0),
         track(store, "live-c", offset, "S003-entrance"),
         visit(store, "live-v1", offset - 60, group=2),
+        cart(store, "live-v1", offset - 10, 1, P0001=2),
     ]
     producer = make_producer(kafka_settings)
     for event in events:
@@ -133,6 +164,9 @@ def test_the_live_page_shows_people_and_open_visits_from_kafka(
         assert metrics["Open visits"] == "1"
         zones = app.dataframe[0].value
         assert zones.set_index("Zone")["People now"].to_dict()["Snacks"] == 2
+        (shown,) = app.dataframe[1].value.to_dict("records")
+        assert shown["In the cart"] == "Coca-Cola 500ml PET (2)"
+        assert shown["Cart total (KRW)"] == 2000
         assert not app.exception
     finally:
         feed.stop()

@@ -12,6 +12,7 @@ from walkout.contracts import (
     EVENT_TYPES,
     AdImpression,
     CameraTrack,
+    Cart,
     ContractError,
     DeadLetter,
     DwellSegment,
@@ -102,6 +103,14 @@ def one_of_each() -> list[Event]:
             confidence=0.99,
             needs_review=False,
         ),
+        Cart(
+            **common("cart"),
+            visit_id="V1",
+            shopper_id="M000001",
+            revision=2,
+            lines=(line,),
+            total_krw=3600,
+        ),
         AdImpression(
             **common("ad"),
             screen_id="S001-AD1",
@@ -164,7 +173,7 @@ def mutate(event: Event, **changes: Any) -> bytes:
 
 
 DROP = object()
-SCAN, SHELF, _TRACK, VISIT, _DWELL, PURCHASE, _AD, _LETTER = one_of_each()
+SCAN, SHELF, _TRACK, VISIT, _DWELL, PURCHASE, CART, _AD, _LETTER = one_of_each()
 YEARS_AHEAD = (datetime.now(UTC) + timedelta(days=3 * 365)).isoformat().replace("+00:00", "Z")
 
 BAD_INPUTS: list[tuple[str, bytes, str]] = [
@@ -194,6 +203,8 @@ BAD_INPUTS: list[tuple[str, bytes, str]] = [
     ("closed visit without exit", mutate(VISIT, exited_at=None), "(event)"),
     ("receipt total differs from lines", mutate(PURCHASE, total_krw=999), "(event)"),
     ("receipt without lines", mutate(PURCHASE, lines=[], total_krw=0), "lines"),
+    ("cart total differs from lines", mutate(CART, total_krw=0), "(event)"),
+    ("cart revision zero", mutate(CART, revision=0), "revision"),
     (
         "negative line quantity",
         mutate(PURCHASE, lines=[{**json.loads(PURCHASE.to_bytes())["lines"][0], "quantity": -1}]),
