@@ -72,6 +72,9 @@ class _StoreWindow:
     as_of: datetime | None = None
     people: dict[str, Person] = field(default_factory=dict)
     visits: OrderedDict[str, OpenVisit] = field(default_factory=OrderedDict)
+    # Each visit's newest cart, kept apart from its visit: the two topics arrive in no set order.
+    carts: dict[str, Cart] = field(default_factory=dict)
+    closed: OrderedDict[str, None] = field(default_factory=OrderedDict)  # recently, for late carts
 
 
 class LiveWindow:
@@ -94,7 +97,7 @@ class LiveWindow:
                 elif isinstance(event, Visit):
                     _track_visit(store, event, self.max_open_visits)
                 elif isinstance(event, Cart):
-                    _fill_cart(store, event)
+                    _fill_cart(store, event, self.max_open_visits)
             for store in self._stores.values():
                 self._forget_old(store)
 
@@ -109,13 +112,18 @@ class LiveWindow:
         too_old = store.as_of - timedelta(seconds=OPEN_VISIT_LIMIT_S)
         for visit_id in [v.visit_id for v in store.visits.values() if v.entered_at < too_old]:
             del store.visits[visit_id]
+        for visit_id in [c.visit_id for c in store.carts.values() if c.ts < too_old]:
+            del store.carts[visit_id]
 
     def now(self, store_id: str) -> StoreNow:
         with self._lock:
             store = self._stores.get(store_id)
             if store is None:
                 return StoreNow(store_id, None)
-            return StoreNow(store_id, store.as_of, tuple(store.people.values()), tuple(store.visits.values()))
+            visits = tuple(
+                _with_cart(visit, store.carts.get(visit.visit_id)) for visit in store.visits.values()
+            )
+            return StoreNow(store_id, store.as_of, tuple(store.people.values()), visits)
 
     def stores(self) -> list[str]:
         with self._lock:
@@ -131,23 +139,33 @@ def _see(store: _StoreWindow, track: CameraTrack) -> None:
 def _track_visit(store: _StoreWindow, visit: Visit, limit: int) -> None:
     if visit.status is VisitStatus.CLOSED:
         store.visits.pop(visit.visit_id, None)
+        store.carts.pop(visit.visit_id, None)
+        store.closed[visit.visit_id] = None
+        while len(store.closed) > limit:
+            store.closed.popitem(last=False)
         return
-    if visit.visit_id in store.visits:  # a repeat: keep the cart it has shown since
+    if visit.visit_id in store.closed:  # its opening came in after its closing
         return
     store.visits[visit.visit_id] = OpenVisit(visit.visit_id, visit.group_size, visit.entered_at)
     while len(store.visits) > limit:
         store.visits.popitem(last=False)
 
 
-def _fill_cart(store: _StoreWindow, cart: Cart) -> None:
-    """The open visit's cart, if this revision is newer than the one shown (a closed visit's is gone)."""
-    visit = store.visits.get(cart.visit_id)
-    if visit is None or cart.revision <= visit.cart_revision:
+def _fill_cart(store: _StoreWindow, cart: Cart, limit: int) -> None:
+    """Keep the visit's newest cart revision; a closed visit's cart is gone for good."""
+    known = store.carts.get(cart.visit_id)
+    if cart.visit_id in store.closed or (known is not None and known.revision >= cart.revision):
         return
+    store.carts[cart.visit_id] = cart
+    while len(store.carts) > limit:
+        del store.carts[next(iter(store.carts))]
+
+
+def _with_cart(visit: OpenVisit, cart: Cart | None) -> OpenVisit:
+    if cart is None:
+        return visit
     lines = tuple((line.product_id, line.quantity) for line in cart.lines)
-    store.visits[cart.visit_id] = replace(
-        visit, cart=lines, cart_total_krw=cart.total_krw, cart_revision=cart.revision
-    )
+    return replace(visit, cart=lines, cart_total_krw=cart.total_krw, cart_revision=cart.revision)
 
 
 @dataclass(frozen=True)
