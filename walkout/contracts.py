@@ -283,6 +283,11 @@ class ReceiptLine(BaseModel):
         return self
 
 
+def _check_total(lines: tuple[ReceiptLine, ...], total_krw: int) -> None:
+    if total_krw != sum(line.amount_krw for line in lines):
+        raise ValueError("total_krw must equal the sum of the lines' amount_krw")
+
+
 class Purchase(Event):
     """The receipt charged when a visit leaves the store (one per visit, key = visit_id)."""
 
@@ -299,8 +304,7 @@ class Purchase(Event):
 
     @model_validator(mode="after")
     def _total_is_sum_of_lines(self) -> Self:
-        if self.total_krw != sum(line.amount_krw for line in self.lines):
-            raise ValueError("total_krw must equal the sum of the lines' amount_krw")
+        _check_total(self.lines, self.total_krw)
         return self
 
 
@@ -321,8 +325,7 @@ class Cart(Event):
 
     @model_validator(mode="after")
     def _total_is_sum_of_lines(self) -> Self:
-        if self.total_krw != sum(line.amount_krw for line in self.lines):
-            raise ValueError("total_krw must equal the sum of the lines' amount_krw")
+        _check_total(self.lines, self.total_krw)
         return self
 
 

@@ -145,6 +145,7 @@ AMBIGUOUS_COST = 1.0  # a second explanation this close to the best one leaves t
 
 # Receipts and dwell.
 REVIEW_BELOW = 0.65  # a receipt line less sure than this goes to review: wrong about one time in three
+LINE_UNITS_MAX = 100  # a receipt line's quantity bound (the contract's)
 STOP_MIN_S = 5.0  # a zone stay at least this long, moving under 0.4 m/s on average, is a stop
 
 Swaps = list[tuple[Person, float]]  # going back in time: each swapped ids with the one before, then
@@ -1061,8 +1062,12 @@ class StoreCheckout:
     def _cart(self, person: Person) -> Counter[str]:
         """What this person's party carries: the visit's cart, or the person's own if unclaimed."""
         visit = self.visits.get(person.visit_id or "")
+        return self._carried(visit.person_ids if visit else [person.person_id])
+
+    def _carried(self, person_ids: list[str]) -> Counter[str]:
+        """Units of each product these people took, less what they put back."""
         cart: Counter[str] = Counter()
-        for person_id in visit.person_ids if visit else [person.person_id]:
+        for person_id in person_ids:
             for take in self.takes.get(person_id, []):
                 cart[take.product_id] += take.quantity
         return cart
@@ -1092,36 +1097,33 @@ class StoreCheckout:
 
     def _priced_lines(self, visit: OpenVisit) -> tuple[list[ReceiptLine], dict[str, float]]:
         """What the visit's people carry, priced, and how sure the takes of each product were."""
-        quantities: Counter[str] = Counter()
         confidences: dict[str, float] = {}
         for person_id in visit.person_ids:
             for take in self.takes.get(person_id, []):
-                quantities[take.product_id] += take.quantity
                 confidences[take.product_id] = min(confidences.get(take.product_id, 1.0), take.confidence)
         lines = []
-        for product_id, quantity in sorted(quantities.items()):
-            if quantity <= 0:
-                continue
+        for product_id, quantity in _line_quantities(self._carried(visit.person_ids)):
             price = self.catalog.product(product_id).price_krw
             lines.append(
                 ReceiptLine(
                     product_id=product_id,
-                    quantity=min(quantity, 100),
+                    quantity=quantity,
                     unit_price_krw=price,
-                    amount_krw=price * min(quantity, 100),
+                    amount_krw=price * quantity,
                     confidence=round(confidences[product_id], 4),
                 )
             )
         return lines, confidences
 
     def _carts(self, at: float) -> list[Event]:
-        """A new revision of every open visit's cart whose contents changed since it was last shown."""
+        """A new revision of every open visit's cart whose contents changed since it was last shown
+        (compared as counts: runs at every decision, so the priced lines are built only for a change)."""
         outputs: list[Event] = []
         for visit in self.visits.values():
-            lines, _ = self._priced_lines(visit)
-            contents = tuple((line.product_id, line.quantity) for line in lines)
+            contents = _line_quantities(self._carried(visit.person_ids))
             if contents == visit.cart_shown:
                 continue
+            lines, _ = self._priced_lines(visit)
             visit.cart_shown = contents
             visit.cart_revision += 1
             outputs.append(
@@ -1219,6 +1221,15 @@ class StoreCheckout:
 
     def _reject(self, event: Event, reason: str) -> Event:
         return rejected_event(event, reason, "checkout")
+
+
+def _line_quantities(carried: Counter[str]) -> tuple[tuple[str, int], ...]:
+    """Products a receipt or cart lists, in order, with their units (within a line's bound)."""
+    return tuple(
+        (product_id, min(quantity, LINE_UNITS_MAX))
+        for product_id, quantity in sorted(carried.items())
+        if quantity > 0
+    )
 
 
 def _by_time_and_id(sighting: tuple[float, Track]) -> tuple[float, str]:
