@@ -27,13 +27,13 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from recsys.api.keys import DEMO_MASTER_KEY, screen_key, screens_of
+from recsys.api.keys import screen_key, screens_of
 from recsys.artifact import artifact_dir, load_model
 from walkout.broker import kafka_available
 from walkout.catalog import load_catalog
 from walkout.contracts import CameraTrack, Visit, VisitStatus, make_event_id
 from walkout.kafka import create_topics, make_producer, publish
-from walkout.settings import Settings
+from walkout.settings import DEMO_KEYS, Settings
 
 COMMAND = ".venv/bin/python benchmarks/ad_api_load.py"
 CONCURRENCY = 32
@@ -110,7 +110,7 @@ async def load(base: str, seconds: float, concurrency: int) -> tuple[list[float]
             nonlocal failures
             while (now := time.perf_counter()) < end:
                 screen = next(next_screen)
-                headers = {"Authorization": f"Bearer {screen_key(DEMO_MASTER_KEY, screen)}"}
+                headers = {"Authorization": f"Bearer {screen_key(DEMO_KEYS['ad_api_key'], screen)}"}
                 try:
                     response = await client.get(f"/v1/screens/{screen}/ads?n=3", headers=headers)
                     answered = response.status_code == 200
@@ -141,7 +141,7 @@ def wait_ready(base: str, server: subprocess.Popen[bytes], timeout_s: float = 12
 def main() -> None:
     data_dir = Path(sys.argv[1] if len(sys.argv) > 1 else "data").resolve()
     concurrency = int(sys.argv[2]) if len(sys.argv) > 2 else CONCURRENCY
-    settings = Settings(data_dir=data_dir)
+    settings = Settings(data_dir=data_dir, demo_keys=True)  # a benchmark signs and serves with the demo keys
     model = load_model(artifact_dir(data_dir))  # fails clearly without one: run `walkout demo` first
     with kafka_available(settings) as bootstrap:
         create_topics(settings)

@@ -42,7 +42,7 @@ def raw_consume_rate(settings: Settings, expected: int) -> float:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as data_dir:
-        settings = Settings(data_dir=Path(data_dir))
+        settings = Settings(data_dir=Path(data_dir), demo_keys=True)  # a benchmark signs with the demo keys
         with kafka_available(settings):
             events = simulate_to_kafka(settings, PLAN).events
             raw = raw_consume_rate(settings, events)

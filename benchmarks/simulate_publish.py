@@ -35,7 +35,7 @@ def report(case: str, what: str, events: int, seconds: float) -> None:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as data_dir:
-        settings = Settings(data_dir=Path(data_dir))
+        settings = Settings(data_dir=Path(data_dir), demo_keys=True)  # a benchmark signs with the demo keys
         with kafka_available(settings) as bootstrap:
             print(f"broker {bootstrap}")
             for name, (stores, days) in CASES.items():

@@ -38,9 +38,6 @@ from walkout.contracts import (
 )
 from walkout.errors import WalkoutError
 
-DEMO_MASTER_KEY = b"walkout-demo-master-key"
-"""Demo only: anyone can read it. Production passes the chain's master key from its secret store."""
-
 TOKEN_VALIDITY = timedelta(minutes=5)
 CLOCK_SKEW = timedelta(seconds=30)
 """How far in the future a token may be issued: the phone's clock may run ahead of the gate's."""
@@ -78,8 +75,9 @@ class _Claims:
     signature: str
 
 
-def store_secret(store_id: str, master_key: bytes = DEMO_MASTER_KEY) -> bytes:
-    """The store's signing secret, HMAC(master key, store id): each store's gates hold only their own."""
+def store_secret(store_id: str, master_key: bytes) -> bytes:
+    """The store's signing secret, HMAC(master key, store id): each store's gates hold only their own.
+    The master key is the ``gate_key`` setting."""
     _require_identifier(store_id, "store_id")
     _require_secret(master_key, "master_key")
     return hmac.new(master_key, b"walkout-gate-store:" + store_id.encode(), hashlib.sha256).digest()

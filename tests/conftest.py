@@ -4,6 +4,7 @@ warehouse and dashboard tests that only read it."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +22,9 @@ from walkout.catalog import load_catalog
 from walkout.contracts import Event
 from walkout.kafka import create_topics
 from walkout.settings import Settings
+
+# Tests sign, verify and serve with the public demo keys, as `walkout demo` does (never a store).
+os.environ.setdefault("WALKOUT_DEMO_KEYS", "1")
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +19,14 @@ from walkout.errors import WalkoutError
 from walkout.vocabulary import CameraSource
 
 ENV_PREFIX = "WALKOUT_"
+MIN_KEY_CHARS = 16
+SecretName = Literal["gate_key", "edge_key", "ad_api_key"]
+DEMO_KEYS: dict[SecretName, bytes] = {
+    "gate_key": b"walkout-demo-master-key",
+    "edge_key": b"walkout-demo-edge-key",
+    "ad_api_key": b"walkout-demo-ad-api-key",
+}
+"""Public demo keys: anyone can read them. Used for an unset key only when ``demo_keys`` is on."""
 
 
 class SettingsError(WalkoutError):
@@ -45,8 +53,19 @@ class Settings(BaseSettings):
     consumer_group_prefix: str = Field("walkout", min_length=1, description="Prefix of every consumer group.")
     max_event_bytes: int = Field(64 * 1024, ge=1024, description="Larger messages are dead-lettered.")
     log_level: str = Field("INFO", description="Python logging level.")
+    gate_key: SecretStr | None = Field(
+        None, description="Master key of the QR gates: each store's token-signing secret derives from it."
+    )
+    edge_key: SecretStr | None = Field(
+        None, description="Master key of the edge devices: gates, plates and cameras sign with keys from it."
+    )
     ad_api_key: SecretStr | None = Field(
-        None, description="Master key of the ad API's screen and app keys; unset: a demo key, for local runs."
+        None, description="Master key of the ad API's screen and member app keys."
+    )
+    demo_keys: bool = Field(
+        False,
+        description="Use the public demo keys for the keys left unset: for `walkout demo` and tests, "
+        "never a store (anyone can read them).",
     )
     demo_history_days: int = Field(
         28, ge=1, le=366, description="Days of history `walkout demo` backfills before the streamed day."
@@ -67,6 +86,26 @@ class Settings(BaseSettings):
             if not host or not port.isdigit():
                 raise ValueError(f"{server!r} is not host:port")
         return value
+
+    @field_validator("gate_key", "edge_key", "ad_api_key")
+    @classmethod
+    def _key_is_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip()) < MIN_KEY_CHARS:
+            raise ValueError(f"a key needs at least {MIN_KEY_CHARS} characters (empty is not a key)")
+        return value
+
+    def secret(self, name: SecretName) -> bytes:
+        """The configured key, or the public demo key when it is unset and ``demo_keys`` is on."""
+        value: SecretStr | None = getattr(self, name)
+        if value is not None:
+            return value.get_secret_value().encode()
+        if self.demo_keys:
+            return DEMO_KEYS[name]
+        variable = f"{ENV_PREFIX}{name.upper()}"
+        raise SettingsError(
+            f"{variable} is not set: set it from your secret store, or WALKOUT_DEMO_KEYS=1 "
+            "to use the public demo keys on a laptop"
+        )
 
     @property
     def run_dir(self) -> Path:
@@ -91,7 +130,12 @@ class Settings(BaseSettings):
         rows = []
         for name, field in type(self).model_fields.items():
             value: Any = getattr(self, name)
-            shown = "(embedded broker)" if name == "kafka_bootstrap" and value is None else str(value)
+            if name == "kafka_bootstrap" and value is None:
+                shown = "(embedded broker)"
+            elif name in DEMO_KEYS and value is None:
+                shown = "(demo key)" if self.demo_keys else "(unset)"
+            else:
+                shown = str(value)
             rows.append((f"{ENV_PREFIX}{name.upper()}", shown, field.description or ""))
         return rows
 

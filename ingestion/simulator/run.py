@@ -39,7 +39,7 @@ from walkout.catalog import Catalog, Category, Store, load_catalog
 from walkout.contracts import Event
 from walkout.errors import WalkoutError
 from walkout.kafka import create_topics, make_producer, publish
-from walkout.settings import Settings
+from walkout.settings import DEMO_KEYS, Settings
 from walkout.vocabulary import CameraSource
 
 VISITS_PER_M2_PER_DAY = 5.5
@@ -145,7 +145,7 @@ class StoreTwin:
         self.plan = plan
         self.shelves = StoreShelves(store, {plate.plate_id: plate.capacity_units for plate in store.plates})
         self.planner = TripPlanner(store, build_floor_grid(store), base, self.shelves, plan.trips)
-        self.secret = store_secret(store.store_id)
+        self.secret = store_secret(store.store_id, DEMO_KEYS["gate_key"])
         ledger = AdmissionLedger()  # shared: a token admits once per store, whichever lane it is shown at
         self.gates = {
             gate.gate_id: SpeedGate(
@@ -228,7 +228,7 @@ class StoreTwin:
             visits,
             self.plan.faults,
             edge,
-            store_secret("S999"),
+            store_secret("S999", DEMO_KEYS["gate_key"]),
         )
         hands = [hand for visit in visits for trip in visit.trips for hand in trip.hands]
         emit_shelf_events(

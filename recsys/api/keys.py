@@ -2,8 +2,8 @@
 
 Keys are derived from one master key (``WALKOUT_AD_API_KEY``), like the gates' store secrets, so
 nothing per screen is stored: ``HMAC-SHA256(master, "ad-screen:<screen id>")``, hex, 32 characters.
-``walkout ads keys`` prints them for provisioning the screens. Without the setting a demo master
-key is used, which anyone can read: fine on a laptop, never in a store.
+``walkout ads keys`` prints them for provisioning the screens. Without the setting the API refuses
+to start, unless the public demo keys were asked for (``WALKOUT_DEMO_KEYS=1``, as ``walkout demo`` does).
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from walkout.catalog import AdScreen, Catalog, Store
 from walkout.settings import Settings
 
-DEMO_MASTER_KEY = b"walkout-demo-ad-api-key"
-"""Demo only: anyone can read it. Production sets WALKOUT_AD_API_KEY from its secret store."""
 KEY_CHARS = 32
 
 
@@ -33,9 +31,8 @@ class Screen:
 
 
 def master_key(settings: Settings) -> bytes:
-    if settings.ad_api_key is None:
-        return DEMO_MASTER_KEY
-    return settings.ad_api_key.get_secret_value().encode()
+    """``WALKOUT_AD_API_KEY``; the public demo key only when the demo keys were asked for."""
+    return settings.secret("ad_api_key")
 
 
 def derive_key(master: bytes, purpose: str) -> str:

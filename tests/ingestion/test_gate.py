@@ -13,7 +13,6 @@ import pytest
 
 from ingestion.gate import (
     CLOCK_SKEW,
-    DEMO_MASTER_KEY,
     MAX_VISIT,
     REPLAY_MARGIN,
     TOKEN_VALIDITY,
@@ -24,12 +23,13 @@ from ingestion.gate import (
     store_secret,
 )
 from walkout.contracts import GateDirection, GateScan, ScanOutcome, ScanRejection, parse_event
+from walkout.settings import DEMO_KEYS
 
 NOW = datetime(2025, 3, 14, 8, 0, tzinfo=UTC)
 ENTRY = GateDirection.ENTRY
 EXIT = GateDirection.EXIT
-SECRET = store_secret("S001")
-OTHER_STORE_SECRET = store_secret("S002")
+SECRET = store_secret("S001", DEMO_KEYS["gate_key"])
+OTHER_STORE_SECRET = store_secret("S002", DEMO_KEYS["gate_key"])
 MEMBERS = frozenset({"M001", "M002", "M003"})
 
 
@@ -109,7 +109,7 @@ def test_tokens_get_distinct_ids_unless_given() -> None:
 
 
 def test_store_secrets_differ_by_store_and_master_key() -> None:
-    assert store_secret("S001") == store_secret("S001", DEMO_MASTER_KEY)
+    assert store_secret("S001", DEMO_KEYS["gate_key"]) == store_secret("S001", DEMO_KEYS["gate_key"])
     assert len(SECRET) == 32
     assert SECRET != OTHER_STORE_SECRET
     assert store_secret("S001", b"another-master-key") != SECRET

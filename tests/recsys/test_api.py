@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 
 from recsys.api.app import create_app
 from recsys.api.context import LiveContext, LiveFeed
-from recsys.api.keys import DEMO_MASTER_KEY, member_app_key, screen_key
+from recsys.api.keys import member_app_key, screen_key
 from recsys.artifact import ServedModel, artifact_dir, load_model, new_version, write_model
 from walkout.catalog import Category, load_catalog
 from walkout.contracts import (
@@ -39,7 +39,7 @@ from walkout.contracts import (
     parse_event,
 )
 from walkout.kafka import bootstrap_servers, drain, make_consumer, make_producer, publish
-from walkout.settings import Settings
+from walkout.settings import DEMO_KEYS, Settings
 from walkout.vocabulary import AgeBand
 
 SCREEN = "S002-AD2"
@@ -81,10 +81,10 @@ class Api:
 
 
 def screen_auth(screen: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {screen_key(DEMO_MASTER_KEY, screen)}"}
+    return {"Authorization": f"Bearer {screen_key(DEMO_KEYS['ad_api_key'], screen)}"}
 
 
-APP_AUTH = {"Authorization": f"Bearer {member_app_key(DEMO_MASTER_KEY)}"}
+APP_AUTH = {"Authorization": f"Bearer {member_app_key(DEMO_KEYS['ad_api_key'])}"}
 
 
 @pytest.fixture(scope="module")
