@@ -9,8 +9,15 @@ the lake and the dbt sources keep their fields. Conventions:
 * money is integer KRW, weights grams, positions metres on the store's floor plan, durations seconds;
 * parsing is strict: a wrong type is never coerced, an unknown field or event type is rejected.
 
-Bad input never raises anything but :class:`ContractError`, which names the offending field;
-:func:`dead_letter` wraps the rejected bytes into a ``deadletter`` event that keeps them.
+Bad input never raises anything but :class:`ContractError`, which names the offending field, whatever
+the bytes (none at all, a tombstone, deep nesting, huge numbers, NaN); :func:`dead_letter` wraps the
+rejected bytes into a ``deadletter`` event that keeps them (a bounded prefix and their SHA-256, so the
+dead letter itself can always be published and landed).
+
+Edge events are signed by the device that sent them (see :mod:`walkout.edge`): the signature travels
+in the Kafka header :data:`SIGNATURE_HEADER`. Each edge topic also carries the store gateway's
+:class:`EdgeHeartbeat`: "every event of this topic up to ``ts`` has been sent", so consumers know
+how far a quiet stream has got.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 import uuid
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -43,6 +51,8 @@ DEFAULT_MAX_EVENT_BYTES = 64 * 1024
 # allowed for edge clocks that run ahead.
 EARLIEST_TS = datetime(2015, 1, 1, tzinfo=UTC)
 MAX_CLOCK_SKEW = timedelta(days=2)
+DEAD_LETTER_KEEP_BYTES = 16 * 1024  # a dead letter keeps this much of the rejected message, and its hash
+SIGNATURE_HEADER = "walkout-signature"  # Kafka header of an edge event: "<device id>:<hex HMAC-SHA256>"
 _EVENT_ID_NAMESPACE = uuid.UUID("6f1c2a52-2d4e-4b8e-9c1e-5a7b7d0e9a11")
 
 
@@ -329,6 +339,16 @@ class Cart(Event):
         return self
 
 
+class EdgeHeartbeat(Event):
+    """The store gateway's word that every event of the topic it travels on, up to ``ts``, has been
+    sent: a quiet stream (no scans at night) still shows how far it has got. Sent on each edge topic
+    that has had nothing else to send for a moment; consumers keep it out of the lake."""
+
+    TOPIC: ClassVar[str] = "(every edge topic)"
+    event_type: Literal["edge.heartbeat"] = "edge.heartbeat"
+    device_id: Identifier = Field(description="The gateway that vouches for the stream.")
+
+
 # --- readers' events -------------------------------------------------------------------------
 
 
@@ -350,7 +370,8 @@ class AdImpression(Event):
 
 
 class DeadLetter(Event):
-    """A rejected message: the original bytes (base64), where they came from, and why."""
+    """A rejected message: the original bytes (base64, the first :data:`DEAD_LETTER_KEEP_BYTES` of
+    them), where they came from, and why."""
 
     TOPIC: ClassVar[str] = "deadletter"
     event_type: Literal["deadletter"] = "deadletter"
@@ -360,9 +381,14 @@ class DeadLetter(Event):
     rejected_by: Identifier
     error_field: str = Field(max_length=200)
     reason: str = Field(max_length=2000)
-    original_b64: str
+    original_b64: str = Field(max_length=(DEAD_LETTER_KEEP_BYTES + 2) // 3 * 4)
+    original_bytes: int | None = Field(None, ge=0, description="Length of the whole original message.")
+    original_sha256: str | None = Field(
+        None, pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the whole original message (hex)."
+    )
 
     def original(self) -> bytes:
+        """What was kept of the original: all of it when ``original_bytes`` says so."""
         return base64.b64decode(self.original_b64)
 
 
@@ -378,10 +404,11 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     DeadLetter,
 )
 EVENT_TYPE_BY_NAME: dict[str, type[Event]] = {
-    model.model_fields["event_type"].default: model for model in EVENT_TYPES
+    model.model_fields["event_type"].default: model for model in (*EVENT_TYPES, EdgeHeartbeat)
 }
 EVENT_TYPE_BY_TOPIC: dict[str, type[Event]] = {model.TOPIC: model for model in EVENT_TYPES}
 TOPICS: tuple[str, ...] = tuple(EVENT_TYPE_BY_TOPIC)
+EDGE_TOPICS: tuple[str, ...] = (GateScan.TOPIC, ShelfEvent.TOPIC, CameraTrack.TOPIC)
 
 _ADAPTERS: dict[type[Event], TypeAdapter[Any]] = {model: TypeAdapter(model) for model in EVENT_TYPES}
 
@@ -392,17 +419,41 @@ def _first_error(error: ValidationError) -> tuple[str, str]:
     return field, detail["msg"]
 
 
-def parse_event(raw: bytes, topic: str | None = None, max_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> Event:
-    """Parse Kafka bytes into their event; ``topic`` additionally checks the event belongs there.
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number a contract accepts")
 
-    Raises :class:`ContractError` for anything that is not a valid event.
-    """
-    if len(raw) > max_bytes:
-        raise ContractError("(payload)", f"{len(raw)} bytes exceeds the {max_bytes}-byte limit")
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:20]} is out of range")
+    return value
+
+
+def _document(raw: bytes) -> Any:
+    """The JSON document, or ContractError: whatever the bytes, nothing else escapes."""
     try:
-        document = json.loads(raw)
+        return json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ContractError("(payload)", f"not JSON: {error}") from None
+    except RecursionError:
+        raise ContractError("(payload)", "nested too deeply") from None
+    except ValueError as error:  # NaN, Infinity, an integer past Python's digit limit
+        raise ContractError("(payload)", f"not a valid number: {str(error)[:120]}") from None
+
+
+def parse_event(
+    raw: bytes | None, topic: str | None = None, max_bytes: int = DEFAULT_MAX_EVENT_BYTES
+) -> Event:
+    """Parse Kafka bytes into their event; ``topic`` additionally checks the event belongs there.
+
+    Raises :class:`ContractError` for anything that is not a valid event, ``None`` (a tombstone) included.
+    """
+    if raw is None:
+        raise ContractError("(payload)", "no value: a tombstone carries no event")
+    if len(raw) > max_bytes:
+        raise ContractError("(payload)", f"{len(raw)} bytes exceeds the {max_bytes}-byte limit")
+    document = _document(raw)
     if not isinstance(document, dict):
         raise ContractError("(payload)", f"expected a JSON object, got {type(document).__name__}")
     name = document.get("event_type")
@@ -410,18 +461,20 @@ def parse_event(raw: bytes, topic: str | None = None, max_bytes: int = DEFAULT_M
         raise ContractError("event_type", "missing or not a string")
     model = EVENT_TYPE_BY_NAME.get(name)
     if model is None:
-        raise ContractError("event_type", f"unknown event type {name!r}")
-    if topic is not None and topic != model.TOPIC:
-        raise ContractError("event_type", f"{name!r} does not belong on topic {topic!r}", name)
+        raise ContractError("event_type", f"unknown event type {name[:64]!r}")
+    if topic is not None and topic != model.TOPIC and not (model is EdgeHeartbeat and topic in EDGE_TOPICS):
+        raise ContractError("event_type", f"{name!r} does not belong on topic {topic[:249]!r}", name)
     try:
         return model.model_validate_json(raw)
     except ValidationError as error:
         field, reason = _first_error(error)
         raise ContractError(field, reason, name) from None
+    except (ValueError, RecursionError, OverflowError) as error:  # what the validators' own code raised
+        raise ContractError("(event)", f"{type(error).__name__}: {str(error)[:200]}", name) from None
 
 
 def dead_letter(
-    raw: bytes,
+    raw: bytes | None,
     source_topic: str,
     error: ContractError | str,
     rejected_by: str,
@@ -430,28 +483,26 @@ def dead_letter(
     source_offset: int | None = None,
     happened_at: datetime | None = None,
 ) -> DeadLetter:
-    """Wrap a rejected message so nothing is lost: the original bytes and the reason travel on. It is
-    dated ``happened_at`` when the message's own time is known (so it lands beside its day), else now."""
+    """Wrap a rejected message so nothing is lost: the original bytes (up to a bound, with the hash and
+    length of all of them) and the reason travel on. It is dated ``happened_at`` when the message's own
+    time is known (so it lands beside its day), else now."""
+    raw = raw or b""
     field = error.field if isinstance(error, ContractError) else "(event)"
     reason = str(error)[:2000]
+    digest = hashlib.sha256(raw).hexdigest()
     return DeadLetter(
-        event_id=make_event_id(
-            "deadletter",
-            source_topic,
-            source_partition,
-            source_offset,
-            hashlib.sha256(raw).hexdigest(),
-            reason,
-        ),
+        event_id=make_event_id("deadletter", source_topic, source_partition, source_offset, digest, reason),
         store_id=store_id,
         ts=happened_at or datetime.now(UTC),
-        source_topic=source_topic,
+        source_topic=source_topic[:249] or "(none)",
         source_partition=source_partition,
         source_offset=source_offset,
         rejected_by=rejected_by,
         error_field=field[:200],
         reason=reason,
-        original_b64=base64.b64encode(raw).decode(),
+        original_b64=base64.b64encode(raw[:DEAD_LETTER_KEEP_BYTES]).decode(),
+        original_bytes=len(raw),
+        original_sha256=digest,
     )
 
 

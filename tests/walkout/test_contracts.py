@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from walkout.contracts import (
+    DEAD_LETTER_KEEP_BYTES,
+    DEFAULT_MAX_EVENT_BYTES,
+    EDGE_TOPICS,
     EVENT_TYPES,
     AdImpression,
     CameraTrack,
@@ -16,6 +23,7 @@ from walkout.contracts import (
     ContractError,
     DeadLetter,
     DwellSegment,
+    EdgeHeartbeat,
     Event,
     GateDirection,
     GateScan,
@@ -205,6 +213,27 @@ BAD_INPUTS: list[tuple[str, bytes, str]] = [
     ("receipt without lines", mutate(PURCHASE, lines=[], total_krw=0), "lines"),
     ("cart total differs from lines", mutate(CART, total_krw=0), "(event)"),
     ("cart revision zero", mutate(CART, revision=0), "revision"),
+    ("nested arrays 4 KB deep", b"[" * 4096 + b"]" * 4096, "(payload)"),
+    (
+        "nested objects in a field",
+        mutate(SCAN, gate_id=DROP)[:-1] + b', "gate_id": ' + b'{"a": ' * 3000 + b"1" + b"}" * 3000 + b"}",
+        "(payload)",
+    ),
+    (
+        "integer of 5,000 digits",
+        b'{"event_type": "shelf.event", "quantity": ' + b"9" * 5000 + b"}",
+        "(payload)",
+    ),
+    ("NaN", mutate(SHELF)[:-1] + b', "confidence": NaN}', "(payload)"),
+    ("Infinity", mutate(_TRACK)[:-1].replace(b'"x_m": ', b'"x_m": Infinity, "was": ') + b"}", "(payload)"),
+    (
+        "a float past the double range",
+        mutate(_TRACK).replace(b'"x_m": ', b'"x_m": 1e400, "was": '),
+        "(payload)",
+    ),
+    ("timestamp in 1970", mutate(SCAN, ts="1970-01-01T00:00:00Z"), "ts"),
+    ("timestamp in 9999", mutate(SCAN, ts="9999-12-31T23:59:59.999Z"), "ts"),
+    ("an empty message", b"", "(payload)"),
     (
         "negative line quantity",
         mutate(PURCHASE, lines=[{**json.loads(PURCHASE.to_bytes())["lines"][0], "quantity": -1}]),
@@ -234,3 +263,74 @@ def test_accepted_scan_must_name_its_shopper() -> None:
 def test_rejected_scan_must_say_why() -> None:
     with pytest.raises(ContractError, match="rejection"):
         parse_event(mutate(SCAN, outcome="rejected"))
+
+
+def test_a_tombstone_is_a_contract_error() -> None:
+    with pytest.raises(ContractError, match="tombstone"):
+        parse_event(None, topic="shelf.events")
+
+
+def test_a_heartbeat_travels_on_every_edge_topic_and_nowhere_else() -> None:
+    beat = EdgeHeartbeat(**common("beat"), device_id="S001-GW")
+    for topic in EDGE_TOPICS:
+        assert parse_event(beat.to_bytes(), topic=topic) == beat
+    with pytest.raises(ContractError, match="does not belong on topic 'purchases'"):
+        parse_event(beat.to_bytes(), topic="purchases")
+
+
+@pytest.mark.parametrize("size", [70_000, 1_000_000])
+def test_a_dead_letter_of_a_huge_message_stays_small_and_keeps_its_hash(size: int) -> None:
+    raw = b'{"event_type": "camera.track", "x": "' + b"y" * size + b'"}'
+    letter = dead_letter(raw, "camera.tracks", ContractError("(payload)", "too big"), "checkout")
+    wire = letter.to_bytes()
+    assert len(wire) < DEFAULT_MAX_EVENT_BYTES  # so the lander can land it like any event
+    parsed = parse_event(wire, topic="deadletter")
+    assert isinstance(parsed, DeadLetter)
+    assert parsed.original() == raw[:DEAD_LETTER_KEEP_BYTES]
+    assert (parsed.original_bytes, parsed.original_sha256) == (len(raw), hashlib.sha256(raw).hexdigest())
+
+
+def test_a_dead_letter_of_no_bytes_at_all() -> None:
+    letter = dead_letter(None, "shelf.events", ContractError("(payload)", "tombstone"), "checkout")
+    assert parse_event(letter.to_bytes(), topic="deadletter") == letter
+    assert letter.original_bytes == 0
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+def only_contract_errors(raw: bytes, topic: str | None = None) -> None:
+    with contextlib.suppress(ContractError):
+        parse_event(raw, topic)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.binary(max_size=300))
+def test_any_bytes_parse_or_raise_a_contract_error(raw: bytes) -> None:
+    only_contract_errors(raw)
+
+
+@settings(max_examples=2500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(one_of_each()),
+    st.sampled_from(["(drop)", "(any)"]),
+    st.data(),
+)
+def test_any_field_set_to_any_json_value_parses_or_raises_a_contract_error(
+    event: Event, how: str, data: st.DataObject
+) -> None:
+    document = json.loads(event.to_bytes())
+    key = data.draw(st.sampled_from(sorted(document)))
+    if how == "(drop)":
+        del document[key]
+    else:
+        document[key] = data.draw(JSON_VALUES)
+    raw = json.dumps(document, allow_nan=True).encode()
+    only_contract_errors(raw, event.TOPIC)
+    only_contract_errors(raw[: data.draw(st.integers(0, len(raw)))], event.TOPIC)

@@ -18,6 +18,8 @@ renamed as (
         error_field,
         reason,
         original_b64,
+        original_bytes,
+        original_sha256,
         ts as rejected_at,
         date as lake_date,
         landed_at,
