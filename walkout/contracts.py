@@ -403,8 +403,9 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     AdImpression,
     DeadLetter,
 )
+_PARSED_TYPES: tuple[type[Event], ...] = (*EVENT_TYPES, EdgeHeartbeat)
 EVENT_TYPE_BY_NAME: dict[str, type[Event]] = {
-    model.model_fields["event_type"].default: model for model in (*EVENT_TYPES, EdgeHeartbeat)
+    model.model_fields["event_type"].default: model for model in _PARSED_TYPES
 }
 EVENT_TYPE_BY_TOPIC: dict[str, type[Event]] = {model.TOPIC: model for model in EVENT_TYPES}
 TOPICS: tuple[str, ...] = tuple(EVENT_TYPE_BY_TOPIC)
