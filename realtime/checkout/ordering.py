@@ -1,79 +1,176 @@
-"""Event-time order across the three edge topics, per store.
+"""Event-time order across the three edge topics, per store, and how far each store can be decided.
 
 Kafka keeps one store's events in order within a topic, not across ``gate.scans``, ``shelf.events``
-and ``camera.tracks``, and the edge sends some events late. The buffer holds each store's events
-until every stream of that store that is still delivering has moved ``grace_s`` past them, then
-releases them sorted by (ts, event_id). A stream that has delivered nothing for ``idle_s`` of wall
-time (it is caught up, or the store is quiet) no longer holds the others back.
+and ``camera.tracks``, and the network delays some messages. Each (store, topic) is a *stream*; its
+progress is the newest event time it delivered, or that the store gateway vouched for with a
+heartbeat (see :mod:`ingestion.gateway`). A store can be decided up to its *watermark*: the progress
+of its slowest stream, less :data:`GRACE_S` for messages the network held up. The buffer holds
+each store's events until the watermark passes them, then releases them sorted by (ts, event_id).
+
+What the watermark never trusts:
+
+* **one event's clock.** An event dated more than :data:`FUTURE_S` after the wall clock is refused.
+  One dated more than :data:`AHEAD_S` after its own stream (a stream's events come in order, and
+  heartbeats leave no gaps) is *parked*: it moves no progress until its stream gets near it, or an
+  event of another device parked near it corroborates it (a store back after hours without
+  heartbeats). At most :data:`MAX_PARKED` are parked per store; more are refused, as are heartbeats
+  that jump ahead. A bad camera clock cannot release a day of held events early, and memory stays
+  bounded whatever the timestamps. (A stream's very first event is held to the store's other
+  streams, loosely: partitions are read at their own pace, so streams may be hours apart.)
+* **the wall clock, in a replay.** Old data is decided from the data alone (heartbeats included): the
+  same input gives the same decisions however fast the machine is.
+
+Live (a store whose newest event is within :data:`LIVE_WINDOW_S` of the wall clock), nothing moves a
+store past the wall clock, and a stream silent for :data:`SILENT_S` (its gateway or partition
+stalled) stops holding the store back beyond the wall clock less that bound: a visit is decided
+seconds after it left even if the heartbeats stop.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 from dataclasses import dataclass, field
 
-from walkout.contracts import Event
+from walkout.contracts import EdgeHeartbeat, Event
+from walkout.edge import device_of
+
+GRACE_S = 2.0  # messages the network delays longer arrive after their instant was decided
+FUTURE_S = 60.0  # an edge clock may run this far ahead of ours
+AHEAD_S = 600.0  # an event this far ahead of its stream is parked
+FIRST_AHEAD_S = 12 * 3600.0  # a stream's first event this far ahead of the store's other streams too
+MAX_PARKED = 2_000  # per store
+LIVE_WINDOW_S = 120.0  # a store whose newest event is this recent (by the wall clock) is live
+SILENT_S = 10.0  # live: a stream that delivered nothing this long (heartbeats neither) has stalled
+FIRST_WAIT_S = 30.0  # a stream that has not spoken yet may be far behind: wait this long for it
+
+Held = tuple[float, str, Event]  # epoch s, event id, event: in event-time order
 
 
 @dataclass
-class StreamClock:
-    newest_ts: float
-    last_arrival: float
+class Stream:
+    """How far one topic of a store has got (epoch seconds) and when it last delivered (monotonic)."""
+
+    progress: float
+    heard_at: float
 
 
 @dataclass
 class EventTimeBuffer:
     topics: tuple[str, ...]
-    grace_s: float = 30.0
-    idle_s: float = 30.0
-    held: dict[str, list[tuple[float, str, Event]]] = field(default_factory=dict)
-    streams: dict[tuple[str, str], StreamClock] = field(default_factory=dict)
-    first_arrival: dict[str, float] = field(default_factory=dict)
+    held: dict[str, list[Held]] = field(default_factory=dict)
+    parked: dict[str, list[tuple[float, str, str, Event]]] = field(default_factory=dict)  # + its topic
+    streams: dict[tuple[str, str], Stream] = field(default_factory=dict)
+    first_heard: dict[str, float] = field(default_factory=dict)
 
-    def add(self, event: Event, wall: float) -> None:
+    def add(self, event: Event, topic: str, wall: float, epoch_now: float) -> str | None:
+        """Take an event (or heartbeat) of a topic; returns why it was refused, or None."""
         ts = event.ts.timestamp()
-        heapq.heappush(self.held.setdefault(event.store_id, []), (ts, event.event_id, event))
-        self.first_arrival.setdefault(event.store_id, wall)
-        clock = self.streams.get((event.store_id, event.TOPIC))
-        if clock is None:
-            self.streams[(event.store_id, event.TOPIC)] = StreamClock(ts, wall)
+        if ts > epoch_now + FUTURE_S:
+            return f"dated {ts - epoch_now:.0f} s after the wall clock (an edge clock running ahead?)"
+        self.first_heard.setdefault(event.store_id, wall)
+        reach = self._reach(event.store_id, topic)
+        if ts > reach:
+            return self._park(event, topic, ts, reach)
+        self._accept(event, topic, ts, wall)
+        return None
+
+    def _reach(self, store: str, topic: str) -> float:
+        """How far ahead an event of this stream may be dated and still move its progress."""
+        stream = self.streams.get((store, topic))
+        if stream is not None:
+            return stream.progress + AHEAD_S
+        others = [s.progress for (st, _), s in self.streams.items() if st == store]
+        return max(others) + FIRST_AHEAD_S if others else math.inf
+
+    def _accept(self, event: Event, topic: str, ts: float, wall: float) -> None:
+        stream = self.streams.get((event.store_id, topic))
+        if stream is None:
+            self.streams[(event.store_id, topic)] = Stream(ts, wall)
         else:
-            clock.newest_ts = max(clock.newest_ts, ts)
-            clock.last_arrival = wall
+            stream.progress = max(stream.progress, ts)
+            stream.heard_at = wall
+        if not isinstance(event, EdgeHeartbeat):
+            heapq.heappush(self.held.setdefault(event.store_id, []), (ts, event.event_id, event))
+
+    def _park(self, event: Event, topic: str, ts: float, reach: float) -> str | None:
+        ahead = f"dated {ts - reach + AHEAD_S:.0f} s after the rest of its stream"
+        if isinstance(event, EdgeHeartbeat):
+            return f"a heartbeat {ahead}"
+        parked = self.parked.setdefault(event.store_id, [])
+        if len(parked) >= MAX_PARKED:
+            return f"{ahead}, with {MAX_PARKED} such events already held apart"
+        parked.append((ts, event.event_id, topic, event))
+        return None
+
+    def _unpark(self, store: str, wall: float) -> None:
+        """Parked events their stream has caught up with, or that a parked event of another device
+        dated near them corroborates, join the store's events."""
+        parked = sorted(self.parked.get(store, []), key=lambda item: item[:2])
+        if not parked:
+            return
+        devices = [(ts, device_of(event)) for ts, _, _, event in parked]
+        kept = []
+        for ts, event_id, topic, event in parked:
+            device = device_of(event)
+            corroborated = any(other != device and abs(at - ts) <= AHEAD_S for at, other in devices)
+            if corroborated or ts <= self._reach(store, topic):
+                self._accept(event, topic, ts, wall)
+            else:
+                kept.append((ts, event_id, topic, event))
+        self.parked[store] = kept
 
     def resume(self, wall: float) -> None:
-        """After a restart every stream gets a fresh chance to speak before it counts as idle."""
-        for clock in self.streams.values():
-            clock.last_arrival = wall
-        for store_id in self.first_arrival:
-            self.first_arrival[store_id] = wall
+        """After a restart every stream gets a fresh chance to speak before it counts as silent."""
+        for stream in self.streams.values():
+            stream.heard_at = wall
+        for store_id in self.first_heard:
+            self.first_heard[store_id] = wall
 
-    def watermark(self, store_id: str, wall: float) -> float:
+    def watermark(self, store_id: str, wall: float, epoch_now: float) -> float:
         """Events of the store at or before this instant can be decided."""
-        clocks = [clock for (store, _), clock in self.streams.items() if store == store_id]
-        silent = len(clocks) < len(self.topics)  # a stream that has not spoken yet may still be far behind
-        if silent and wall - self.first_arrival.get(store_id, wall) < self.idle_s:
-            return float("-inf")
-        active = [clock.newest_ts for clock in clocks if wall - clock.last_arrival < self.idle_s]
-        newest = min(active) if active else max((clock.newest_ts for clock in clocks), default=float("-inf"))
-        return newest - self.grace_s
+        streams = [stream for (store, _), stream in self.streams.items() if store == store_id]
+        if not streams:
+            return -math.inf
+        if len(streams) < len(self.topics) and wall - self.first_heard[store_id] < FIRST_WAIT_S:
+            return -math.inf  # a stream that has not spoken yet may still be far behind
+        marks = [stream.progress for stream in streams]
+        if epoch_now - max(marks) <= LIVE_WINDOW_S:
+            marks = [
+                min(stream.progress, epoch_now)
+                if wall - stream.heard_at < SILENT_S
+                else max(min(stream.progress, epoch_now), epoch_now - SILENT_S)
+                for stream in streams
+            ]
+        return min(marks) - GRACE_S
 
-    def release(self, wall: float) -> list[Event]:
-        """Events every store can process now, each store's in event-time order."""
+    def release(self, wall: float, epoch_now: float) -> tuple[list[Event], dict[str, float]]:
+        """Events every store can process now, each store's in event-time order, and each store's
+        watermark (what has been decided up to)."""
         ready: list[Event] = []
-        for store_id, heap in self.held.items():
-            until = self.watermark(store_id, wall)
+        marks: dict[str, float] = {}
+        for store_id in sorted(set(self.held) | set(self.parked)):
+            self._unpark(store_id, wall)
+            marks[store_id] = until = self.watermark(store_id, wall, epoch_now)
+            heap = self.held.get(store_id, [])
             while heap and heap[0][0] <= until:
                 ready.append(heapq.heappop(heap)[2])
-        return ready
+        return ready, marks
 
     def release_all(self) -> list[Event]:
-        """Everything held, in event-time order per store (end of a replay, or a clean stop)."""
+        """Everything held or parked, in event-time order per store (end of a replay, or a clean stop)."""
         ready: list[Event] = []
-        for heap in self.held.values():
-            while heap:
-                ready.append(heapq.heappop(heap)[2])
+        for store_id in sorted(set(self.held) | set(self.parked)):
+            heap = self.held.get(store_id, []) + [
+                item[:2] + item[3:] for item in self.parked.pop(store_id, [])
+            ]
+            ready += [event for _, _, event in sorted(heap, key=lambda item: item[:2])]
+            self.held[store_id] = []
         return ready
 
     def __len__(self) -> int:
-        return sum(len(heap) for heap in self.held.values())
+        return sum(len(heap) for heap in self.held.values()) + sum(len(p) for p in self.parked.values())
+
+
+def _in_order(held: Held) -> tuple[float, str]:
+    return held[0], held[1]

@@ -1,12 +1,21 @@
-"""The checkout service: edge topics in, visits, dwell paths, receipts and dead letters out.
+"""The checkout service: edge topics in, visits, carts, dwell paths, receipts and dead letters out.
 
-One loop: poll the edge topics, parse each message against its contract (a bad one goes to
-``deadletter`` with its reason), drop duplicates by ``event_id``, put events in event-time order
-per store, feed each store's fusion, publish what it decides, flush, write a state snapshot with
-the consumer positions it covers, and only then commit those positions. After a crash (even
-``kill -9``) the service restores the last snapshot and seeks to its positions: what happened after
-it is processed again and re-sends the same events with the same ids (a receipt's id is derived
-from its visit), so downstream consumers, which drop duplicate ids, see each receipt once.
+One loop: poll the edge topics; admit each message (its contract, its device's signature, the
+catalog: see :mod:`walkout.edge`), dead-lettering what fails with its reason; drop repeats of an
+``event_id`` within its topic (a repeat with other content is a dead letter: a conflicting
+duplicate); put events in event-time order per store (:mod:`realtime.checkout.ordering`, which also
+says how far each store can be decided); feed each store's fusion; publish what it decides; and at a
+checkpoint, wait until Kafka acknowledged every send, write a state snapshot with the consumer
+positions it covers, and only then commit those positions. After a crash (even ``kill -9``) the
+service restores the last snapshot and seeks to its positions: what happened after it is processed
+again and re-sends the same events with the same ids (a receipt's id is derived from its visit), so
+downstream consumers, which drop duplicate ids, see each receipt once.
+
+A snapshot names the topics it indexes by their ids: restored against a broker whose topics are not
+those (a fresh embedded broker, another cluster), it is set aside with a notice and the service starts
+from the beginning of this broker's topics. A broker that loses its data under a running service (its
+topics recreated or gone, an offset out of range) or stops acknowledging sends stops the service with
+a one-line error, never a silent resume from the wrong place.
 
 Scaling: partitions are keyed by store, so each store's events reach one instance; run several
 instances with different ``--instance`` names in the same group to spread stores. A snapshot
@@ -17,40 +26,52 @@ state from the retained messages it is handed.
 from __future__ import annotations
 
 import logging
+import math
 import pickle
 import threading
 import time
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kafka import ConsumerRebalanceListener, TopicPartition
+from kafka.errors import KafkaError, OffsetOutOfRangeError
 from kafka.structs import OffsetAndMetadata
 
 from realtime.checkout.fusion import StoreCheckout
 from realtime.checkout.ordering import EventTimeBuffer
 from walkout.catalog import Catalog, load_catalog
 from walkout.contracts import (
-    CameraTrack,
+    EDGE_TOPICS,
     ContractError,
+    EdgeHeartbeat,
     Event,
     GateDirection,
     GateScan,
     Purchase,
-    ShelfEvent,
     dead_letter,
-    parse_event,
     rejected_event,
 )
+from walkout.edge import EdgeAdmission
 from walkout.errors import WalkoutError
 from walkout.files import write_atomically
-from walkout.kafka import make_consumer, make_producer, publish
+from walkout.kafka import (
+    STRICT_OFFSETS,
+    Outbox,
+    PublishError,
+    make_consumer,
+    make_producer,
+    poll_strictly,
+    refresh_metadata,
+    topic_ids,
+)
 from walkout.settings import Settings
 
-EDGE_TOPICS = (GateScan.TOPIC, ShelfEvent.TOPIC, CameraTrack.TOPIC)
 SNAPSHOT_EVERY_S = 1.0
-DEDUPE_WINDOW_S = 3600.0
+DEDUPE_WINDOW_S = 3600.0  # a repeat of an event id this long (event time) after the first is not caught
+IDENTITY_CHECK_S = 5.0  # how often to ask the broker whether its topics are still the ones we read
 log = logging.getLogger(__name__)
 
 
@@ -64,22 +85,33 @@ class CheckoutState:
 
     stores: dict[str, StoreCheckout] = field(default_factory=dict)
     buffer: EventTimeBuffer = field(default_factory=lambda: EventTimeBuffer(EDGE_TOPICS))
-    seen: dict[str, float] = field(default_factory=dict)  # event id → event time, for dropping duplicates
+    # (topic, event id) → event time and a checksum of its bytes, to drop repeats and catch conflicts
+    seen: dict[tuple[str, str], tuple[float, int]] = field(default_factory=dict)
+    seen_until: float = -math.inf  # ids of events before this instant have been forgotten
+    decided_until: dict[str, float] = field(default_factory=dict)  # store → its watermark so far
     positions: dict[tuple[str, int], int] = field(default_factory=dict)
+    topic_ids: dict[str, str | None] = field(default_factory=dict)  # of the broker the positions index
 
     def fusion(self, catalog: Catalog, store_id: str) -> StoreCheckout:
         if store_id not in self.stores:
             self.stores[store_id] = StoreCheckout(catalog.store(store_id), catalog)
         return self.stores[store_id]
 
-    def first_time(self, event: Event) -> bool:
-        if event.event_id in self.seen:
-            return False
-        self.seen[event.event_id] = event.ts.timestamp()
-        return True
+    def repeat_of(self, topic: str, event: Event, raw: bytes) -> str | None:
+        """None for an event not seen before in its topic; else "repeat" or "conflicting"."""
+        seen = self.seen.get((topic, event.event_id))
+        if seen is None:
+            return None
+        return "repeat" if seen[1] == zlib.crc32(raw) else "conflicting"
+
+    def remember(self, topic: str, event: Event, raw: bytes) -> None:
+        self.seen[(topic, event.event_id)] = (event.ts.timestamp(), zlib.crc32(raw))
 
     def forget_seen_before(self, at: float) -> None:
-        self.seen = {event_id: ts for event_id, ts in self.seen.items() if ts >= at}
+        """Forget ids of events long decided; at most once a minute of event time (it walks them all)."""
+        if at - self.seen_until >= 60.0:
+            self.seen = {key: seen for key, seen in self.seen.items() if seen[0] >= at}
+            self.seen_until = at
 
 
 def snapshot_path(settings: Settings, instance: str) -> Path:
@@ -108,7 +140,8 @@ def load_state(path: Path, catalog: Catalog) -> CheckoutState:
 
 
 class _SeekToSnapshot(ConsumerRebalanceListener):  # type: ignore[misc]
-    """On assignment, resume each partition where the snapshot left it (ahead of the last commit)."""
+    """On assignment, resume each partition where the snapshot left it (ahead of the last commit); the
+    others resume where the group committed, or at their beginning (see ``poll_strictly``)."""
 
     def __init__(self, state: CheckoutState) -> None:
         self.state = state
@@ -128,7 +161,9 @@ class _SeekToSnapshot(ConsumerRebalanceListener):  # type: ignore[misc]
 class CheckoutStats:
     records: int = 0
     duplicates: int = 0
+    heartbeats: int = 0
     dead_lettered: int = 0
+    dead_letter_reasons: Counter[str] = field(default_factory=Counter)  # by offending field
     published: Counter[str] = field(default_factory=Counter)
     first_record_at: float | None = None
     last_output_at: float | None = None
@@ -153,95 +188,190 @@ def run_checkout(
     """Run until ``stop`` is set or, with ``idle_exit_s``, until the inputs stay quiet that long.
 
     An idle exit is the end of a replay: every held event is decided and open visits are closed.
+    Raises :class:`CheckoutError` (one line) when Kafka fails it or the broker lost its data.
     """
     catalog = load_catalog()
+    admission = EdgeAdmission(catalog, settings.secret("edge_key"), settings.max_event_bytes)
     path = snapshot_path(settings, f"{group}-{instance}")
     state = load_state(path, catalog)
-    state.buffer.resume(time.monotonic())
-    listener = _SeekToSnapshot(state)
-    consumer = make_consumer(settings, group, (), client_id=f"{group}-{instance}")
-    listener.consumer = consumer
-    consumer.subscribe(list(EDGE_TOPICS), listener=listener)
-    producer = make_producer(settings)
-    stats = CheckoutStats()
-    last_record = last_snapshot = time.monotonic()
+    consumer = make_consumer(settings, group, (), client_id=f"{group}-{instance}", **STRICT_OFFSETS)
+    outbox = Outbox(make_producer(settings))
     try:
-        while True:
-            if stop is not None and stop.is_set():  # a clean stop keeps held events in the snapshot
-                _checkpoint(state, path, producer, consumer)
-                break
-            batches = consumer.poll(timeout_ms=200)
-            now = time.monotonic()
-            outputs: list[Event] = []
-            for partition, records in batches.items():
-                for record in records:
-                    outputs += _ingest(state, record, settings, stats, now)
-                state.positions[(partition.topic, partition.partition)] = records[-1].offset + 1
-            if batches or not consumer.assignment():  # idle time counts once the group has let us in
-                last_record = now
-            idle = idle_exit_s is not None and now - last_record >= idle_exit_s
-            outputs += _decide(
-                state, catalog, state.buffer.release_all() if idle else state.buffer.release(now)
-            )
-            if idle:
-                outputs += [event for fusion in state.stores.values() for event in fusion.close_all()]
-            _send(producer, outputs, stats)
-            if idle or (batches and now - last_snapshot >= SNAPSHOT_EVERY_S):
-                _checkpoint(state, path, producer, consumer)
-                last_snapshot = now
-            if idle:
-                break
+        state = _on_this_broker(state, path, consumer)
+        state.buffer.resume(time.monotonic())
+        listener = _SeekToSnapshot(state)
+        listener.consumer = consumer
+        consumer.subscribe(list(EDGE_TOPICS), listener=listener)
+        return _serve(state, path, admission, consumer, outbox, stop, idle_exit_s)
+    except OffsetOutOfRangeError as error:
+        raise CheckoutError(
+            f"the broker no longer has the offsets the checkout resumes from ({error}): it lost its data "
+            "or retention deleted it; nothing was committed past what was published. Move "
+            f"{path} away to start from the beginning of what the broker has"
+        ) from None
+    except (KafkaError, PublishError) as error:
+        raise CheckoutError(
+            f"Kafka failed the checkout: {error}; nothing was committed past what was published: "
+            "restart it once the broker answers"
+        ) from None
     finally:
         consumer.close(autocommit=False)
-        producer.close()
-    return stats
+        outbox.producer.close(timeout=5)
+
+
+def _on_this_broker(state: CheckoutState, path: Path, consumer: Any) -> CheckoutState:
+    """The restored state if it indexes this broker's topics; else set aside, and a fresh one."""
+    consumer.topics()  # fetches the metadata that carries the topic ids
+    current = topic_ids(consumer, EDGE_TOPICS)
+    if not _replaced_topics(state.topic_ids, current):
+        state.topic_ids = current
+        return state
+    aside = path.with_name(f"{path.name}.other-broker-{int(time.time())}")
+    path.replace(aside)
+    log.warning(
+        "checkout state %s indexes topics this broker does not have (another broker, or one restarted "
+        "without its data): set aside as %s; starting from the beginning of this broker's topics",
+        path,
+        aside,
+    )
+    return CheckoutState(topic_ids=current)
+
+
+def _replaced_topics(known: dict[str, str | None], current: dict[str, str | None]) -> list[str]:
+    """Topics whose id is not the one known (gone, or created anew); a topic that had none yet is new."""
+    return [
+        topic for topic, topic_id in known.items() if topic_id is not None and current.get(topic) != topic_id
+    ]
+
+
+def _serve(
+    state: CheckoutState,
+    path: Path,
+    admission: EdgeAdmission,
+    consumer: Any,
+    outbox: Outbox,
+    stop: threading.Event | None,
+    idle_exit_s: float | None,
+) -> CheckoutStats:
+    catalog = admission.catalog
+    stats = CheckoutStats()
+    last_record = last_snapshot = last_identity_check = time.monotonic()
+    while True:
+        if stop is not None and stop.is_set():  # a clean stop keeps held events in the snapshot
+            _checkpoint(state, path, outbox, consumer)
+            return stats
+        batches = poll_strictly(consumer, 200)
+        now, epoch_now = time.monotonic(), time.time()
+        _check_broker(state, consumer)
+        if now - last_identity_check >= IDENTITY_CHECK_S:
+            refresh_metadata(consumer)
+            last_identity_check = now
+        outputs: list[Event] = []
+        for partition, records in batches.items():
+            for record in records:
+                outputs += _ingest(state, admission, record, stats, now, epoch_now)
+            state.positions[(partition.topic, partition.partition)] = records[-1].offset + 1
+        if batches or not consumer.assignment():  # idle time counts once the group has let us in
+            last_record = now
+        idle = idle_exit_s is not None and now - last_record >= idle_exit_s
+        if idle:
+            outputs += _decide(state, catalog, state.buffer.release_all(), {})
+            outputs += [event for fusion in state.stores.values() for event in fusion.close_all()]
+        else:
+            outputs += _decide(state, catalog, *state.buffer.release(now, epoch_now))
+        _send(outbox, outputs, stats)
+        if idle or (batches and now - last_snapshot >= SNAPSHOT_EVERY_S):
+            _checkpoint(state, path, outbox, consumer)
+            last_snapshot = now
+        if idle:
+            return stats
+
+
+def _check_broker(state: CheckoutState, consumer: Any) -> None:
+    """Stop when the broker's topics are no longer the ones the positions index."""
+    current = topic_ids(consumer, EDGE_TOPICS)
+    replaced = _replaced_topics(state.topic_ids, current)
+    if replaced:
+        what = "gone" if current.get(replaced[0]) is None else "created anew"
+        raise CheckoutError(
+            f"the broker lost its data: topic {replaced[0]} is {what} (restarted without its data?); "
+            "stopped without committing. Publish the edge topics again and restart the checkout: it "
+            "sets its state aside and starts afresh"
+        )
+    state.topic_ids.update({topic: topic_id for topic, topic_id in current.items() if topic_id is not None})
 
 
 def _ingest(
-    state: CheckoutState, record: Any, settings: Settings, stats: CheckoutStats, now: float
+    state: CheckoutState,
+    admission: EdgeAdmission,
+    record: Any,
+    stats: CheckoutStats,
+    now: float,
+    epoch_now: float,
 ) -> list[Event]:
     stats.records += 1
     if stats.first_record_at is None:
         stats.first_record_at = now
     try:
-        event = parse_event(record.value, record.topic, settings.max_event_bytes)
+        event = admission.admit(record.value, record.topic, record.headers)
     except ContractError as error:
-        stats.dead_lettered += 1
-        return [
-            dead_letter(
-                record.value, record.topic, error, "checkout", "unknown", record.partition, record.offset
+        return [_dead_letter(record, error, stats)]
+    if isinstance(event, EdgeHeartbeat):
+        stats.heartbeats += 1
+    else:
+        repeat = state.repeat_of(record.topic, event, record.value)
+        if repeat == "repeat":
+            stats.duplicates += 1
+            return []
+        if repeat == "conflicting":
+            conflict = ContractError(
+                "event_id", f"conflicting duplicate: {event.event_id} was already taken with other content"
             )
-        ]
-    if not state.first_time(event):
-        stats.duplicates += 1
+            return [_dead_letter(record, conflict, stats, event.store_id)]
+    refusal = state.buffer.add(event, record.topic, now, epoch_now)
+    if refusal is not None:
+        return [_dead_letter(record, ContractError("ts", refusal, event.event_type), stats, event.store_id)]
+    if isinstance(event, EdgeHeartbeat):
         return []
+    state.remember(record.topic, event, record.value)
     if isinstance(event, GateScan) and event.direction is GateDirection.EXIT and event.token_id:
         stats.exits_seen[f"{event.store_id}-{event.token_id}"] = now
-    state.buffer.add(event, now)
     return []
 
 
-def _decide(state: CheckoutState, catalog: Catalog, ready: list[Event]) -> list[Event]:
+def _dead_letter(record: Any, error: ContractError, stats: CheckoutStats, store_id: str = "unknown") -> Event:
+    stats.dead_lettered += 1
+    stats.dead_letter_reasons[error.field] += 1
+    return dead_letter(
+        record.value, record.topic, error, "checkout", store_id, record.partition, record.offset
+    )
+
+
+def _decide(
+    state: CheckoutState, catalog: Catalog, ready: list[Event], marks: dict[str, float]
+) -> list[Event]:
     outputs: list[Event] = []
-    newest: dict[str, float] = {}
     for event in ready:
+        fusion = state.fusion(catalog, event.store_id)
         try:
-            outputs += state.fusion(catalog, event.store_id).apply(event)
-        except WalkoutError as error:  # e.g. a store the catalog does not know
-            outputs.append(rejected_event(event, str(error), "checkout"))
-            continue
-        newest[event.store_id] = max(newest.get(event.store_id, 0.0), event.ts.timestamp())
-    for store_id, at in newest.items():
-        outputs += state.stores[store_id].expire(at)
-    if newest:
-        state.forget_seen_before(min(newest.values()) - DEDUPE_WINDOW_S)
+            outputs += fusion.apply(event)
+        except WalkoutError as error:  # a flaw of ours; the event is kept with what went wrong
+            log.exception("checkout could not apply %s", event.event_id)
+            outputs.append(rejected_event(event, f"checkout failed on this event: {error}", "checkout"))
+    for store_id, until in marks.items():
+        if store_id in state.stores and until > state.decided_until.get(store_id, -math.inf):
+            state.decided_until[store_id] = until
+            outputs += state.stores[store_id].advance(until)
+            outputs += state.stores[store_id].expire(until)
+    if state.decided_until:
+        state.forget_seen_before(min(state.decided_until.values()) - DEDUPE_WINDOW_S)
     return outputs
 
 
-def _send(producer: Any, outputs: list[Event], stats: CheckoutStats) -> None:
+def _send(outbox: Outbox, outputs: list[Event], stats: CheckoutStats) -> None:
     now = time.monotonic()
     for event in outputs:
-        publish(producer, event)
+        outbox.send(event)
         stats.published[event.TOPIC] += 1
         if isinstance(event, Purchase) and event.visit_id in stats.exits_seen:
             stats.exit_to_receipt_s.append(now - stats.exits_seen.pop(event.visit_id))
@@ -249,9 +379,9 @@ def _send(producer: Any, outputs: list[Event], stats: CheckoutStats) -> None:
         stats.last_output_at = now
 
 
-def _checkpoint(state: CheckoutState, path: Path, producer: Any, consumer: Any) -> None:
-    """Outputs durable first, then the snapshot, then the commit: never the other way round."""
-    producer.flush()
+def _checkpoint(state: CheckoutState, path: Path, outbox: Outbox, consumer: Any) -> None:
+    """Outputs acknowledged first, then the snapshot, then the commit: never the other way round."""
+    outbox.confirm()
     save_state(state, path)
     owned = consumer.assignment()
     positions = {

@@ -13,21 +13,21 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.simulator.run import StoreDay
+from ingestion.simulator.run import StoreDay, edge_to_kafka, forward_store_day
 from realtime.checkout.evaluate import read_receipts, score_receipts
 from realtime.checkout.service import run_checkout
 from walkout.broker import kafka_available
 from walkout.contracts import GateScan, Purchase
-from walkout.kafka import create_topics, make_producer, publish
+from walkout.kafka import create_topics, make_producer
 from walkout.settings import Settings
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 
 def publish_day(settings: Settings, store_day: StoreDay) -> None:
+    with edge_to_kafka(settings) as send:
+        forward_store_day(store_day, send)
     producer = make_producer(settings)
-    for _, event in store_day.events:
-        publish(producer, event)
     producer.send(GateScan.TOPIC, key=b"S002", value=b'{"event_type": "gate.scan"')  # a flaky device
     producer.flush()
     producer.close()
