@@ -263,12 +263,9 @@ class _LandedIds:
         self._ids: OrderedDict[Path, set[str]] = OrderedDict()
         self._max_partitions = max_partitions
 
-    def of(self, directory: Path, *, create: bool = True) -> set[str]:
-        """The partition's ids (it is created for landing unless ``create`` is off)."""
+    def of(self, directory: Path) -> set[str]:
         ids = self._ids.get(directory)
         if ids is None:
-            if create:
-                _make_directory_durably(directory)
             ids = self._ids[directory] = _read_event_ids(directory) if directory.is_dir() else set()
             if len(self._ids) > self._max_partitions:
                 self._ids.popitem(last=False)
@@ -426,15 +423,13 @@ class Lander:
     def _land_partition(self, topic: str, day: date, rows: dict[str, dict[str, Any]]) -> None:
         directory = partition_dir(self._lake, topic, day)
         landed = self._landed.of(directory)
-        beside = [
-            self._landed.of(partition_dir(self._lake, topic, day + timedelta(days=days)), create=False)
-            for days in (-1, 1)
-        ]
+        beside = [self._landed.of(partition_dir(self._lake, topic, day + timedelta(days=d))) for d in (-1, 1)]
         new = [row for event_id, row in rows.items() if not any(event_id in ids for ids in (landed, *beside))]
         self.stats.duplicates_skipped += len(rows) - len(new)
         if not new:
             return
         try:
+            _make_directory_durably(directory)
             with _partition_lock(directory, exclusive=False):
                 _write_durably(
                     pl.DataFrame(new, schema=LAKE_SCHEMAS[topic]), directory, _new_file_name("part")

@@ -53,7 +53,7 @@ from walkout.contracts import (
     VisitStatus,
     make_event_id,
 )
-from walkout.kafka import bootstrap_servers, make_consumer, make_producer, publish
+from walkout.kafka import Outbox, bootstrap_servers, make_consumer, make_producer, publish
 from walkout.settings import Settings
 
 TEST_TOPICS = (Visit.TOPIC, DwellSegment.TOPIC, Purchase.TOPIC, AdImpression.TOPIC, DeadLetter.TOPIC)
@@ -288,6 +288,7 @@ class Record:
     partition: int
     offset: int
     value: bytes | None
+    headers: None = None
 
 
 @pytest.mark.kafka
@@ -302,7 +303,7 @@ def test_a_crash_between_write_and_commit_lands_nothing_twice(
         for event, metadata in zip(events, sent, strict=True)
     ]
     producer = make_producer(settings)
-    Lander(settings, producer).land(records[:25] + records[-3:])  # written, then a crash before the commit
+    Lander(settings, Outbox(producer)).land(records[:25] + records[-3:])  # written, then a crash before the commit
     producer.close()
 
     stats = land(settings, group)
@@ -372,7 +373,7 @@ def test_compaction_merges_files_and_finishes_a_half_done_one(
 ) -> None:
     settings = Settings(data_dir=tmp_path, kafka_bootstrap=bootstrap_servers(kafka_settings))
     producer = make_producer(settings)
-    lander = Lander(settings, producer)
+    lander = Lander(settings, Outbox(producer))
     for batch in range(3):  # one file per batch; later visits carry earlier timestamps
         ts = DAY_1 - timedelta(minutes=batch)
         lander.land(
