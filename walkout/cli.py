@@ -361,9 +361,12 @@ def ads_serve(
 ) -> None:
     """Serve ads to the screens (and the member app) until Ctrl-C, following the live topics in Kafka."""
     from recsys.api.app import serve
+    from recsys.api.keys import master_key
 
+    settings = get_settings()
+    master_key(settings)  # an unset key is refused in one line before anything is announced or started
     console.print(f"ad API at http://{host}:{port} (docs at /docs); Ctrl-C stops it")
-    serve(get_settings(), host, port)
+    serve(settings, host, port)
 
 
 @ads_app.command("keys")
@@ -374,13 +377,15 @@ def ads_keys() -> None:
 
     settings = get_settings()
     master = master_key(settings)
-    table = Table("caller", "store", "zone", "key", title="ad API keys (Authorization: Bearer <key>)")
+    demo = settings.ad_api_key is None  # the key resolved, so the demo keys were asked for
+    title = f"{'PUBLIC DEMO ' if demo else ''}ad API keys (Authorization: Bearer <key>)"
+    table = Table("caller", "store", "zone", "key", title=title)
     for screen_id, screen in sorted(screens_of(load_catalog()).items()):
         table.add_row(screen_id, screen.store.store_id, screen.screen.zone_id, screen_key(master, screen_id))
     table.add_row("member app", "", "", member_app_key(master))
     console.print(table)
-    if settings.ad_api_key is None:
-        console.print("[yellow]demo keys:[/yellow] set WALKOUT_AD_API_KEY before any real screen uses them")
+    if demo:
+        console.print("[yellow]demo keys:[/yellow] anyone can derive them: set WALKOUT_AD_API_KEY in a store")
 
 
 @vision_app.command("track")

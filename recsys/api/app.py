@@ -5,10 +5,12 @@ shopper's recommendations.
   of the screen's zone, ranked by the model (cold start by segment), filtered by :mod:`rules`; each ad
   shown is published to ``ad.impressions``;
 * ``GET /v1/shoppers/{shopper_id}/recommendations?k=10`` — ``Authorization: Bearer <member app key>``;
-* ``GET /healthz`` (503 until a model and the published warehouse are loaded), ``GET /metrics``
-  (Prometheus: requests, latency, impressions, model version), ``/docs`` (OpenAPI).
+* ``GET /healthz``: 503 with the problems until a model and the published warehouse are loaded, and
+  whenever the live feed is not following Kafka; ``GET /metrics`` (Prometheus text: requests, latency,
+  impressions, model version, live events applied and skipped), ``/docs`` (OpenAPI).
 
-401 for a missing or wrong key, 404 for an unknown screen or member, 422 for malformed parameters.
+401 for a missing or wrong key, whatever the id (so screen ids cannot be probed); 404 for an unknown
+screen (correctly keyed) or member; 422 for malformed parameters.
 A :class:`Published` thread reloads a new model version or a new published warehouse in the
 background and swaps it in whole: requests in flight keep the one they started with.
 """
@@ -24,11 +26,12 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Protocol
+from typing import Annotated, Literal, Protocol
 
 import uvicorn
 from fastapi import Depends, FastAPI, HTTPException, Query, Response
 from fastapi import Path as PathParameter
+from fastapi.responses import PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from kafka.errors import KafkaError
 from prometheus_client import (
@@ -43,7 +46,7 @@ from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from recsys import RecsysError
-from recsys.api.context import Audience, LiveContext, LiveFeed, Viewer
+from recsys.api.context import Audience, LiveContext, LiveFeed, Viewer, declared_age
 from recsys.api.keys import Screen, key_matches, master_key, member_app_key, screen_key, screens_of
 from recsys.api.ranking import rank_for
 from recsys.api.rules import REPEAT_WINDOW_S, Choice, RepeatGuard, Shelves, choose_ads, load_shelves
@@ -114,6 +117,11 @@ class Metrics:
             "ad_api_model_info", "The model version served (value 1).", ["version"], registry=self.registry
         )
         self.live_events = Gauge("ad_api_live_events", "Live events applied.", registry=self.registry)
+        self.live_skipped = Gauge(
+            "ad_api_live_events_skipped",
+            "Live messages skipped: unreadable, or of a store, zone or plate the catalog lacks.",
+            registry=self.registry,
+        )
 
 
 class RequestMetrics:
@@ -189,6 +197,14 @@ class Published:
 
     def stop(self) -> None:
         self._stop.set()
+
+
+class Health(BaseModel):
+    status: Literal["ok", "not ready"]
+    problems: list[str]
+    model_version: str | None
+    live_events: int
+    live_events_skipped: int
 
 
 class AudienceOut(BaseModel):
@@ -337,7 +353,8 @@ class AdService:
         member = self.catalog.members.get(shopper_id)
         if member is None:
             raise HTTPException(404, f"unknown member {shopper_id!r}")
-        audience = Audience((Viewer(shopper_id, member.declared_age_band, member.declared_gender),))
+        viewer = Viewer(shopper_id, member.declared_age_band, member.declared_gender, declared_age(member))
+        audience = Audience((viewer,))
         ranked = rank_for(model, audience)
         picks = [
             RecommendationOut(
@@ -376,13 +393,14 @@ def create_app(
 ) -> FastAPI:
     """The app for this data directory; without ``impressions`` they go to Kafka, ``clock`` is the time
     of the store hours and the repeat window (tests set it)."""
+    master = master_key(settings)  # an unset key is refused before Kafka or the model is touched
     catalog = context.catalog
     metrics = Metrics()
     sink = impressions or KafkaImpressions(settings, metrics.impressions_failed)
     service = AdService(
         catalog=catalog,
         screens=screens_of(catalog),
-        master=master_key(settings),
+        master=master,
         published=Published(artifact_dir(settings.data_dir), settings.published_warehouse_path, metrics),
         context=context,
         impressions=sink,
@@ -420,11 +438,12 @@ def create_app(
         n: Annotated[int, Query(ge=1, le=10, description="How many ads to show.")] = 3,
     ) -> ScreenAds:
         """Ads for whoever stands in front of this screen now, with a reason code each."""
+        # Any id has its key, so the key is checked first: without it, every id gets the same 401.
+        if not key_matches(screen_key(service.master, screen_id), _presented(credentials)):
+            raise HTTPException(401, "missing or wrong screen key", headers=UNAUTHORIZED)
         screen = service.screens.get(screen_id)
         if screen is None:
             raise HTTPException(404, f"unknown screen {screen_id!r}")
-        if not key_matches(screen_key(service.master, screen_id), _presented(credentials)):
-            raise HTTPException(401, "missing or wrong screen key", headers=UNAUTHORIZED)
         return service.ads_for(screen, n)
 
     @app.get("/v1/shoppers/{shopper_id}/recommendations", responses={401: {}, 404: {}, 503: {}})
@@ -438,22 +457,34 @@ def create_app(
             raise HTTPException(401, "missing or wrong member app key", headers=UNAUTHORIZED)
         return service.recommendations_for(shopper_id, k)
 
-    @app.get("/healthz")
-    def healthz(response: Response) -> dict[str, object]:
-        """Ready when a model and the published warehouse are loaded (503 before)."""
+    @app.get("/healthz", responses={503: {"model": Health, "description": "Not ready: see `problems`."}})
+    def healthz(response: Response) -> Health:
+        """Ready when a model and the published warehouse are loaded and the live feed follows Kafka."""
         model = service.published.model
-        ready = model is not None and service.published.shelves is not None
-        response.status_code = 200 if ready else 503
-        return {
-            "status": "ok" if ready else "starting",
-            "model_version": model.version if model else None,
-            "live_events": context.events_applied,
-        }
+        problems = [
+            problem
+            for problem in (
+                None if model else "no recommendation model loaded yet",
+                None if service.published.shelves else "no published warehouse loaded yet",
+                feed.problem() if feed else None,
+            )
+            if problem is not None
+        ]
+        response.status_code = 503 if problems else 200
+        return Health(
+            status="not ready" if problems else "ok",
+            problems=problems,
+            model_version=model.version if model else None,
+            live_events=context.events_applied,
+            live_events_skipped=feed.skipped if feed else 0,
+        )
 
-    @app.get("/metrics")
+    @app.get("/metrics", response_class=PlainTextResponse)
     def prometheus_metrics() -> Response:
-        """Requests, latency, impressions and the model version, in the Prometheus text format."""
+        """Requests, latency, impressions, the model version and the live feed's events, in the
+        Prometheus text exposition format."""
         metrics.live_events.set(context.events_applied)
+        metrics.live_skipped.set(feed.skipped if feed else 0)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -1,11 +1,14 @@
 """Live context: who is in which zone of each store now, and what their carts hold, from Kafka.
 
-* ``camera.tracks``: each track's last position (its zone) and any entrance-camera age estimate;
+* ``camera.tracks``: each track's last position (its zone) and every entrance-camera age estimate;
 * ``visits``: an opened visit names its shopper and the tracks that came through the gate with them
   (the payer is the member; the others of a group are companions of unknown age); closing forgets it;
 * ``shelf.events``: a pick in a zone goes into the carts of the visits standing there (a put-back takes
   it out). Coarser than checkout's attribution, on purpose on the safe side: an ad never shows what
   someone nearby may already be holding.
+
+Age is evidence, judged by :mod:`walkout.age`: a visit's band, its member's declared profile and every
+estimate of each of its tracks all count, so any sign of a minor keeps alcohol and tobacco off a screen.
 
 "Now" is per store: the newest event time seen, advanced by the wall clock since it arrived, so a
 replay and a live store behave alike and people leave the screen when their tracks stop. A
@@ -23,11 +26,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from kafka import KafkaConsumer
+from kafka.consumer.fetcher import ConsumerRecord
+
 from recsys.baselines import segment_of
-from walkout.catalog import Catalog
+from walkout.age import ESTIMATE_CONFIDENCE, AgeEvidence, known_adult, strongest
+from walkout.catalog import Catalog, Member, Store
 from walkout.contracts import (
     CameraTrack,
-    ContractError,
     Event,
     ShelfAction,
     ShelfEvent,
@@ -37,7 +43,7 @@ from walkout.contracts import (
 )
 from walkout.kafka import KafkaSetupError, make_consumer
 from walkout.settings import Settings
-from walkout.vocabulary import AgeBand, Gender
+from walkout.vocabulary import AgeBand, DemographicSource, Gender
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +51,18 @@ PRESENCE_S = 8.0
 """A track is in front of a screen this long after its last position in the screen's zone."""
 FORGET_S = 15 * 60.0
 """Tracks silent this long are forgotten (visits end with their closing event)."""
-ESTIMATE_CONFIDENCE = 0.8
-"""Entrance-camera age estimates below this confidence count as unknown age."""
 LIVE_TOPICS = (CameraTrack.TOPIC, Visit.TOPIC, ShelfEvent.TOPIC)
+POLL_MS = 200
+STALE_S = 30.0
+"""The feed is not ready when its poll loop has not come round, or it has had no connection to Kafka,
+for this long (the loop comes round every :data:`POLL_MS`)."""
+RETRY_S = 5.0
+BOOTSTRAP_TIMEOUT_MS = 5_000
+
+
+def declared_age(member: Member | None) -> tuple[AgeEvidence, ...]:
+    """What a member declared of their age in the app (an unknown band if they did not)."""
+    return () if member is None else (AgeEvidence(member.declared_age_band, 1.0, declared=True),)
 
 
 @dataclass(frozen=True)
@@ -57,6 +72,8 @@ class Viewer:
     shopper_id: str | None
     age_band: AgeBand
     gender: Gender
+    age: tuple[AgeEvidence, ...] = ()
+    """Everything said of their age; ``age_band`` only picks their segment's ranking."""
 
     @property
     def segment(self) -> str | None:
@@ -72,10 +89,8 @@ class Audience:
 
     @property
     def adults_only(self) -> bool:
-        """Someone is there and everyone's age is known to be 19 or more."""
-        return bool(self.viewers) and all(
-            v.age_band not in {AgeBand.MINOR, AgeBand.UNKNOWN} for v in self.viewers
-        )
+        """Someone is there and everyone is known to be 19 or more (:func:`walkout.age.known_adult`)."""
+        return bool(self.viewers) and all(known_adult(viewer.age) for viewer in self.viewers)
 
     @property
     def shopper_ids(self) -> tuple[str, ...]:
@@ -86,6 +101,7 @@ class Audience:
 class _Track:
     zone_id: str | None
     seen_at: float
+    age: tuple[AgeEvidence, ...] = ()
     age_band: AgeBand = AgeBand.UNKNOWN
     gender: Gender = Gender.UNKNOWN
 
@@ -97,6 +113,7 @@ class _Visit:
     age_band: AgeBand
     gender: Gender
     track_ids: tuple[str, ...]
+    age: tuple[AgeEvidence, ...]
     cart: set[str] = field(default_factory=set)
 
 
@@ -107,6 +124,14 @@ class _Store:
     visit_of_track: dict[str, str] = field(default_factory=dict)
     newest_event: float = 0.0
     received_at: float = 0.0
+
+
+def _check_place(floor: Store, event: Event) -> None:
+    """Raise :class:`CatalogError` for a zone or plate the store does not have."""
+    if isinstance(event, CameraTrack) and event.zone_id is not None:
+        floor.zone(event.zone_id)
+    elif isinstance(event, ShelfEvent):
+        floor.plate(event.plate_id)
 
 
 class LiveContext:
@@ -127,6 +152,9 @@ class LiveContext:
         return store.newest_event + (self.clock() - store.received_at)
 
     def apply(self, event: Event) -> None:
+        """Take one event in; one of a store, zone or plate the catalog lacks raises :class:`CatalogError`
+        and changes nothing."""
+        _check_place(self.catalog.store(event.store_id), event)
         with self._lock:
             store = self._stores.setdefault(event.store_id, _Store())
             at = event.ts.timestamp()
@@ -147,13 +175,14 @@ class LiveContext:
         if zone is None:
             located = self.catalog.store(track.store_id).zone_at(track.x_m, track.y_m)
             zone = located.zone_id if located else None
-        known = store.tracks.get(track.track_id)
-        state = _Track(zone, track.ts.timestamp())
-        if track.age_band and (track.demographic_confidence or 0.0) >= ESTIMATE_CONFIDENCE:
-            state.age_band, state.gender = track.age_band, track.gender or Gender.UNKNOWN
-        elif known is not None:
-            state.age_band, state.gender = known.age_band, known.gender
-        store.tracks[track.track_id] = state
+        seen_at = track.ts.timestamp()
+        state = store.tracks.setdefault(track.track_id, _Track(zone, seen_at))
+        state.zone_id, state.seen_at = zone, seen_at
+        if track.age_band is not None:
+            estimate = AgeEvidence(track.age_band, track.demographic_confidence or 0.0)
+            state.age = strongest((*state.age, estimate))
+            if estimate.confidence >= ESTIMATE_CONFIDENCE:
+                state.age_band, state.gender = track.age_band, track.gender or Gender.UNKNOWN
 
     def _open_or_close(self, store: _Store, visit: Visit) -> None:
         if visit.status is VisitStatus.CLOSED:
@@ -166,8 +195,11 @@ class LiveContext:
         age_band, gender = visit.age_band, visit.gender
         if age_band is AgeBand.UNKNOWN and member is not None:
             age_band, gender = member.declared_age_band, member.declared_gender
+        declared = visit.demographic_source is DemographicSource.DECLARED
+        said = AgeEvidence(visit.age_band, visit.demographic_confidence or 0.0, declared)
+        age = (said, *declared_age(member))
         store.visits[visit.visit_id] = _Visit(
-            visit.shopper_id, visit.group_size, age_band, gender, visit.track_ids
+            visit.shopper_id, visit.group_size, age_band, gender, visit.track_ids, age
         )
         for track_id in visit.track_ids:
             store.visit_of_track[track_id] = visit.visit_id
@@ -191,9 +223,11 @@ class LiveContext:
         return [store.visits[visit_id] for visit_id in ids if visit_id in store.visits]
 
     def _forget_silent_tracks(self, store: _Store) -> None:
+        """Forget tracks silent for :data:`FORGET_S`, except an open visit's (their age evidence counts)."""
         cutoff = store.newest_event - FORGET_S
-        for track_id in [tid for tid, track in store.tracks.items() if track.seen_at < cutoff]:
-            del store.tracks[track_id]
+        for track_id, track in list(store.tracks.items()):
+            if track.seen_at < cutoff and track_id not in store.visit_of_track:
+                del store.tracks[track_id]
 
     def audience(self, store_id: str, zone_id: str) -> Audience:
         """Who is in the zone now: each visit's member and companions, and people of no known visit."""
@@ -209,47 +243,95 @@ class LiveContext:
                     visits[visit_id] = store.visits[visit_id]
                 else:
                     track = store.tracks[track_id]
-                    viewers.append(Viewer(None, track.age_band, track.gender))
+                    viewers.append(Viewer(None, track.age_band, track.gender, track.age))
             for visit in visits.values():
-                viewers.append(Viewer(visit.shopper_id, visit.age_band, visit.gender))
+                # An estimate does not say whose track it was: every one counts for the member, and a
+                # group's companions stay of unknown age.
+                tracks = [store.tracks[tid] for tid in visit.track_ids if tid in store.tracks]
+                age = (*visit.age, *(evidence for track in tracks for evidence in track.age))
+                viewers.append(Viewer(visit.shopper_id, visit.age_band, visit.gender, age))
                 viewers += [Viewer(None, AgeBand.UNKNOWN, Gender.UNKNOWN)] * (visit.group_size - 1)
             cart = frozenset(product for visit in visits.values() for product in visit.cart)
             return Audience(tuple(viewers), cart)
 
 
-class LiveFeed(threading.Thread):
-    """Applies the live topics to a :class:`LiveContext` until stopped."""
+def _broker_connections(consumer: KafkaConsumer) -> float:
+    """Open connections to brokers, from the consumer's own metrics (1 when it does not say)."""
+    return float(consumer.metrics().get("consumer-metrics", {}).get("connection-count", 1.0))
 
-    def __init__(self, settings: Settings, context: LiveContext) -> None:
+
+class LiveFeed(threading.Thread):
+    """Applies the live topics to a :class:`LiveContext` until stopped.
+
+    It outlives any message (one it cannot read or apply is logged and counted in :attr:`skipped`) and
+    any Kafka failure (it reconnects); :meth:`problem` says why it is not following Kafka.
+    """
+
+    def __init__(self, settings: Settings, context: LiveContext, stale_s: float = STALE_S) -> None:
         super().__init__(name="ad-api-live-feed", daemon=True)
         self.settings = settings
         self.context = context
+        self.stale_s = stale_s
         self.stopping = threading.Event()
-        self.rejected = 0
+        self.skipped = 0
+        self._trouble: str | None = "the live feed has not connected to Kafka yet"
+        self._polled_at = self._connected_at = time.monotonic()
+
+    def problem(self) -> str | None:
+        """Why the live context is not following Kafka now; None when it is."""
+        if not self.is_alive():
+            return "the live feed is not running"
+        if self._trouble is not None:
+            return self._trouble
+        silent = time.monotonic() - self._polled_at
+        if silent > self.stale_s:
+            return f"the live feed is stuck: its poll loop has not come round for {silent:.0f} s"
+        return None
 
     def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                self._follow()
+            except Exception as error:  # Kafka gone or moved, or a bug: say so in /healthz, then reconnect
+                trouble = f"the live feed cannot read Kafka: {error}"
+                if trouble != self._trouble:  # once, not every retry
+                    log.error("%s; reconnecting every %.0f s", trouble, RETRY_S)
+                self._trouble = trouble
+                self.stopping.wait(RETRY_S)
+
+    def _follow(self) -> None:
+        """Read until stopped, or until Kafka has been out of reach for :attr:`stale_s`."""
         group = f"ad-api.{socket.gethostname()}.{os.getpid()}.{id(self)}"
-        try:
-            consumer = make_consumer(self.settings, group, LIVE_TOPICS)
-        except KafkaSetupError as error:
-            log.error("no live context (every screen gets cold-start ads): %s", error)
-            return
+        consumer = make_consumer(self.settings, group, LIVE_TOPICS, bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS)
+        self._polled_at = self._connected_at = time.monotonic()
+        self._trouble = None
         try:
             while not self.stopping.is_set():
-                for records in consumer.poll(timeout_ms=200).values():
+                for records in consumer.poll(timeout_ms=POLL_MS).values():
                     for record in records:
-                        self._apply(record.value, record.topic)
+                        self._apply(record)
+                self._polled_at = time.monotonic()
+                if _broker_connections(consumer) > 0:
+                    self._connected_at = self._polled_at
+                elif self._polled_at - self._connected_at > self.stale_s:
+                    raise KafkaSetupError(f"no connection to a broker for {self.stale_s:.0f} s")
         finally:
             consumer.close()
 
-    def _apply(self, raw: bytes, topic: str) -> None:
+    def _apply(self, record: ConsumerRecord) -> None:
         try:
-            event = parse_event(raw, topic, self.settings.max_event_bytes)
-        except ContractError as error:
-            self.rejected += 1
-            log.debug("live feed skips a message of %s: %s", topic, error)
-            return
-        self.context.apply(event)
+            event = parse_event(record.value, record.topic, self.settings.max_event_bytes)
+            self.context.apply(event)
+        except Exception as error:  # whatever one message holds, the screens keep their live context
+            self.skipped += 1
+            log.warning(
+                "live feed skips %s[%s]@%s: %s: %s",
+                record.topic,
+                record.partition,
+                record.offset,
+                type(error).__name__,
+                error,
+            )
 
     def stop(self) -> None:
         self.stopping.set()

@@ -8,10 +8,11 @@ published warehouse and the model come from the simulated history (``published_m
 from __future__ import annotations
 
 import itertools
+import logging
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -23,10 +24,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from recsys.api.app import create_app
-from recsys.api.context import LiveContext, LiveFeed
+from recsys.api.context import STALE_S, LiveContext, LiveFeed
 from recsys.api.keys import member_app_key, screen_key
 from recsys.artifact import ServedModel, artifact_dir, load_model, new_version, write_model
-from walkout.catalog import Category, load_catalog
+from walkout.broker import EmbeddedBroker
+from walkout.catalog import Category, ZoneKind, load_catalog
 from walkout.contracts import (
     AdImpression,
     CameraTrack,
@@ -38,9 +40,9 @@ from walkout.contracts import (
     make_event_id,
     parse_event,
 )
-from walkout.kafka import bootstrap_servers, drain, make_consumer, make_producer, publish
+from walkout.kafka import bootstrap_servers, create_topics, drain, make_consumer, make_producer, publish
 from walkout.settings import DEMO_KEYS, Settings
-from walkout.vocabulary import AgeBand
+from walkout.vocabulary import AgeBand, DemographicSource
 
 SCREEN = "S002-AD2"
 NOON_KST = datetime(2026, 11, 24, 3, tzinfo=UTC)
@@ -48,6 +50,7 @@ ELEVEN_PM_KST = datetime(2026, 11, 24, 14, tzinfo=UTC)
 CATALOG = load_catalog()
 STORE = CATALOG.store("S002")
 SCREEN_ZONE = STORE.zone(next(s.zone_id for s in STORE.ad_screens if s.ad_screen_id == SCREEN))
+ENTRANCE = next(zone for zone in STORE.zones if zone.kind is ZoneKind.ENTRANCE)
 _ids = itertools.count()
 
 
@@ -79,6 +82,10 @@ class Api:
     def products(self, n: int = 3) -> list[str]:
         return [ad["product_id"] for ad in self.ads(n=n)["ads"]]
 
+    def health(self) -> tuple[int, dict[str, Any]]:
+        response = self.client.get("/healthz")
+        return response.status_code, response.json()
+
 
 def screen_auth(screen: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {screen_key(DEMO_KEYS['ad_api_key'], screen)}"}
@@ -99,20 +106,37 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory, published_marts: Path, mo
 
 
 @contextmanager
-def start_api(settings: Settings, repeat_window_s: float = 0.0, **kwargs: Any) -> Iterator[Api]:
+def start_api(
+    settings: Settings,
+    repeat_window_s: float = 0.0,
+    *,
+    live: bool = False,
+    context: LiveContext | None = None,
+    stale_s: float = STALE_S,
+    **kwargs: Any,
+) -> Iterator[Api]:
+    """The API; ``live`` follows Kafka with a live feed that is not ready after ``stale_s`` of trouble."""
     clock = [NOON_KST]
-    context = LiveContext(CATALOG)
+    context = context or LiveContext(CATALOG)
     sink = Sink()
     app = create_app(
         settings,
         context,
         kwargs.pop("impressions", sink),
+        feed=LiveFeed(settings, context, stale_s) if live else None,
         repeat_window_s=repeat_window_s,
         clock=lambda: clock[0],
         **kwargs,
     )
     with TestClient(app) as client:
         yield Api(client, context, sink, clock)
+
+
+def eventually(condition: Callable[[], bool], timeout_s: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return condition()
 
 
 @pytest.fixture
@@ -139,13 +163,17 @@ def members(model: ServedModel, known: bool, *bands: AgeBand) -> list[str]:
     ]
 
 
-def drinker(model: ServedModel) -> str:
-    """An adult the model knows who buys alcohol."""
+def drinker(model: ServedModel, declared: bool = True) -> str:
+    """An adult the model knows who buys alcohol (and declared their age in the app, or not)."""
     alcohol = [
         i for i, p in enumerate(model.history.products) if CATALOG.product(p).category is Category.ALCOHOL
     ]
     adults = members(model, True, AgeBand.AGE_19_29, AgeBand.AGE_30_39, AgeBand.AGE_40_49, AgeBand.AGE_50_59)
-    return next(shopper for shopper in adults if model.bought_before(shopper)[alcohol].sum() >= 2)
+    return next(
+        shopper
+        for shopper in adults
+        if model.bought_before(shopper)[alcohol].sum() >= 2 and CATALOG.member(shopper).declared == declared
+    )
 
 
 def event_time(offset_s: float = 0.0) -> datetime:
@@ -168,7 +196,12 @@ def track(track_id: str, zone_id: str, at: datetime, **demographics: Any) -> Cam
 
 
 def visit(
-    shopper_id: str, track_ids: tuple[str, ...], at: datetime, status: VisitStatus, group: int = 1
+    shopper_id: str,
+    track_ids: tuple[str, ...],
+    at: datetime,
+    status: VisitStatus,
+    group: int = 1,
+    **demographics: Any,
 ) -> Visit:
     visit_id = f"V-{shopper_id}-{track_ids[0]}"
     return Visit(
@@ -182,6 +215,7 @@ def visit(
         track_ids=track_ids,
         entered_at=at,
         exited_at=at if status is VisitStatus.CLOSED else None,
+        **demographics,
     )
 
 
@@ -195,25 +229,27 @@ def arrive(context: LiveContext, shopper_id: str, group: int = 1) -> tuple[str, 
     return tracks
 
 
+def pick(product_id: str, at: datetime) -> ShelfEvent:
+    plate = STORE.plates_of(product_id)[0]
+    return ShelfEvent(
+        event_id=make_event_id("test-pick", product_id, at),
+        store_id=STORE.store_id,
+        ts=at,
+        shelf_id=plate.gondola_id,
+        plate_id=plate.plate_id,
+        action=ShelfAction.PICK,
+        weight_delta_g=-float(CATALOG.product(product_id).unit_weight_g),
+        product_id=product_id,
+        quantity=1,
+        confidence=0.99,
+    )
+
+
 def pick_up(context: LiveContext, track_id: str, product_id: str) -> None:
     """The person walks to the product, picks it, and comes back to the screen."""
-    plate = STORE.plates_of(product_id)[0]
     at = event_time()
-    context.apply(track(track_id, plate.zone_id, at))
-    context.apply(
-        ShelfEvent(
-            event_id=make_event_id("test-pick", track_id, product_id),
-            store_id=STORE.store_id,
-            ts=at,
-            shelf_id=plate.gondola_id,
-            plate_id=plate.plate_id,
-            action=ShelfAction.PICK,
-            weight_delta_g=-float(CATALOG.product(product_id).unit_weight_g),
-            product_id=product_id,
-            quantity=1,
-            confidence=0.99,
-        )
-    )
+    context.apply(track(track_id, STORE.plates_of(product_id)[0].zone_id, at))
+    context.apply(pick(product_id, at))
     context.apply(track(track_id, SCREEN_ZONE.zone_id, event_time(1)))
 
 
@@ -237,10 +273,18 @@ def test_the_member_app_has_its_key(api: Api, model: ServedModel) -> None:
     assert api.client.get(url, headers=APP_AUTH).status_code == 200
 
 
+def test_screen_ids_cannot_be_probed_without_the_screens_key(api: Api) -> None:
+    """Every id has a key, so an unknown screen answers as a known one does until its key is right."""
+    for screen in (SCREEN, "S009-AD1", "S002-AD9"):
+        for headers in ({}, {"Authorization": "Bearer nope"}, screen_auth("S002-AD1"), APP_AUTH):
+            response = api.client.get(f"/v1/screens/{screen}/ads", headers=headers)
+            assert (response.status_code, response.json()) == (401, {"detail": "missing or wrong screen key"})
+    assert api.client.get("/v1/screens/S009-AD1/ads", headers=screen_auth("S009-AD1")).status_code == 404
+
+
 @pytest.mark.parametrize(
     ("path", "status"),
     [
-        ("/v1/screens/S009-AD1/ads", 404),
         ("/v1/shoppers/M999999/recommendations", 404),
         ("/v1/screens/bad%20id/ads", 422),
         ("/v1/screens/%00/ads", 422),
@@ -263,20 +307,37 @@ def test_bad_requests_are_4xx_never_500(api: Api, path: str, status: int) -> Non
 def test_docs_health_and_metrics(api: Api, model: ServedModel) -> None:
     assert api.client.get("/docs").status_code == 200
     assert "/v1/screens/{screen_id}/ads" in api.client.get("/openapi.json").json()["paths"]
-    health = api.client.get("/healthz").json()
     version = model.version
-    assert health == {"status": "ok", "model_version": version, "live_events": 0}
+    assert api.health() == (
+        200,
+        {
+            "status": "ok",
+            "problems": [],
+            "model_version": version,
+            "live_events": 0,
+            "live_events_skipped": 0,
+        },
+    )
     api.ads()
     metrics = api.client.get("/metrics").text
     assert 'ad_api_requests_total{route="/v1/screens/{screen_id}/ads",status="200"} 1.0' in metrics
     assert 'ad_api_request_seconds_count{route="/v1/screens/{screen_id}/ads"} 1.0' in metrics
     assert f'ad_api_model_info{{version="{version}"}} 1.0' in metrics
     assert "ad_api_impressions_total 3.0" in metrics
+    assert "ad_api_live_events_skipped 0.0" in metrics
+
+
+def test_the_schema_says_metrics_are_prometheus_text(api: Api) -> None:
+    schema = api.client.get("/openapi.json").json()
+    assert list(schema["paths"]["/metrics"]["get"]["responses"]["200"]["content"]) == ["text/plain"]
+    assert api.client.get("/metrics").headers["content-type"].startswith("text/plain")
 
 
 def test_not_ready_without_a_published_warehouse(tmp_path: Path) -> None:
     with start_api(Settings(data_dir=tmp_path)) as api:
-        assert api.client.get("/healthz").status_code == 503
+        status, health = api.health()
+        assert (status, health["status"]) == (503, "not ready")
+        assert "no published warehouse loaded yet" in health["problems"]
         assert api.client.get(f"/v1/screens/{SCREEN}/ads", headers=screen_auth(SCREEN)).status_code == 503
 
 
@@ -323,6 +384,63 @@ def test_a_group_companion_of_unknown_age_blocks_restricted_products(api: Api, m
         "adults_only": False,
     }
     assert not any(restricted(ad["product_id"]) for ad in body["ads"])
+
+
+def camera_says(band: AgeBand, confidence: float) -> dict[str, Any]:
+    """The entrance camera's estimate, on a track."""
+    return {"age_band": band, "demographic_confidence": confidence}
+
+
+def checkout_says(band: AgeBand, confidence: float) -> dict[str, Any]:
+    """The entrance camera's estimate, as the checkout puts it on a visit."""
+    return camera_says(band, confidence) | {"demographic_source": DemographicSource.ESTIMATED}
+
+
+def seen_at_the_gate(
+    context: LiveContext, shopper_id: str, visit_says: dict[str, Any], track_says: dict[str, Any]
+) -> None:
+    """The entrance camera estimates the shopper's track at the gate, the checkout opens their visit with
+    its own estimate, and the shopper walks to the screen."""
+    track_id = f"T{next(_ids)}"
+    at = event_time()
+    context.apply(track(track_id, ENTRANCE.zone_id, at, **track_says))
+    context.apply(visit(shopper_id, (track_id,), at, VisitStatus.OPENED, **visit_says))
+    context.apply(track(track_id, SCREEN_ZONE.zone_id, event_time(1)))
+
+
+@pytest.mark.parametrize(
+    ("declared", "visit_says", "track_says"),
+    [
+        (False, checkout_says(AgeBand.AGE_19_29, 0.63), camera_says(AgeBand.MINOR, 0.95)),
+        (False, checkout_says(AgeBand.AGE_19_29, 0.95), camera_says(AgeBand.MINOR, 0.3)),
+        (True, {}, camera_says(AgeBand.MINOR, 0.5)),
+        (False, checkout_says(AgeBand.MINOR, 0.4), camera_says(AgeBand.AGE_19_29, 0.95)),
+        (False, checkout_says(AgeBand.AGE_30_39, 0.7), {}),
+    ],
+    ids=[
+        "the probe: an unsure adult visit, a sure minor track",
+        "a sure adult visit, a faint minor track",
+        "a declared adult, a minor track",
+        "a minor visit, a sure adult track",
+        "an unsure adult visit alone",
+    ],
+)
+def test_any_sign_of_a_minor_or_an_unsure_age_keeps_alcohol_and_tobacco_off_the_screen(
+    api: Api, model: ServedModel, declared: bool, visit_says: dict[str, Any], track_says: dict[str, Any]
+) -> None:
+    seen_at_the_gate(api.context, drinker(model, declared), visit_says, track_says)
+    body = api.ads(n=10)
+    assert body["audience"]["people"] == 1
+    assert body["audience"]["adults_only"] is False
+    assert not any(restricted(ad["product_id"]) for ad in body["ads"])
+
+
+def test_a_shopper_surely_estimated_an_adult_may_see_alcohol(api: Api, model: ServedModel) -> None:
+    sure = (AgeBand.AGE_19_29, 0.95)
+    seen_at_the_gate(api.context, drinker(model, declared=False), checkout_says(*sure), camera_says(*sure))
+    body = api.ads(n=10)
+    assert body["audience"]["adults_only"] is True
+    assert any(restricted(ad["product_id"]) for ad in body["ads"])
 
 
 def test_restricted_products_wait_for_the_hours_they_may_be_sold(api: Api, model: ServedModel) -> None:
@@ -455,29 +573,108 @@ def test_impressions_reach_kafka(kafka_data_dir: Settings) -> None:
     assert shown <= received
 
 
-@pytest.mark.kafka
-def test_the_live_context_follows_the_topics(kafka_data_dir: Settings, model: ServedModel) -> None:
-    shopper = drinker(model)
-    producer = make_producer(kafka_data_dir)
-    at = event_time()
-    events: list[Event] = [
-        visit(shopper, ("K1",), at, VisitStatus.OPENED),
-        track("K1", SCREEN_ZONE.zone_id, at),
+def hostile_messages(at: datetime) -> list[tuple[str, bytes | None]]:
+    """Messages the live feed can neither read nor apply, on each of its topics."""
+    somewhere = track("H1", SCREEN_ZONE.zone_id, at)
+    no_plate = pick(STORE.plates[0].product_id, at).model_copy(update={"plate_id": "S002-X9"})
+    return [
+        (CameraTrack.TOPIC, b"not json"),
+        (CameraTrack.TOPIC, b"[" * 5000 + b"]" * 5000),
+        (Visit.TOPIC, b'{"event_type": "visit", "group_size": ' + b"9" * 5000 + b"}"),
+        (Visit.TOPIC, None),  # a tombstone
+        (CameraTrack.TOPIC, somewhere.model_copy(update={"store_id": "S999"}).to_bytes()),
+        (CameraTrack.TOPIC, somewhere.model_copy(update={"zone_id": "S002-nowhere"}).to_bytes()),
+        (ShelfEvent.TOPIC, no_plate.to_bytes()),
     ]
-    for event in events:
+
+
+def problems(api: Api) -> str:
+    return "; ".join(api.health()[1]["problems"])
+
+
+@pytest.mark.kafka
+def test_the_live_feed_skips_what_it_cannot_apply_and_survives_a_restart(
+    kafka_data_dir: Settings, model: ServedModel, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each bad message is skipped with a log line, after a restart too (the feed replays them)."""
+    shopper, at = drinker(model), event_time()
+    producer = make_producer(kafka_data_dir)
+    key = STORE.store_id.encode()
+    sent = [producer.send(topic, key=key, value=raw) for topic, raw in hostile_messages(at)]
+    bad = [f"{m.topic}[{m.partition}]@{m.offset}" for m in (future.get(timeout=30) for future in sent)]
+    for event in (visit(shopper, ("K1",), at, VisitStatus.OPENED), track("K1", SCREEN_ZONE.zone_id, at)):
         publish(producer, event)
     producer.flush()
     producer.close()
-    context = LiveContext(CATALOG)
-    feed = LiveFeed(kafka_data_dir, context)
-    feed.start()
+    caplog.set_level(logging.WARNING, logger="recsys.api.context")
+
+    def logged_every_bad_message() -> bool:
+        return all(any(where in record.message for record in caplog.records) for where in bad)
+
+    def follow_the_topics() -> None:
+        caplog.clear()
+        with start_api(kafka_data_dir, live=True) as api:
+            assert eventually(lambda: api.ads()["audience"]["members"] == 1)
+            assert eventually(logged_every_bad_message)
+            status, health = api.health()
+            assert (status, health["problems"]) == (200, [])
+            assert health["live_events_skipped"] >= len(bad)
+            metrics = api.client.get("/metrics").text
+            assert f"ad_api_live_events_skipped {float(health['live_events_skipped'])}" in metrics
+
+    follow_the_topics()
+    follow_the_topics()  # a restart replays the same messages
+
+
+def test_the_live_feed_is_not_ready_while_kafka_cannot_be_reached(data_dir: Path) -> None:
+    nowhere = Settings(data_dir=data_dir, kafka_bootstrap="127.0.0.1:9")
+    with start_api(nowhere, live=True, stale_s=2.0) as api:
+        assert eventually(lambda: "127.0.0.1:9" in problems(api))
+        assert api.health()[0] == 503
+        assert api.ads()["audience"]["people"] == 0  # still serving ads, to nobody in particular
+
+
+class StuckContext(LiveContext):
+    """A live context that does not finish applying an event until released."""
+
+    def __init__(self) -> None:
+        super().__init__(CATALOG)
+        self.released = threading.Event()
+
+    def apply(self, event: Event) -> None:
+        self.released.wait()
+        super().apply(event)
+
+
+@pytest.mark.kafka
+def test_a_stuck_live_feed_is_not_ready(kafka_data_dir: Settings) -> None:
+    producer = make_producer(kafka_data_dir)
+    publish(producer, track("K2", SCREEN_ZONE.zone_id, event_time()))
+    producer.close()
+    context = StuckContext()
+    with start_api(kafka_data_dir, live=True, context=context, stale_s=2.0) as api:
+        assert eventually(lambda: "stuck" in problems(api))
+        assert api.health()[0] == 503
+        context.released.set()
+        assert eventually(lambda: api.health()[0] == 200)
+
+
+@pytest.mark.kafka
+def test_a_live_feed_that_loses_its_broker_is_not_ready_until_it_is_back(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    shutil.copytree(data_dir, tmp_path / "data")
+    settings = Settings(data_dir=tmp_path / "data", kafka_bootstrap=None)
+    broker = EmbeddedBroker(settings)
+    broker.start()
     try:
-        deadline = time.monotonic() + 60
-        while (
-            not context.audience(STORE.store_id, SCREEN_ZONE.zone_id).viewers and time.monotonic() < deadline
-        ):
-            time.sleep(0.2)
+        create_topics(settings)
+        with start_api(settings, live=True, stale_s=2.0) as api:
+            assert eventually(lambda: api.health()[0] == 200)
+            broker.stop()
+            assert eventually(lambda: "cannot read Kafka" in problems(api))
+            assert api.health()[0] == 503
+            broker.start()  # on another port: the feed finds it again
+            assert eventually(lambda: api.health()[0] == 200)
     finally:
-        feed.stop()
-        feed.join(timeout=10)
-    assert context.audience(STORE.store_id, SCREEN_ZONE.zone_id).shopper_ids == (shopper,)
+        broker.stop()

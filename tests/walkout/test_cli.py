@@ -80,6 +80,27 @@ def test_batch_commands_explain_bad_requests_in_one_line(
     assert result.stderr.strip().count("\n") == 0
 
 
+@pytest.mark.parametrize("command", [["ads", "serve"], ["ads", "keys"]], ids=" ".join)
+@pytest.mark.parametrize("key", [{}, {"WALKOUT_AD_API_KEY": ""}], ids=["unset", "empty"])
+def test_the_ad_api_refuses_to_run_on_no_key_in_one_line(
+    command: list[str], key: dict[str, str], tmp_path: Path
+) -> None:
+    result = walkout(*command, data_dir=tmp_path, WALKOUT_DEMO_KEYS="0", **key)
+    assert result.returncode == 1
+    assert "WALKOUT_AD_API_KEY" in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+    assert result.stdout == ""  # nothing announced, nothing started
+
+
+def test_ads_keys_labels_the_public_demo_keys(tmp_path: Path) -> None:
+    demo = walkout("ads", "keys", data_dir=tmp_path, WALKOUT_DEMO_KEYS="1")
+    store = walkout("ads", "keys", data_dir=tmp_path, WALKOUT_AD_API_KEY="a-secret-from-the-secret-store")
+    assert demo.returncode == store.returncode == 0, demo.stderr + store.stderr
+    assert "PUBLIC DEMO" in demo.stdout
+    assert "PUBLIC DEMO" not in store.stdout
+    assert "member app" in store.stdout
+
+
 def test_no_broker_is_a_clear_error(tmp_path: Path) -> None:
     result = walkout("topics", "list", data_dir=tmp_path)
     assert result.returncode == 1
