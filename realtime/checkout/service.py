@@ -17,7 +17,6 @@ state from the retained messages it is handed.
 from __future__ import annotations
 
 import logging
-import pickle
 import threading
 import time
 from collections import Counter
@@ -30,6 +29,7 @@ from kafka.structs import OffsetAndMetadata
 
 from realtime.checkout.fusion import StoreCheckout
 from realtime.checkout.ordering import EventTimeBuffer
+from realtime.checkout.snapshot import read_snapshot, write_snapshot
 from walkout.catalog import Catalog, load_catalog
 from walkout.contracts import (
     CameraTrack,
@@ -44,7 +44,6 @@ from walkout.contracts import (
     rejected_event,
 )
 from walkout.errors import WalkoutError
-from walkout.files import write_atomically
 from walkout.kafka import make_consumer, make_producer, publish
 from walkout.settings import Settings
 
@@ -52,10 +51,6 @@ EDGE_TOPICS = (GateScan.TOPIC, ShelfEvent.TOPIC, CameraTrack.TOPIC)
 SNAPSHOT_EVERY_S = 1.0
 DEDUPE_WINDOW_S = 3600.0
 log = logging.getLogger(__name__)
-
-
-class CheckoutError(WalkoutError):
-    """The checkout service cannot run as configured."""
 
 
 @dataclass
@@ -83,28 +78,22 @@ class CheckoutState:
 
 
 def snapshot_path(settings: Settings, instance: str) -> Path:
-    return settings.data_dir / "state" / f"checkout-{instance}.pickle"
+    return settings.data_dir / "state" / f"checkout-{instance}.snapshot"
 
 
 def save_state(state: CheckoutState, path: Path) -> None:
     """Write atomically and durably: a reader (or a restart) sees the old snapshot or the new one."""
-    write_atomically(path, lambda partial: partial.write_bytes(pickle.dumps(state, pickle.HIGHEST_PROTOCOL)))
+    write_snapshot(path, state, origin={})  # what the state was taken against: none recorded yet
 
 
 def load_state(path: Path, catalog: Catalog) -> CheckoutState:
+    """The last snapshot's state, or a fresh one; an unusable snapshot is a :class:`CheckoutError`."""
+    pickled = path.with_suffix(".pickle")
+    if pickled.exists():  # what older versions wrote: unpickling a file can run any code in it
+        log.warning("never loading %s, a pickled checkout state of an older walkout: delete it", pickled)
     if not path.exists():
         return CheckoutState()
-    try:
-        state = pickle.loads(path.read_bytes())
-    except (pickle.UnpicklingError, EOFError, AttributeError, ValueError) as error:
-        raise CheckoutError(
-            f"checkout state {path} is unreadable ({error}); move it away to start afresh"
-        ) from None
-    if not isinstance(state, CheckoutState):
-        raise CheckoutError(f"{path} is not a checkout state snapshot")
-    for fusion in state.stores.values():
-        fusion.attach(catalog)
-    return state
+    return read_snapshot(path, CheckoutState, catalog).body
 
 
 class _SeekToSnapshot(ConsumerRebalanceListener):  # type: ignore[misc]
