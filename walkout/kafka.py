@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -248,7 +248,7 @@ class BrokerWatch:
         ids = {topic: cluster.topic_id(topic) for topic in self.topics}
         return {topic: str(value) if value is not None else None for topic, value in ids.items()}
 
-    def replaced(self, known: dict[str, str | None]) -> list[str]:
+    def replaced(self, known: Mapping[str, str | None]) -> list[str]:
         """Topics whose id is no longer ``known`` (gone, or created anew)."""
         current = self.current()
         return [
@@ -256,6 +256,10 @@ class BrokerWatch:
             for topic, topic_id in known.items()
             if topic_id is not None and current.get(topic) != topic_id
         ]
+
+    def identity(self) -> dict[str, str]:
+        """The ids of the topics read, for a snapshot to say what its positions index."""
+        return {topic: topic_id for topic, topic_id in self.known.items() if topic_id is not None}
 
     def check(self, every_s: float = 5.0) -> None:
         """Raise :class:`BrokerDataLostError` if a topic was replaced; asks for fresh metadata ``every_s``."""

@@ -245,23 +245,6 @@ class StoreCheckout:
         self.clock = 0.0
         self.swept = 0.0
 
-    def __getstate__(self) -> dict[str, object]:
-        """A snapshot names the store instead of copying it and the catalog (see :meth:`attach`)."""
-        state = {name: value for name, value in self.__dict__.items() if name not in ("store", "catalog")}
-        state["store_id"] = self.store.store_id
-        return state
-
-    def attach(self, catalog: Catalog) -> None:
-        """Back from a snapshot: the live catalog and the store it names."""
-        self.catalog = catalog
-        self.store = catalog.store(self.__dict__.pop("store_id"))
-        self.pass_checks = set(self.__dict__.get("pass_checks", ()))  # none in snapshots before looks
-        for track in self.tracks.values():
-            track.__dict__.setdefault("colours", [])
-        for visit in self.visits.values():  # none shown in snapshots before carts were
-            visit.__dict__.setdefault("cart_revision", 0)
-            visit.__dict__.setdefault("cart_shown", ())
-
     # --- events in ------------------------------------------------------------------------------
 
     def apply(self, event: Event) -> list[Event]:

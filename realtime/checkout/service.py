@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import logging
 import math
-import pickle
 import threading
 import time
 import zlib
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,8 +40,10 @@ from kafka import ConsumerRebalanceListener, TopicPartition
 from kafka.errors import KafkaError, OffsetOutOfRangeError
 from kafka.structs import OffsetAndMetadata
 
+from realtime.checkout.errors import CheckoutError
 from realtime.checkout.fusion import StoreCheckout
 from realtime.checkout.ordering import EventTimeBuffer
+from realtime.checkout.snapshot import read_snapshot, write_snapshot
 from walkout.catalog import Catalog, load_catalog
 from walkout.contracts import (
     EDGE_TOPICS,
@@ -56,7 +58,6 @@ from walkout.contracts import (
 )
 from walkout.edge import EdgeAdmission
 from walkout.errors import WalkoutError
-from walkout.files import write_atomically
 from walkout.kafka import (
     STRICT_OFFSETS,
     BrokerDataLostError,
@@ -75,10 +76,6 @@ DEDUPE_WINDOW_S = 3600.0  # a repeat of an event id this long (event time) after
 log = logging.getLogger(__name__)
 
 
-class CheckoutError(WalkoutError):
-    """The checkout service cannot run as configured."""
-
-
 @dataclass
 class CheckoutState:
     """Everything the service must remember across a crash, with the positions it covers."""
@@ -90,7 +87,6 @@ class CheckoutState:
     seen_until: float = -math.inf  # ids of events before this instant have been forgotten
     decided_until: dict[str, float] = field(default_factory=dict)  # store → its watermark so far
     positions: dict[tuple[str, int], int] = field(default_factory=dict)
-    topic_ids: dict[str, str | None] = field(default_factory=dict)  # of the broker the positions index
 
     def fusion(self, catalog: Catalog, store_id: str) -> StoreCheckout:
         if store_id not in self.stores:
@@ -115,28 +111,29 @@ class CheckoutState:
 
 
 def snapshot_path(settings: Settings, instance: str) -> Path:
-    return settings.data_dir / "state" / f"checkout-{instance}.pickle"
+    return settings.data_dir / "state" / f"checkout-{instance}.snapshot"
 
 
-def save_state(state: CheckoutState, path: Path) -> None:
-    """Write atomically and durably: a reader (or a restart) sees the old snapshot or the new one."""
-    write_atomically(path, lambda partial: partial.write_bytes(pickle.dumps(state, pickle.HIGHEST_PROTOCOL)))
+def save_state(state: CheckoutState, path: Path, topics: Mapping[str, str] | None = None) -> None:
+    """Write atomically and durably: a reader (or a restart) sees the old snapshot or the new one.
+    ``topics`` are the ids of the topics whose positions it holds."""
+    write_snapshot(path, state, origin=topics or {})
 
 
 def load_state(path: Path, catalog: Catalog) -> CheckoutState:
+    """The last snapshot's state, or a fresh one; an unusable snapshot is a :class:`CheckoutError`."""
+    return read_state(path, catalog)[0]
+
+
+def read_state(path: Path, catalog: Catalog) -> tuple[CheckoutState, dict[str, str]]:
+    """The last snapshot's state and the ids of the topics it indexes (a fresh state: none)."""
+    pickled = path.with_suffix(".pickle")
+    if pickled.exists():  # what older versions wrote: unpickling a file can run any code in it
+        log.warning("never loading %s, a pickled checkout state of an older walkout: delete it", pickled)
     if not path.exists():
-        return CheckoutState()
-    try:
-        state = pickle.loads(path.read_bytes())
-    except (pickle.UnpicklingError, EOFError, AttributeError, ValueError) as error:
-        raise CheckoutError(
-            f"checkout state {path} is unreadable ({error}); move it away to start afresh"
-        ) from None
-    if not isinstance(state, CheckoutState):
-        raise CheckoutError(f"{path} is not a checkout state snapshot")
-    for fusion in state.stores.values():
-        fusion.attach(catalog)
-    return state
+        return CheckoutState(), {}
+    snapshot = read_snapshot(path, CheckoutState, catalog)
+    return snapshot.body, snapshot.origin
 
 
 class _SeekToSnapshot(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -193,12 +190,12 @@ def run_checkout(
     catalog = load_catalog()
     admission = EdgeAdmission(catalog, settings.secret("edge_key"), settings.max_event_bytes)
     path = snapshot_path(settings, f"{group}-{instance}")
-    state = load_state(path, catalog)
+    state, indexed = read_state(path, catalog)
     consumer = make_consumer(settings, group, (), client_id=f"{group}-{instance}", **STRICT_OFFSETS)
     outbox = Outbox(make_producer(settings))
     try:
         watch = BrokerWatch(consumer, EDGE_TOPICS)
-        state = _on_this_broker(state, path, watch)
+        state = _on_this_broker(state, indexed, path, watch)
         state.buffer.resume(time.monotonic())
         listener = _SeekToSnapshot(state)
         listener.consumer = consumer
@@ -225,10 +222,11 @@ def run_checkout(
         outbox.producer.close(timeout=5)
 
 
-def _on_this_broker(state: CheckoutState, path: Path, watch: BrokerWatch) -> CheckoutState:
+def _on_this_broker(
+    state: CheckoutState, indexed: Mapping[str, str], path: Path, watch: BrokerWatch
+) -> CheckoutState:
     """The restored state if it indexes this broker's topics; else set aside, and a fresh one."""
-    if not watch.replaced(state.topic_ids):
-        state.topic_ids = watch.known
+    if not watch.replaced(indexed):
         return state
     aside = path.with_name(f"{path.name}.other-broker-{int(time.time())}")
     path.replace(aside)
@@ -238,7 +236,7 @@ def _on_this_broker(state: CheckoutState, path: Path, watch: BrokerWatch) -> Che
         path,
         aside,
     )
-    return CheckoutState(topic_ids=watch.known)
+    return CheckoutState()
 
 
 def _serve(
@@ -256,12 +254,11 @@ def _serve(
     last_record = last_snapshot = time.monotonic()
     while True:
         if stop is not None and stop.is_set():  # a clean stop keeps held events in the snapshot
-            _checkpoint(state, path, outbox, consumer)
+            _checkpoint(state, path, outbox, consumer, watch)
             return stats
         batches = poll_strictly(consumer, 200)
         now, epoch_now = time.monotonic(), time.time()
         watch.check()
-        state.topic_ids = watch.known
         outputs: list[Event] = []
         for partition, records in batches.items():
             for record in records:
@@ -277,7 +274,7 @@ def _serve(
             outputs += _decide(state, catalog, *state.buffer.release(now, epoch_now))
         _send(outbox, outputs, stats)
         if idle or (batches and now - last_snapshot >= SNAPSHOT_EVERY_S):
-            _checkpoint(state, path, outbox, consumer)
+            _checkpoint(state, path, outbox, consumer, watch)
             last_snapshot = now
         if idle:
             return stats
@@ -361,10 +358,10 @@ def _send(outbox: Outbox, outputs: list[Event], stats: CheckoutStats) -> None:
         stats.last_output_at = now
 
 
-def _checkpoint(state: CheckoutState, path: Path, outbox: Outbox, consumer: Any) -> None:
+def _checkpoint(state: CheckoutState, path: Path, outbox: Outbox, consumer: Any, watch: BrokerWatch) -> None:
     """Outputs acknowledged first, then the snapshot, then the commit: never the other way round."""
     outbox.confirm()
-    save_state(state, path)
+    save_state(state, path, watch.identity())
     owned = consumer.assignment()
     positions = {
         TopicPartition(topic, partition): OffsetAndMetadata(position, "", -1)

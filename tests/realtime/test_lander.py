@@ -303,7 +303,9 @@ def test_a_crash_between_write_and_commit_lands_nothing_twice(
         for event, metadata in zip(events, sent, strict=True)
     ]
     producer = make_producer(settings)
-    Lander(settings, Outbox(producer)).land(records[:25] + records[-3:])  # written, then a crash before the commit
+    Lander(settings, Outbox(producer)).land(
+        records[:25] + records[-3:]
+    )  # written, then a crash before the commit
     producer.close()
 
     stats = land(settings, group)
