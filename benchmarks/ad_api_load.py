@@ -32,6 +32,7 @@ from recsys.artifact import artifact_dir, load_model
 from walkout.broker import kafka_available
 from walkout.catalog import load_catalog
 from walkout.contracts import CameraTrack, Visit, VisitStatus, make_event_id
+from walkout.edge import EdgeSigner
 from walkout.kafka import create_topics, make_producer, publish
 from walkout.settings import DEMO_KEYS, Settings
 
@@ -53,6 +54,7 @@ def keep_audiences(settings: Settings, shoppers: list[str], stop: threading.Even
     """One known shopper per screen, their visit open and their track in the screen's zone."""
     catalog = load_catalog()
     producer = make_producer(settings)
+    camera = EdgeSigner(settings.secret("edge_key"))  # as the store's cameras sign their tracks
     screens = sorted(screens_of(catalog).values(), key=lambda s: s.screen_id)
     opened_at = datetime.now(UTC)
     for tick in itertools.count():
@@ -88,6 +90,7 @@ def keep_audiences(settings: Settings, shoppers: list[str], stop: threading.Even
                     y_m=round((zone.y0 + zone.y1) / 2, 2),
                     zone_id=zone.zone_id,
                 ),
+                signer=camera,
             )
         producer.flush()
         if stop.wait(REFRESH_S):

@@ -39,8 +39,8 @@ from walkout.contracts import (
     ShelfEvent,
     Visit,
     VisitStatus,
-    parse_event,
 )
+from walkout.edge import EdgeAdmission
 from walkout.kafka import KafkaSetupError, make_consumer
 from walkout.settings import Settings
 from walkout.vocabulary import AgeBand, DemographicSource, Gender
@@ -273,6 +273,10 @@ class LiveFeed(threading.Thread):
         self.context = context
         self.stale_s = stale_s
         self.stopping = threading.Event()
+        # camera and shelf events must come from the store's own devices, as at the checkout
+        self._admission = EdgeAdmission(
+            context.catalog, settings.secret("edge_key"), settings.max_event_bytes
+        )
         self.skipped = 0
         self._trouble: str | None = "the live feed has not connected to Kafka yet"
         self._polled_at = self._connected_at = time.monotonic()
@@ -320,8 +324,7 @@ class LiveFeed(threading.Thread):
 
     def _apply(self, record: ConsumerRecord) -> None:
         try:
-            event = parse_event(record.value, record.topic, self.settings.max_event_bytes)
-            self.context.apply(event)
+            self.context.apply(self._admission.admit(record.value, record.topic, record.headers))
         except Exception as error:  # whatever one message holds, the screens keep their live context
             self.skipped += 1
             log.warning(

@@ -40,6 +40,7 @@ from walkout.contracts import (
     make_event_id,
     parse_event,
 )
+from walkout.edge import EdgeSigner
 from walkout.kafka import bootstrap_servers, create_topics, drain, make_consumer, make_producer, publish
 from walkout.settings import DEMO_KEYS, Settings
 from walkout.vocabulary import AgeBand, DemographicSource
@@ -49,6 +50,7 @@ NOON_KST = datetime(2026, 11, 24, 3, tzinfo=UTC)
 ELEVEN_PM_KST = datetime(2026, 11, 24, 14, tzinfo=UTC)
 CATALOG = load_catalog()
 STORE = CATALOG.store("S002")
+CAMERA = EdgeSigner(DEMO_KEYS["edge_key"])  # tracks reach the live feed signed by their camera
 SCREEN_ZONE = STORE.zone(next(s.zone_id for s in STORE.ad_screens if s.ad_screen_id == SCREEN))
 ENTRANCE = next(zone for zone in STORE.zones if zone.kind is ZoneKind.ENTRANCE)
 _ids = itertools.count()
@@ -235,7 +237,7 @@ def pick(product_id: str, at: datetime) -> ShelfEvent:
         event_id=make_event_id("test-pick", product_id, at),
         store_id=STORE.store_id,
         ts=at,
-        shelf_id=plate.gondola_id,
+        shelf_id=f"{plate.gondola_id}-SH{plate.shelf}",
         plate_id=plate.plate_id,
         action=ShelfAction.PICK,
         weight_delta_g=-float(CATALOG.product(product_id).unit_weight_g),
@@ -585,6 +587,7 @@ def hostile_messages(at: datetime) -> list[tuple[str, bytes | None]]:
         (CameraTrack.TOPIC, somewhere.model_copy(update={"store_id": "S999"}).to_bytes()),
         (CameraTrack.TOPIC, somewhere.model_copy(update={"zone_id": "S002-nowhere"}).to_bytes()),
         (ShelfEvent.TOPIC, no_plate.to_bytes()),
+        (CameraTrack.TOPIC, somewhere.to_bytes()),  # valid, but no camera of the store signed it
     ]
 
 
@@ -602,8 +605,8 @@ def test_the_live_feed_skips_what_it_cannot_apply_and_survives_a_restart(
     key = STORE.store_id.encode()
     sent = [producer.send(topic, key=key, value=raw) for topic, raw in hostile_messages(at)]
     bad = [f"{m.topic}[{m.partition}]@{m.offset}" for m in (future.get(timeout=30) for future in sent)]
-    for event in (visit(shopper, ("K1",), at, VisitStatus.OPENED), track("K1", SCREEN_ZONE.zone_id, at)):
-        publish(producer, event)
+    publish(producer, visit(shopper, ("K1",), at, VisitStatus.OPENED))
+    publish(producer, track("K1", SCREEN_ZONE.zone_id, at), signer=CAMERA)
     producer.flush()
     producer.close()
     caplog.set_level(logging.WARNING, logger="recsys.api.context")
@@ -649,7 +652,7 @@ class StuckContext(LiveContext):
 @pytest.mark.kafka
 def test_a_stuck_live_feed_is_not_ready(kafka_data_dir: Settings) -> None:
     producer = make_producer(kafka_data_dir)
-    publish(producer, track("K2", SCREEN_ZONE.zone_id, event_time()))
+    publish(producer, track("K2", SCREEN_ZONE.zone_id, event_time()), signer=CAMERA)
     producer.close()
     context = StuckContext()
     with start_api(kafka_data_dir, live=True, context=context, stale_s=2.0) as api:
