@@ -47,10 +47,10 @@ def main() -> None:
     scores: list[CheckoutScore] = []
     causes = WrongReceipts()
     print(
-        "| store | seed | visits | exact receipts | review | wrong, not flagged "
+        "| store | seed | visits | exact receipts | review of the charge | age checks | wrong, not flagged "
         "| line precision | line recall |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for store_id in args.stores:
         for seed in args.seeds:
             plan = SimulationPlan(
@@ -68,15 +68,19 @@ def main() -> None:
                 causes += explain_wrong_receipts(receipts, store_day.truth, delivered, store_day.lost)
                 print(
                     f"| {store_id} | {seed} | {score.visits} | {score.exact_receipt_rate:.4f} | "
-                    f"{score.review_rate:.2%} | {score.wrong_unflagged_rate:.2%} | "
+                    f"{score.charge_review_rate:.2%} | {score.age_check_rate:.2%} | "
+                    f"{score.wrong_unflagged_rate:.2%} | "
                     f"{score.line_precision:.4f} | {score.line_recall:.4f} |"
                 )
     exact = [score.exact_receipt_rate for score in scores]
-    review = [score.review_rate for score in scores]
+    review = [score.charge_review_rate for score in scores]
+    age_checks = [score.age_check_rate for score in scores]
     unflagged = [score.wrong_unflagged_rate for score in scores]
     print(
         f"mean of {len(scores)} store-days: exact receipts {statistics.mean(exact):.4f} "
-        f"(worst {min(exact):.4f}), review {statistics.mean(review):.2%} (most {max(review):.2%}), "
+        f"(worst {min(exact):.4f}), review of the charge {statistics.mean(review):.2%} "
+        f"(most {max(review):.2%}), "
+        f"age checks {statistics.mean(age_checks):.2%}, "
         f"wrong and not flagged {statistics.mean(unflagged):.2%}"
     )
     visits = sum(score.visits for score in scores)

@@ -15,6 +15,7 @@ import polars as pl
 
 from ingestion.simulator.run import SimulationPlan, ground_truth_dir, simulate_to_kafka
 from ingestion.simulator.truth import GroundTruth, StoreDayTruth
+from realtime.checkout.fusion import AGE_NOT_VERIFIED
 from realtime.checkout.service import run_checkout
 from walkout.broker import kafka_available
 from walkout.contracts import Event, Purchase, ShelfAction, ShelfEvent, parse_event
@@ -28,8 +29,12 @@ class CheckoutScore:
     exact_receipt_rate: float
     line_precision: float
     line_recall: float
-    review_rate: float
-    wrong_unflagged_rate: float  # charged wrongly (or not at all) with no review flag: what reaches shoppers
+    review_rate: float  # sent to review, for any reason
+    charge_review_rate: float  # ... because the charge may be wrong (not only to check someone's age)
+    age_check_rate: float  # ... because someone not known to be an adult carried out alcohol or tobacco
+    wrong_unflagged_rate: (
+        float  # charged wrongly (or not at all) with no flag on the charge: reaches shoppers
+    )
     charge_error_krw: float  # mean absolute difference per visit
     missing_receipts: int
     unexpected_receipts: int
@@ -71,15 +76,19 @@ def score_receipts(
     prices = dict(
         zip(true_lines["product_id"].to_list(), true_lines["unit_price_krw"].to_list(), strict=True)
     )
-    exact = matched_units = emitted_units = true_units = reviewed = unflagged_wrong = missing = unexpected = 0
+    exact = matched_units = emitted_units = true_units = unflagged_wrong = missing = unexpected = 0
+    reviewed = charge_reviewed = age_checked = 0
     charge_error = 0.0
     for check in check_receipts(receipts, visits, true_lines):
         receipt, charged, expected = check.receipt, check.charged, check.expected
         exact += charged == expected
         missing += bool(expected) and receipt is None
         unexpected += receipt is not None and not expected
-        flagged = receipt is not None and receipt.needs_review
-        reviewed += flagged
+        reasons = set(receipt.review_reasons) if receipt is not None else set()
+        reviewed += receipt is not None and receipt.needs_review
+        age_checked += AGE_NOT_VERIFIED in reasons
+        flagged = receipt is not None and receipt.needs_review and reasons != {AGE_NOT_VERIFIED}
+        charge_reviewed += flagged
         unflagged_wrong += charged != expected and not flagged
         for product in charged.keys() | expected.keys():
             matched_units += min(charged.get(product, 0), expected.get(product, 0))
@@ -94,6 +103,8 @@ def score_receipts(
         line_precision=matched_units / max(emitted_units, 1),
         line_recall=matched_units / max(true_units, 1),
         review_rate=reviewed / count,
+        charge_review_rate=charge_reviewed / count,
+        age_check_rate=age_checked / count,
         wrong_unflagged_rate=unflagged_wrong / count,
         charge_error_krw=charge_error / count,
         missing_receipts=missing,

@@ -59,6 +59,7 @@ from realtime.checkout.tracks import (
     swap_odds_from_looks,
     typical_colour,
 )
+from walkout.age import AgeEvidence, known_adult
 from walkout.catalog import Catalog, CatalogError, Plate, Store
 from walkout.contracts import (
     CameraTrack,
@@ -77,6 +78,7 @@ from walkout.contracts import (
     make_event_id,
     rejected_event,
 )
+from walkout.vocabulary import AgeBand
 
 LOOKAHEAD_S = 10.0  # decide a scan or shelf event once tracks this much later have arrived
 LEFT_WITHOUT_SCAN_S = 180.0  # a visit whose people are all gone this long left without an exit scan
@@ -145,6 +147,7 @@ AMBIGUOUS_COST = 1.0  # a second explanation this close to the best one leaves t
 
 # Receipts and dwell.
 REVIEW_BELOW = 0.65  # a receipt line less sure than this goes to review: wrong about one time in three
+AGE_NOT_VERIFIED = "age-restricted item taken by someone not known to be an adult"  # a review reason
 LINE_UNITS_MAX = 100  # a receipt line's quantity bound (the contract's)
 STOP_MIN_S = 5.0  # a zone stay at least this long, moving under 0.4 m/s on average, is a stop
 
@@ -240,6 +243,7 @@ class StoreCheckout:
         self.closed: dict[str, float] = {}  # visit id → when it closed
         self.departed: dict[str, float] = {}  # track id → when it left; late samples are ignored
         self.estimates: dict[str, Estimate] = {}  # track id → the entrance camera's surest guess
+        self.minors: set[str] = set()  # track ids the entrance camera ever took for a minor
         self.pass_checks: set[tuple[str, str]] = set()  # id pairs whose close pass is yet to be looked at
         self.pending: list[tuple[float, str, GateScan | ShelfEvent | PassCheck | str]] = []
         self.clock = 0.0
@@ -357,6 +361,8 @@ class StoreCheckout:
         known = self.estimates.get(event.track_id)
         if estimate is not None and (known is None or estimate.confidence > known.confidence):
             self.estimates[event.track_id] = estimate
+        if estimate is not None and estimate.age_band is AgeBand.MINOR:
+            self.minors.add(event.track_id)  # however unsure: a minor's estimate always counts
         sample = (epoch(event.ts), event.x_m, event.y_m, event.zone_id)
         crowded = self._note_passes(event.track_id, sample)
         looks = None if crowded else event.colour_lab
@@ -886,6 +892,7 @@ class StoreCheckout:
     def _depart(self, track: Track, at: float) -> None:
         del self.tracks[track.track_id]
         self.estimates.pop(track.track_id, None)
+        self.minors.discard(track.track_id)
         self.departed[track.track_id] = at
 
     def _restart(self, track: Track, at: float) -> None:
@@ -1140,6 +1147,8 @@ class StoreCheckout:
         reasons = list(dict.fromkeys(visit.review_reasons))
         if confidence < REVIEW_BELOW:
             reasons.append("low attribution confidence")
+        if self._unverified_restricted_take(visit):
+            reasons.append(AGE_NOT_VERIFIED)
         return Purchase(
             event_id=make_event_id("purchase", visit.visit_id),
             store_id=self.store.store_id,
@@ -1153,6 +1162,30 @@ class StoreCheckout:
             needs_review=bool(reasons),
             review_reasons=tuple(reasons),
         )
+
+    def _unverified_restricted_take(self, visit: OpenVisit) -> bool:
+        """Whether one of the visit's people not known to be an adult (:mod:`walkout.age`) carries alcohol
+        or tobacco out: the payer counts their declared profile, everyone their camera estimates."""
+        for number, person_id in enumerate(visit.person_ids):
+            carried = self._carried([person_id])
+            if not any(units > 0 and self.catalog.product(p).age_restricted for p, units in carried.items()):
+                continue
+            if not known_adult(self._age_evidence(self.persons[person_id], payer=number == 0, visit=visit)):
+                return True
+        return False
+
+    def _age_evidence(self, person: Person, payer: bool, visit: OpenVisit) -> list[AgeEvidence]:
+        track_ids = [track_id for _, track_id in person.pieces]
+        evidence = [
+            AgeEvidence(estimate.age_band, estimate.confidence)
+            for track_id in track_ids
+            if (estimate := self.estimates.get(track_id)) is not None
+        ]
+        evidence += [AgeEvidence(AgeBand.MINOR) for track_id in track_ids if track_id in self.minors]
+        member = self.catalog.members.get(visit.shopper_id)
+        if payer and member is not None and member.declared:
+            evidence.append(AgeEvidence(member.age_band, 1.0, declared=True))
+        return evidence
 
     def _visit_event(self, visit: OpenVisit, status: VisitStatus, exited_at: datetime | None) -> Visit:
         track_ids = [t for p in visit.person_ids for _, t in self.persons[p].pieces]

@@ -9,6 +9,7 @@ import pytest
 
 from ingestion.simulator.truth import StoreDayTruth
 from realtime.checkout.evaluate import WrongReceipts, explain_wrong_receipts, score_receipts
+from realtime.checkout.fusion import AGE_NOT_VERIFIED
 from walkout.contracts import Purchase, ReceiptLine, ShelfAction, ShelfEvent, make_event_id
 
 PRICE = 1500
@@ -16,7 +17,7 @@ NOON = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
 UNIT_G = 250.0
 
 
-def charge(token: str, lines: dict[str, int], needs_review: bool = False) -> Purchase:
+def charge(token: str, lines: dict[str, int], needs_review: bool = False, *reasons: str) -> Purchase:
     """A receipt for visit ``token``: product → units, unsure (0.6) when sent to review."""
     confidence = 0.6 if needs_review else 0.95
     items = tuple(
@@ -39,6 +40,7 @@ def charge(token: str, lines: dict[str, int], needs_review: bool = False) -> Pur
         total_krw=sum(line.amount_krw for line in items),
         confidence=confidence,
         needs_review=needs_review,
+        review_reasons=reasons,
     )
 
 
@@ -69,6 +71,27 @@ def test_a_wrong_receipt_sent_to_review_is_not_exact_but_is_not_unchecked_either
     assert score.wrong_unflagged_rate == pytest.approx(2 / 5)  # T3 charged wrongly unchecked, T5 not at all
     assert score.missing_receipts == 1
     assert score.charge_error_krw == pytest.approx(3 * PRICE / 5)
+
+
+def test_an_age_check_is_no_flag_on_the_charge() -> None:
+    """A receipt sent to review only to check someone's age is counted apart: if its charge is wrong,
+    that is a wrong charge nobody was asked to look at."""
+    visits = pl.DataFrame({"visit_id": ["V1", "V2"], "store_id": ["S001"] * 2, "token_id": ["T1", "T2"]})
+    true_lines = pl.DataFrame(
+        {
+            "visit_id": ["V1", "V2"],
+            "product_id": ["P0001"] * 2,
+            "quantity": [1, 1],
+            "unit_price_krw": [PRICE] * 2,
+        }
+    )
+    receipts = [
+        charge("T1", {"P0001": 2}, True, AGE_NOT_VERIFIED),
+        charge("T2", {"P0001": 2}, True, AGE_NOT_VERIFIED, "low attribution confidence"),
+    ]
+    score = score_receipts(receipts, visits, true_lines)
+    assert (score.review_rate, score.age_check_rate, score.charge_review_rate) == (1.0, 1.0, 0.5)
+    assert score.wrong_unflagged_rate == pytest.approx(0.5)
 
 
 def plate_event(plate: str, product: str, at_s: float, units: int) -> ShelfEvent:
