@@ -48,6 +48,8 @@ REPLAY_MARGIN = timedelta(minutes=1)
 """Memory of admitted tokens beyond their validity, for scan times that arrive slightly out of order."""
 MAX_TOKEN_CHARS = 512
 TOKEN_VERSION = "1"
+SCANNER_PADDING = " \t\r\n"
+"""What QR scanners add around the payload they read (a line ending, spaces): not part of the token."""
 
 
 _FIELD_SEPARATOR = "~"
@@ -108,7 +110,7 @@ def _read_claims(token: str) -> _Claims | None:
     """The token's claims, or None when it does not have a token's shape (the signature is not checked)."""
     if len(token) > MAX_TOKEN_CHARS:
         return None
-    signed_text, _, signature = token.partition(".")
+    signed_text, _, signature = token.strip(SCANNER_PADDING).partition(".")
     if not (_SEGMENT.fullmatch(signed_text) and _SEGMENT.fullmatch(signature)):
         return None
     try:
@@ -151,6 +153,7 @@ class Admission:
     """One token's admission: its entry scan, its exit scan once closed, and how long to remember it."""
 
     entry: GateScan
+    issued_at: datetime
     replay_until: datetime
     visit_until: datetime
     exit: GateScan | None = None
@@ -164,11 +167,16 @@ class AdmissionLedger:
     """A store's memory of admitted tokens, shared by all its gates so a token admits once per store.
 
     Memory stays bounded: an admission is forgotten once its token has expired and its visit has
-    closed (or outlived :data:`MAX_VISIT`).
+    closed (or outlived :data:`MAX_VISIT`). Expired by the time admitted tokens prove, not by any one
+    scan's clock: a gate clock that jumps ahead would otherwise forget every admission, and the
+    tokens would replay once the clock came back. A token admitted after being issued at ``t`` shows
+    that the time is at least ``t`` less :data:`CLOCK_SKEW` (the issuer's clock may run that far
+    ahead); no scan, however dated, moves the ledger's time further.
     """
 
     def __init__(self) -> None:
         self._admissions: dict[str, Admission] = {}
+        self._proven_time: datetime | None = None
 
     def __len__(self) -> int:
         return len(self._admissions)
@@ -178,9 +186,15 @@ class AdmissionLedger:
 
     def admit(self, token_id: str, admission: Admission) -> None:
         self._admissions[token_id] = admission
+        proven = admission.issued_at - CLOCK_SKEW
+        self._proven_time = proven if self._proven_time is None else max(self._proven_time, proven)
 
     def forget_stale(self, at: datetime) -> None:
-        stale = [token_id for token_id, admission in self._admissions.items() if admission.is_stale(at)]
+        """Forget what is stale at ``at``, or at the proven time if ``at`` lies beyond it."""
+        if self._proven_time is None:
+            return  # nothing admitted yet
+        horizon = min(at, self._proven_time)
+        stale = [token_id for token_id, admission in self._admissions.items() if admission.is_stale(horizon)]
         for token_id in stale:
             del self._admissions[token_id]
 
@@ -189,9 +203,10 @@ class SpeedGate:
     """One speed gate of a store: verifies each QR scan and reports it as a ``GateScan`` event.
 
     ``revoked`` and ``known_members`` are member ids, read at every scan (a live set sees new
-    revocations); ``opening_hours(at)`` says whether the store admits shoppers then. Gates of one
-    store share its ``ledger``. Exits are never held up: an exit verdict only says whether the scan
-    closes a visit.
+    revocations); ``opening_hours(at)`` says whether the store admits shoppers then. ``ledger`` is
+    the store's, shared by all its gates: a gate with a ledger of its own would admit a token that
+    another gate already admitted. Exits are never held up: an exit verdict only says whether the
+    scan closes a visit.
     """
 
     def __init__(
@@ -202,9 +217,9 @@ class SpeedGate:
         revoked: Container[str],
         known_members: Container[str],
         *,
+        ledger: AdmissionLedger,
         validity: timedelta = TOKEN_VALIDITY,
         opening_hours: Callable[[datetime], bool] | None = None,
-        ledger: AdmissionLedger | None = None,
     ) -> None:
         _require_identifier(store_id, "store_id")
         _require_identifier(gate_id, "gate_id")
@@ -217,7 +232,7 @@ class SpeedGate:
         self.known_members = known_members
         self.validity = validity
         self.opening_hours = opening_hours
-        self.ledger = AdmissionLedger() if ledger is None else ledger
+        self.ledger = ledger
         self._secret = secret
 
     def scan(self, token: str, direction: GateDirection, at: datetime, people_passed: int) -> GateScan:
@@ -254,7 +269,9 @@ class SpeedGate:
         scan = self._record(event_id, GateDirection.ENTRY, at, people_passed, rejection, claims)
         if rejection is None:
             replay_until = claims.issued_at + self.validity + REPLAY_MARGIN
-            self.ledger.admit(claims.token_id, Admission(scan, replay_until, at + MAX_VISIT))
+            self.ledger.admit(
+                claims.token_id, Admission(scan, claims.issued_at, replay_until, at + MAX_VISIT)
+            )
         return scan
 
     def _entry_rejection(self, claims: _Claims, at: datetime, admitted: bool) -> ScanRejection | None:

@@ -11,15 +11,13 @@ import contextlib
 import os
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
 
-from orchestration.definitions import build_definitions
 from orchestration.defs.automation import lake_folder_versions, partition_range_tags, warehouse_job
 from orchestration.defs.lake import LAKE_DATES
-from orchestration.defs.warehouse import published_warehouse
 from orchestration.instance import dagster_home
 from orchestration.resources import WarehouseResource
 from walkout.errors import WalkoutError
@@ -47,13 +45,11 @@ class WarehouseBuild:
 
 
 def _lake_dates(settings: Settings, partition: str | None) -> tuple[date, date]:
-    if partition is not None:
-        if not LAKE_DATES.has_partition_key(partition):
-            raise WarehouseError(f"{partition!r} is not a lake date (YYYY-MM-DD, from 2015-01-01 to today)")
-        day = date.fromisoformat(partition)
-        return day, day
+    """The first and last lake date to build; checked before the job starts, which takes a while."""
+    if partition is not None and not LAKE_DATES.has_partition_key(partition):
+        raise WarehouseError(f"{partition!r} is not a lake date (YYYY-MM-DD, from 2015-01-01 to today)")
     days = sorted(
-        d
+        date.fromisoformat(d)
         for d in lake_folder_versions(WarehouseResource(data_dir=str(settings.data_dir)))
         if LAKE_DATES.has_partition_key(d)
     )
@@ -61,7 +57,23 @@ def _lake_dates(settings: Settings, partition: str | None) -> tuple[date, date]:
         raise WarehouseError(
             f"the lake at {settings.lake_dir.resolve()} has no files; land events first (walkout land run)"
         )
-    return date.fromisoformat(days[0]), date.fromisoformat(days[-1])
+    if partition is None:
+        return days[0], days[-1]
+    day = date.fromisoformat(partition)
+    if day not in days:
+        raise WarehouseError(f"the lake has no data for {day}; its {len(days)} dates: {_date_runs(days)}")
+    return day, day
+
+
+def _date_runs(days: list[date]) -> str:
+    """Sorted dates as runs of consecutive days: ``2026-12-01..2026-12-05, 2026-12-07``."""
+    runs: list[tuple[date, date]] = []
+    for day in days:
+        if runs and day - runs[-1][1] == timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return ", ".join(str(first) if first == last else f"{first}..{last}" for first, last in runs)
 
 
 def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
@@ -92,6 +104,10 @@ def build_warehouse(settings: Settings, partition: str | None = None) -> Warehou
     """
     started = time.monotonic()
     first, last = _lake_dates(settings, partition)
+    # Imported once the request is known to be good: the definitions load every area, for seconds.
+    from orchestration.definitions import build_definitions
+    from orchestration.defs.warehouse import published_warehouse
+
     job = build_definitions(settings).resolve_job_def(warehouse_job.name)
     with (
         dg.DagsterInstance.from_config(str(dagster_home(settings))) as instance,

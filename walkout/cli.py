@@ -5,13 +5,17 @@ Areas are imported inside their commands, so ``walkout --help`` does not load nu
 
 from __future__ import annotations
 
+import errno
 import json
+import re
 import signal
+import socket
 import sys
 import threading
-from datetime import datetime
+import traceback
+from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -56,6 +60,10 @@ vision_app = typer.Typer(
 app.add_typer(vision_app, name="vision")
 
 
+class ServeError(WalkoutError):
+    """A server cannot start on the address it was given (taken, unknown, or not ours to use)."""
+
+
 def _stop_on_signals() -> threading.Event:
     """A stop flag that SIGTERM and Ctrl-C set, so a long-running loop finishes its batch and commits."""
     stop = threading.Event()
@@ -64,9 +72,51 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
-StartOption = Annotated[
-    datetime | None,
-    typer.Option(formats=["%Y-%m-%d"], help="First day (default: so the run ends yesterday)."),
+def _calendar_date(text: str) -> date:
+    """A YYYY-MM-DD option: an impossible day (2026-02-30) is named as such, not as a format mismatch."""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        raise typer.BadParameter(f"{text} is not a date: use YYYY-MM-DD")
+    year, month, day = map(int, text.split("-"))
+    try:
+        return date(year, month, day)
+    except ValueError as error:
+        raise typer.BadParameter(f"{text} is not a date: {error}") from None
+
+
+def _date_option(*names: str, help: str) -> Any:
+    return typer.Option(*names, parser=_calendar_date, metavar="YYYY-MM-DD", help=help)
+
+
+def _port_option(help: str) -> Any:
+    return typer.Option(min=1, max=65535, help=help)
+
+
+def _require_free_port(host: str, port: int) -> None:
+    """Fail in one line before a server starts on an address it cannot have (the servers say so late,
+    in a traceback or a log of their own). The probe binds as they do, with address reuse on."""
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind, protocol) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as error:
+        reason = (
+            "already in use: stop what listens there or pick another --port"
+            if error.errno == errno.EADDRINUSE
+            else error.strerror or str(error)
+        )
+        raise ServeError(f"cannot listen on {host}:{port}: {reason}") from None
+
+
+StartOption = Annotated[date | None, _date_option(help="First day (default: so the run ends yesterday).")]
+StoresOption = Annotated[int, typer.Option(help="How many stores of the catalog (first ones by id).")]
+DaysOption = Annotated[int, typer.Option(help="How many consecutive days per store.")]
+SeedOption = Annotated[int, typer.Option(min=0, help="Random seed: the same seed gives the same events.")]
+ListLengthOption = Annotated[int, typer.Option(min=1, help="Length of each recommendation list.")]
+TestDaysOption = Annotated[
+    int, typer.Option(min=1, help="Last days held out for the test; as many before them tune the models.")
 ]
 CamerasOption = Annotated[
     CameraSource,
@@ -129,9 +179,9 @@ def topics_list() -> None:
 
 @app.command()
 def simulate(
-    stores: Annotated[int, typer.Option(help="How many stores of the catalog (first ones by id).")] = 1,
-    days: Annotated[int, typer.Option(help="How many consecutive days per store.")] = 1,
-    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same events.")] = 7,
+    stores: StoresOption = 1,
+    days: DaysOption = 1,
+    seed: SeedOption = 7,
     start: StartOption = None,
     speed: Annotated[
         Speed, typer.Option(help="realtime paces events by the clock; max sends at once.")
@@ -149,7 +199,7 @@ def simulate(
 
     settings = get_settings()
     faults = fault_rates(fault or [])
-    plan = plan_for(load_catalog(), stores, days, seed, start.date() if start else None, faults, cameras)
+    plan = plan_for(load_catalog(), stores, days, seed, start, faults, cameras)
     with Progress(console=console, transient=True) as progress:
         summary = simulate_to_kafka(settings, plan, speed, progress)
     for table in summary_tables(summary):
@@ -162,7 +212,7 @@ def checkout_run(
     instance: Annotated[str, typer.Option(help="Name of this instance (its state snapshot).")] = "0",
     idle_exit: Annotated[
         float | None,
-        typer.Option(help="Replay mode: decide everything and exit after this many idle seconds."),
+        typer.Option(min=0, help="Replay mode: decide everything and exit after this many idle seconds."),
     ] = None,
 ) -> None:
     """Consume the edge topics and publish visits, dwell paths and receipts until SIGTERM or Ctrl-C."""
@@ -177,9 +227,9 @@ def checkout_run(
 
 @checkout_app.command("evaluate")
 def checkout_evaluate(
-    stores: Annotated[int, typer.Option(help="How many stores of the catalog (first ones by id).")] = 1,
-    days: Annotated[int, typer.Option(help="How many consecutive days per store.")] = 1,
-    seed: Annotated[int, typer.Option(help="Random seed of the simulation.")] = 7,
+    stores: StoresOption = 1,
+    days: DaysOption = 1,
+    seed: SeedOption = 7,
     start: StartOption = None,
     cameras: CamerasOption = CameraSource.STAND_IN,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -189,7 +239,7 @@ def checkout_evaluate(
     from realtime.checkout.evaluate import evaluate_checkout
     from walkout.catalog import load_catalog
 
-    plan = plan_for(load_catalog(), stores, days, seed, start.date() if start else None, cameras=cameras)
+    plan = plan_for(load_catalog(), stores, days, seed, start, cameras=cameras)
     score = evaluate_checkout(plan, get_settings().kafka_bootstrap)
     if as_json:
         print(json.dumps(score.as_dict()))
@@ -205,7 +255,7 @@ def checkout_evaluate(
 @land_app.command("run")
 def land_run(
     idle_exit: Annotated[
-        float | None, typer.Option(help="Land what is there and exit after this many idle seconds.")
+        float | None, typer.Option(min=0, help="Land what is there and exit after this many idle seconds.")
     ] = None,
 ) -> None:
     """Land every contract topic under <data dir>/lake until SIGTERM or Ctrl-C (fsync, then commit)."""
@@ -230,9 +280,9 @@ def land_compact() -> None:
 
 @land_app.command("backfill")
 def land_backfill(
-    stores: Annotated[int, typer.Option(help="How many stores of the catalog (first ones by id).")] = 1,
-    days: Annotated[int, typer.Option(help="How many consecutive days per store.")] = 28,
-    seed: Annotated[int, typer.Option(help="Random seed of the simulation.")] = 7,
+    stores: StoresOption = 1,
+    days: DaysOption = 28,
+    seed: SeedOption = 7,
     start: StartOption = None,
 ) -> None:
     """Land simulated history without Kafka: the twin's store-days replayed through checkout offline."""
@@ -241,7 +291,7 @@ def land_backfill(
     from walkout.catalog import load_catalog
 
     settings = get_settings()
-    plan = plan_for(load_catalog(), stores, days, seed, start.date() if start else None)
+    plan = plan_for(load_catalog(), stores, days, seed, start)
     with console.status(f"backfilling {stores} store(s) x {days} days from {plan.start}"):
         summary = backfill(settings, plan)
     console.print(
@@ -253,15 +303,14 @@ def land_backfill(
 @warehouse_app.command("build")
 def warehouse_build(
     day: Annotated[
-        datetime | None,
-        typer.Option("--date", formats=["%Y-%m-%d"], help="Rebuild only this lake date's daily models."),
+        date | None, _date_option("--date", help="Rebuild only this lake date's daily models.")
     ] = None,
 ) -> None:
     """Materialize the warehouse job (lake, dbt models and checks, published copy) as the UI would."""
     from orchestration.build import build_warehouse
 
     with console.status("building the warehouse (Dagster job: dbt build and checks, publish)"):
-        build = build_warehouse(get_settings(), day.date().isoformat() if day else None)
+        build = build_warehouse(get_settings(), day.isoformat() if day else None)
     table = Table("mart", "rows", title=f"published marts: {build.published_path}")
     for mart, rows in sorted(build.mart_rows.items()):
         table.add_row(mart, f"{rows:,}")
@@ -276,13 +325,14 @@ def warehouse_build(
 
 
 @app.command()
-def ui(port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000) -> None:
+def ui(port: Annotated[int, _port_option("Port of the Dagster UI.")] = 3000) -> None:
     """Start the Dagster UI on this data directory's instance, until Ctrl-C."""
     import os
     import subprocess
 
-    from orchestration.instance import dagster_ui_command
+    from orchestration.instance import UI_HOST, dagster_ui_command
 
+    _require_free_port(UI_HOST, port)
     command = dagster_ui_command(get_settings(), port)
     console.print(f"Dagster UI at {command.url} (Ctrl-C stops it)")
     try:
@@ -293,12 +343,13 @@ def ui(port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000
 
 @app.command()
 def dashboard(
-    port: Annotated[int, typer.Option(help="Port of the marketers' app.")] = 8501,
+    port: Annotated[int, _port_option("Port of the marketers' app.")] = 8501,
     address: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for every interface).")] = (
         "127.0.0.1"
     ),
 ) -> None:
     """Start the marketers' dashboards (Streamlit, read-only) until Ctrl-C."""
+    _require_free_port(address, port)
     from dashboards.server import run_dashboard, url
 
     console.print(f"dashboards at {url(port, address)} (Ctrl-C stops them)")
@@ -310,10 +361,8 @@ def recsys_evaluate(
     interactions: Annotated[
         Path, typer.Option(help="CSV or Parquet with shopper_id, product_id, ts, quantity (weight optional).")
     ],
-    k: Annotated[int, typer.Option(help="Length of each recommendation list.")] = 10,
-    test_days: Annotated[
-        int, typer.Option(help="Last days held out for the test; as many before them tune the models.")
-    ] = 7,
+    k: ListLengthOption = 10,
+    test_days: TestDaysOption = 7,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Tune ALS, BPR and item-item models and compare them with popularity and personal frequency."""
@@ -330,10 +379,8 @@ def recsys_evaluate(
 
 @recsys_app.command("train")
 def recsys_train(
-    k: Annotated[int, typer.Option(help="Length of each recommendation list.")] = 10,
-    test_days: Annotated[
-        int, typer.Option(help="Last days held out for the test; as many before them tune the models.")
-    ] = 7,
+    k: ListLengthOption = 10,
+    test_days: TestDaysOption = 7,
 ) -> None:
     """Evaluate, tune and train a new model version from the published warehouse, as its Dagster asset."""
     from recsys.artifact import artifact_dir
@@ -357,9 +404,10 @@ def recsys_train(
 @ads_app.command("serve")
 def ads_serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, _port_option("Port to listen on.")] = 8000,
 ) -> None:
     """Serve ads to the screens (and the member app) until Ctrl-C, following the live topics in Kafka."""
+    _require_free_port(host, port)
     from recsys.api.app import serve
     from recsys.api.keys import master_key
 
@@ -439,9 +487,9 @@ def vision_faces(
 
 
 ClipStore = Annotated[str, typer.Option(help="Store of the catalog whose ceiling is rendered.")]
-ClipVisits = Annotated[int, typer.Option(help="Visits of the simulated day moved into the clip.")]
-ClipSeconds = Annotated[float, typer.Option(help="Length of the clip.")]
-ClipSeed = Annotated[int, typer.Option(help="Seed of the simulated day and the rendering.")]
+ClipVisits = Annotated[int, typer.Option(min=1, help="Visits of the simulated day moved into the clip.")]
+ClipSeconds = Annotated[float, typer.Option(min=1.0, help="Length of the clip.")]
+ClipSeed = Annotated[int, typer.Option(min=0, help="Seed of the simulated day and the rendering.")]
 
 
 @vision_app.command("evaluate")
@@ -524,12 +572,33 @@ def demo(
     run_demo(settings, console)
 
 
+def _fail(message: str, exit_code: int = 1) -> NoReturn:
+    print(f"walkout: error: {' '.join(message.split())}", file=sys.stderr)
+    sys.exit(exit_code)
+
+
+def _shows_tracebacks() -> bool:
+    try:
+        return get_settings().log_level.upper() == "DEBUG"
+    except WalkoutError:  # unreadable settings: the error at hand is still the one to report
+        return False
+
+
 def main() -> None:
-    """Entry point: a known problem becomes one line on stderr and exit code 1, not a traceback."""
+    """Entry point: every failure is one line on stderr and a non-zero exit, never a traceback
+    (a bad command line exits 2, anything else 1; Ctrl-C exits 130)."""
     # SIGTERM unwinds like Ctrl-C, so a broker started for a command is stopped on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     try:
-        app()
+        sys.exit(app(standalone_mode=False))  # typer's own exit code (Ctrl-C: 130), else 0
+    except typer.TyperException as error:  # a bad command line
+        if message := error.format_message():  # empty for a bare group: typer printed its help
+            _fail(message, error.exit_code)
+        sys.exit(error.exit_code)
     except WalkoutError as error:
-        print(f"walkout: error: {error}", file=sys.stderr)
-        sys.exit(1)
+        _fail(str(error))
+    except Exception as error:
+        if _shows_tracebacks():
+            traceback.print_exc()
+        detail = f": {error}" if str(error) else ""
+        _fail(f"unexpected {type(error).__name__}{detail} (WALKOUT_LOG_LEVEL=DEBUG shows the traceback)")

@@ -39,13 +39,14 @@ def make_gate(
     ledger: AdmissionLedger | None = None,
     opening_hours: Callable[[datetime], bool] | None = None,
 ) -> SpeedGate:
+    """A gate of S001; of a store of its own unless given the ledger it shares with other gates."""
     return SpeedGate(
         "S001",
         gate_id,
         SECRET,
         revoked if revoked is not None else {"M003"},
         MEMBERS,
-        ledger=ledger,
+        ledger=ledger if ledger is not None else AdmissionLedger(),
         opening_hours=opening_hours,
     )
 
@@ -126,8 +127,13 @@ def test_store_secrets_differ_by_store_and_master_key() -> None:
         (lambda: token(token_id="tok~1"), "token_id"),
         (lambda: token(secret=b""), "secret is empty"),
         (lambda: store_secret("S001", b""), "master_key is empty"),
-        (lambda: SpeedGate("S001", "gate 1", SECRET, set(), MEMBERS), "gate_id"),
-        (lambda: SpeedGate("S001", "G1", SECRET, set(), MEMBERS, validity=timedelta(0)), "validity"),
+        (lambda: SpeedGate("S001", "gate 1", SECRET, set(), MEMBERS, ledger=AdmissionLedger()), "gate_id"),
+        (
+            lambda: SpeedGate(
+                "S001", "G1", SECRET, set(), MEMBERS, ledger=AdmissionLedger(), validity=timedelta(0)
+            ),
+            "validity",
+        ),
         (lambda: make_gate().scan(token(), ENTRY, datetime(2025, 3, 14, 8, 0), 1), "no time zone"),
         (lambda: make_gate().scan(token(), ENTRY, NOW, -1), "people_passed"),
         (lambda: make_gate().scan(token(), ENTRY, NOW, 11), "people_passed"),
@@ -238,6 +244,17 @@ GARBAGE: dict[str, str] = {
 }
 
 
+@pytest.mark.parametrize(
+    "padded",
+    [token() + "\n", token() + "\r\n", f"  {token()} ", f"\t{token()}\n"],
+    ids=["newline", "crlf", "spaces", "tab and newline"],
+)
+def test_scanner_padding_around_a_token_is_not_part_of_it(padded: str) -> None:
+    scan = make_gate().scan(padded, ENTRY, NOW, 1)
+    assert scan.outcome is ScanOutcome.ACCEPTED
+    assert (scan.token_id, scan.shopper_id) == ("tok1", "M001")
+
+
 @pytest.mark.parametrize("raw", GARBAGE.values(), ids=GARBAGE.keys())
 @pytest.mark.parametrize("direction", [ENTRY, EXIT])
 def test_garbage_is_malformed(raw: str, direction: GateDirection) -> None:
@@ -304,6 +321,11 @@ def test_replay_after_the_group_left_is_still_rejected() -> None:
     assert_rejected(gate.scan(raw, ENTRY, NOW + timedelta(minutes=6), 1), ScanRejection.EXPIRED)
 
 
+def test_a_gate_cannot_be_built_without_its_stores_ledger() -> None:
+    with pytest.raises(TypeError, match="ledger"):
+        SpeedGate("S001", "S001-G1", SECRET, set(), MEMBERS)  # type: ignore[call-arg]
+
+
 def test_gates_of_a_store_share_their_ledger() -> None:
     ledger = AdmissionLedger()
     first, second = make_gate("S001-G1", ledger=ledger), make_gate("S001-G2", ledger=ledger)
@@ -334,7 +356,8 @@ def test_exit_closes_the_visit_once() -> None:
     assert leaving.outcome is ScanOutcome.ACCEPTED
     assert (leaving.direction, leaving.shopper_id, leaving.group_size) == (EXIT, "M001", 2)
     assert not leaving.tailgating
-    # The closed visit of an expired token is forgotten: a later exit has no entry to close.
+    # Once a later token proves this one expired, its closed visit is forgotten: no entry to close.
+    prove_time(gate, NOW + timedelta(minutes=41))
     assert_rejected(gate.scan(raw, EXIT, NOW + timedelta(minutes=41), 1), ScanRejection.NOT_ENTERED)
 
 
@@ -372,6 +395,12 @@ def test_forged_exit_does_not_close_a_visit(attack: str) -> None:
 # --- memory ----------------------------------------------------------------------------------
 
 
+def prove_time(gate: SpeedGate, at: datetime) -> None:
+    """Admit a token issued as far ahead of ``at`` as a phone's clock may run: proof that it is ``at``."""
+    proof = token(issued_at=at + CLOCK_SKEW, token_id=f"proof{int(at.timestamp())}")
+    assert gate.scan(proof, ENTRY, at, 1).outcome is ScanOutcome.ACCEPTED
+
+
 def test_ledger_forgets_closed_visits_once_their_tokens_expired() -> None:
     gate = make_gate()
     for number in range(50):
@@ -379,17 +408,36 @@ def test_ledger_forgets_closed_visits_once_their_tokens_expired() -> None:
         gate.scan(raw, ENTRY, NOW, 1)
         gate.scan(raw, EXIT, NOW + timedelta(minutes=1), 1)
     assert len(gate.ledger) == 50
-    gate.scan("", ENTRY, NOW + TOKEN_VALIDITY + REPLAY_MARGIN + timedelta(seconds=1), 0)
-    assert len(gate.ledger) == 0
+    expired = NOW + TOKEN_VALIDITY + REPLAY_MARGIN + timedelta(seconds=1)
+    prove_time(gate, expired)
+    gate.ledger.forget_stale(expired)
+    assert len(gate.ledger) == 1  # the proof alone
 
 
 def test_ledger_keeps_open_visits_until_they_are_abandoned() -> None:
     gate = make_gate()
     gate.scan(token(), ENTRY, NOW, 1)
-    gate.scan("", ENTRY, NOW + MAX_VISIT, 0)
-    assert len(gate.ledger) == 1
-    gate.scan("", ENTRY, NOW + MAX_VISIT + timedelta(seconds=1), 0)
-    assert len(gate.ledger) == 0
+    prove_time(gate, NOW + MAX_VISIT)
+    gate.ledger.forget_stale(NOW + MAX_VISIT)
+    assert gate.ledger.find("tok1") is not None
+    prove_time(gate, NOW + MAX_VISIT + timedelta(seconds=1))
+    gate.ledger.forget_stale(NOW + MAX_VISIT + timedelta(seconds=1))
+    assert gate.ledger.find("tok1") is None
+
+
+@pytest.mark.parametrize("jumped_scans", [1, 500])
+def test_a_clock_jump_forward_and_back_does_not_let_a_token_replay(jumped_scans: int) -> None:
+    gate = make_gate()
+    raw = token()
+    gate.scan(raw, ENTRY, NOW, 1)
+    gate.scan(raw, EXIT, NOW + timedelta(minutes=1), 1)
+    ahead = NOW + timedelta(days=1)  # the gate's clock jumps a day ahead: current tokens look expired
+    for number in range(jumped_scans):
+        fresh = token(issued_at=NOW + timedelta(minutes=1), token_id=f"fresh{number}")
+        assert_rejected(gate.scan(fresh, ENTRY, ahead + timedelta(seconds=number), 1), ScanRejection.EXPIRED)
+    gate.ledger.forget_stale(ahead)
+    replay = gate.scan(raw, ENTRY, NOW + timedelta(minutes=2), 1)  # the clock is back
+    assert_rejected(replay, ScanRejection.REPLAYED)
 
 
 # --- events ----------------------------------------------------------------------------------

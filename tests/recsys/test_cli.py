@@ -45,7 +45,6 @@ def test_evaluate_prints_one_json_object(purchase_history: pl.DataFrame, tmp_pat
         (["--interactions", "missing.csv"], "interactions file missing.csv does not exist"),
         (["--interactions", "bad.csv"], "missing column(s) ts, quantity"),
         (["--interactions", "short.csv"], "needs more than 14 days of history"),
-        (["--interactions", "short.csv", "--k", "0"], "--k must be at least 1"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_1(args: list[str], message: str, tmp_path: Path) -> None:

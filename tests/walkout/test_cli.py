@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -55,6 +58,31 @@ def test_config_prints_the_effective_settings(tmp_path: Path) -> None:
     assert str(tmp_path) in result.stdout
 
 
+def config_value(stdout: str, variable: str) -> str:
+    """The value column of ``variable``'s row in ``walkout config``'s table."""
+    (row,) = [line for line in stdout.splitlines() if f" {variable} " in line]
+    return row.split("│")[2].strip()
+
+
+@pytest.mark.parametrize(
+    ("environment", "shown"),
+    [
+        ({"WALKOUT_DEMO_KEYS": "0"}, "(unset)"),
+        ({"WALKOUT_DEMO_KEYS": "1"}, "(demo key)"),
+        ({"WALKOUT_AD_API_KEY": "a-store-master-key-0123"}, "**********"),
+    ],
+    ids=["unset", "demo keys", "set"],
+)
+def test_config_says_how_the_ad_key_is_set_never_none(
+    environment: dict[str, str], shown: str, tmp_path: Path
+) -> None:
+    result = walkout("config", data_dir=tmp_path, **environment)
+    assert result.returncode == 0, result.stderr
+    assert config_value(result.stdout, "WALKOUT_AD_API_KEY") == shown
+    assert "None" not in result.stdout
+    assert "a-store-master-key" not in result.stdout
+
+
 def test_bad_setting_is_one_line_and_non_zero(tmp_path: Path) -> None:
     result = walkout("config", data_dir=tmp_path, WALKOUT_TOPIC_PARTITIONS="lots")
     assert result.returncode == 1
@@ -99,6 +127,97 @@ def test_ads_keys_labels_the_public_demo_keys(tmp_path: Path) -> None:
     assert "PUBLIC DEMO" in demo.stdout
     assert "PUBLIC DEMO" not in store.stdout
     assert "member app" in store.stdout
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], exit_code: int, message: str) -> None:
+    assert result.returncode == exit_code, result.stdout + result.stderr
+    assert result.stderr.startswith("walkout: error: ")
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["dashboard", "--port", "-1"], "'--port': Input should be greater than or equal to 1"),
+        (["ads", "serve", "--port", "70000"], "'--port': Input should be less than or equal to 65535"),
+        (["ui", "--port", "99999"], "'--port': Input should be less than or equal to 65535"),
+        (["vision", "evaluate", "--visits", "-1"], "'--visits': Input should be greater than or equal to 1"),
+        (["vision", "render", "--out", "clip", "--seconds", "0"], "'--seconds'"),
+        (["simulate", "--seed", "-1"], "'--seed': Input should be greater than or equal to 0"),
+        (["recsys", "train", "--k", "0"], "'--k'"),
+        (["recsys", "evaluate", "--interactions", "log.csv", "--test-days", "0"], "'--test-days'"),
+        (["checkout", "run", "--idle-exit", "-1"], "'--idle-exit'"),
+        (["land", "run", "--idle-exit", "-5"], "'--idle-exit'"),
+        (["simulate", "--start", "2026-02-30"], "2026-02-30 is not a date: day is out of range for month"),
+        (["land", "backfill", "--start", "2026-13-01"], "2026-13-01 is not a date: month must be in 1..12"),
+        (["warehouse", "build", "--date", "06.12.2026"], "06.12.2026 is not a date: use YYYY-MM-DD"),
+        (["checkout", "evaluate", "--stores"], "Option '--stores' requires an argument"),
+    ],
+)
+def test_bad_arguments_are_one_line_naming_the_option(args: list[str], message: str, tmp_path: Path) -> None:
+    assert_one_line_error(walkout(*args, data_dir=tmp_path), 2, message)
+
+
+def test_a_bare_group_prints_its_help(tmp_path: Path) -> None:
+    result = walkout("warehouse", data_dir=tmp_path)
+    assert result.returncode == 2
+    assert "Usage" in result.stdout
+    assert result.stderr == ""
+
+
+def test_building_a_date_the_lake_lacks_names_the_dates_it_has(tmp_path: Path) -> None:
+    for topic, day in [("visits", "2026-12-01"), ("visits", "2026-12-02"), ("purchases", "2026-12-04")]:
+        (tmp_path / "lake" / topic / f"date={day}").mkdir(parents=True)
+    result = walkout("warehouse", "build", "--date", "2020-01-01", data_dir=tmp_path)
+    assert_one_line_error(
+        result, 1, "the lake has no data for 2020-01-01; its 3 dates: 2026-12-01..2026-12-02, 2026-12-04"
+    )
+
+
+@pytest.fixture
+def listener() -> Iterator[socket.socket]:
+    """A socket listening on a free port of 127.0.0.1 that never answers."""
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        yield listening
+
+
+@pytest.mark.parametrize("server", [["dashboard"], ["ads", "serve"], ["ui"]], ids=" ".join)
+def test_a_port_in_use_is_one_line(server: list[str], listener: socket.socket, tmp_path: Path) -> None:
+    port = listener.getsockname()[1]
+    result = walkout(*server, "--port", str(port), data_dir=tmp_path)
+    assert_one_line_error(result, 1, f"cannot listen on 127.0.0.1:{port}: already in use")
+
+
+def test_ctrl_c_exits_130_without_a_traceback(listener: socket.socket, tmp_path: Path) -> None:
+    host, port = listener.getsockname()
+    environment = {
+        **os.environ,
+        "WALKOUT_DATA_DIR": str(tmp_path),
+        "WALKOUT_KAFKA_BOOTSTRAP": f"{host}:{port}",
+    }
+    command = [sys.executable, "-m", "walkout", "topics", "list"]
+    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=environment) as process:
+        connection, _ = listener.accept()  # the command now waits for the silent "broker"
+        with connection:
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "Traceback" not in stderr
+
+
+def test_an_unexpected_failure_is_one_line_with_the_traceback_on_demand(tmp_path: Path) -> None:
+    not_a_directory = tmp_path / "data"
+    not_a_directory.touch()
+    result = walkout("broker", "start", data_dir=not_a_directory)
+    assert_one_line_error(result, 1, "unexpected NotADirectoryError: [Errno 20] Not a directory")
+    assert "WALKOUT_LOG_LEVEL=DEBUG shows the traceback" in result.stderr
+    debug = walkout("broker", "start", data_dir=not_a_directory, WALKOUT_LOG_LEVEL="DEBUG")
+    assert debug.returncode == 1
+    assert "Traceback" in debug.stderr
+    assert debug.stderr.strip().splitlines()[-1].startswith("walkout: error: unexpected NotADirectoryError")
 
 
 def test_no_broker_is_a_clear_error(tmp_path: Path) -> None:
