@@ -13,6 +13,7 @@ def summary_tables(summary: SimulationSummary) -> list[Table]:
     run.add_row("store-days", str(summary.store_days))
     run.add_row("visits", str(summary.visits))
     run.add_row("events sent", f"{summary.events} ({rate:,.0f} events/s over {summary.seconds:.1f} s)")
+    run.add_row("heartbeats", str(summary.heartbeats))  # the gateways' word on quiet topics
     score = summary.shelf_score
     run.add_row("shelf detector precision", f"{score.precision:.4f} ({score.n_matched}/{score.n_detected})")
     run.add_row("shelf detector recall", f"{score.recall:.4f} ({score.n_matched}/{score.n_true})")

@@ -11,12 +11,13 @@ What the watermark never trusts:
 
 * **one event's clock.** An event dated more than :data:`FUTURE_S` after the wall clock is refused.
   One dated more than :data:`AHEAD_S` after its own stream (a stream's events come in order, and
-  heartbeats leave no gaps) is *parked*: it moves no progress until its stream gets near it, or an
-  event of another device parked near it corroborates it (a store back after hours without
-  heartbeats). At most :data:`MAX_PARKED` are parked per store; more are refused, as are heartbeats
-  that jump ahead. A bad camera clock cannot release a day of held events early, and memory stays
-  bounded whatever the timestamps. (A stream's very first event is held to the store's other
-  streams, loosely: partitions are read at their own pace, so streams may be hours apart.)
+  heartbeats leave no gaps) is *held apart* (parked): it moves no progress until its stream gets near
+  it, or a parked event of another device dated near it corroborates it (a store back after hours
+  without heartbeats). A stream's first event is held to the store's other streams, loosely
+  (:data:`FIRST_AHEAD_S`: partitions are read at their own pace); a store's very first events wait
+  until two devices agree. At most :data:`MAX_PARKED` are parked per store; more are refused. A bad
+  camera clock cannot release a day of held events early, and memory stays bounded whatever the
+  timestamps.
 * **the wall clock, in a replay.** Old data is decided from the data alone (heartbeats included): the
   same input gives the same decisions however fast the machine is.
 
@@ -38,7 +39,8 @@ from walkout.edge import device_of
 GRACE_S = 2.0  # messages the network delays longer arrive after their instant was decided
 FUTURE_S = 60.0  # an edge clock may run this far ahead of ours
 AHEAD_S = 600.0  # an event this far ahead of its stream is parked
-FIRST_AHEAD_S = 12 * 3600.0  # a stream's first event this far ahead of the store's other streams too
+FIRST_AHEAD_S = 3600.0  # a stream's first event this far ahead of the store's other streams too
+HELD_APART = "held apart"  # what :meth:`EventTimeBuffer.add` says of an event it parked
 MAX_PARKED = 2_000  # per store
 LIVE_WINDOW_S = 120.0  # a store whose newest event is this recent (by the wall clock) is live
 SILENT_S = 10.0  # live: a stream that delivered nothing this long (heartbeats neither) has stalled
@@ -64,14 +66,14 @@ class EventTimeBuffer:
     first_heard: dict[str, float] = field(default_factory=dict)
 
     def add(self, event: Event, topic: str, wall: float, epoch_now: float) -> str | None:
-        """Take an event (or heartbeat) of a topic; returns why it was refused, or None."""
+        """Take an event (or heartbeat) of a topic: None when taken, :data:`HELD_APART` when parked,
+        else why it was refused."""
         ts = event.ts.timestamp()
         if ts > epoch_now + FUTURE_S:
             return f"dated {ts - epoch_now:.0f} s after the wall clock (an edge clock running ahead?)"
         self.first_heard.setdefault(event.store_id, wall)
-        reach = self._reach(event.store_id, topic)
-        if ts > reach:
-            return self._park(event, topic, ts, reach)
+        if ts > self._reach(event.store_id, topic):
+            return self._park(event, topic, ts)
         self._accept(event, topic, ts, wall)
         return None
 
@@ -81,7 +83,7 @@ class EventTimeBuffer:
         if stream is not None:
             return stream.progress + AHEAD_S
         others = [s.progress for (st, _), s in self.streams.items() if st == store]
-        return max(others) + FIRST_AHEAD_S if others else math.inf
+        return max(others) + FIRST_AHEAD_S if others else -math.inf  # a new store: wait for agreement
 
     def _accept(self, event: Event, topic: str, ts: float, wall: float) -> None:
         stream = self.streams.get((event.store_id, topic))
@@ -93,15 +95,12 @@ class EventTimeBuffer:
         if not isinstance(event, EdgeHeartbeat):
             heapq.heappush(self.held.setdefault(event.store_id, []), (ts, event.event_id, event))
 
-    def _park(self, event: Event, topic: str, ts: float, reach: float) -> str | None:
-        ahead = f"dated {ts - reach + AHEAD_S:.0f} s after the rest of its stream"
-        if isinstance(event, EdgeHeartbeat):
-            return f"a heartbeat {ahead}"
+    def _park(self, event: Event, topic: str, ts: float) -> str:
         parked = self.parked.setdefault(event.store_id, [])
         if len(parked) >= MAX_PARKED:
-            return f"{ahead}, with {MAX_PARKED} such events already held apart"
+            return f"dated ahead of the rest of its stream, with {MAX_PARKED} such events already held apart"
         parked.append((ts, event.event_id, topic, event))
-        return None
+        return HELD_APART
 
     def _unpark(self, store: str, wall: float) -> None:
         """Parked events their stream has caught up with, or that a parked event of another device

@@ -42,7 +42,7 @@ from kafka.structs import OffsetAndMetadata
 
 from realtime.checkout.errors import CheckoutError
 from realtime.checkout.fusion import StoreCheckout
-from realtime.checkout.ordering import EventTimeBuffer
+from realtime.checkout.ordering import HELD_APART, EventTimeBuffer
 from realtime.checkout.snapshot import read_snapshot, write_snapshot
 from walkout.catalog import Catalog, load_catalog
 from walkout.contracts import (
@@ -159,6 +159,7 @@ class CheckoutStats:
     records: int = 0
     duplicates: int = 0
     heartbeats: int = 0
+    held_apart: int = 0  # dated far ahead of their stream: used only once their stream gets there
     dead_lettered: int = 0
     dead_letter_reasons: Counter[str] = field(default_factory=Counter)  # by offending field
     published: Counter[str] = field(default_factory=Counter)
@@ -308,7 +309,9 @@ def _ingest(
             )
             return [_dead_letter(record, conflict, stats, event.store_id)]
     refusal = state.buffer.add(event, record.topic, now, epoch_now)
-    if refusal is not None:
+    if refusal == HELD_APART:
+        stats.held_apart += 1
+    elif refusal is not None:
         return [_dead_letter(record, ContractError("ts", refusal, event.event_type), stats, event.store_id)]
     if isinstance(event, EdgeHeartbeat):
         return []

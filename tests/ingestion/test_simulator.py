@@ -33,7 +33,7 @@ from ingestion.simulator.sensors import (
 )
 from ingestion.simulator.trips import TripConfig
 from walkout.catalog import RESTRICTED_CATEGORIES, load_catalog
-from walkout.contracts import CameraTrack, GateScan, ScanRejection, ShelfEvent, parse_event
+from walkout.contracts import CameraTrack, EdgeHeartbeat, GateScan, ScanRejection, ShelfEvent, parse_event
 from walkout.kafka import drain, make_consumer
 from walkout.settings import Settings
 
@@ -333,7 +333,7 @@ def test_simulate_command_publishes_all_edge_topics(kafka_settings: Settings) ->
         event = parse_event(record.value, record.topic)
         # other tests share the session's broker: count this store-day's events only
         if event.store_id == "S001" and simulated[0] <= event.ts < simulated[1]:
-            counts[event.TOPIC] += 1
+            counts["heartbeats" if isinstance(event, EdgeHeartbeat) else event.TOPIC] += 1
     consumer.close()
     stated = {
         line.split("│")[1].strip(): int(line.split("│")[2])
@@ -341,6 +341,7 @@ def test_simulate_command_publishes_all_edge_topics(kafka_settings: Settings) ->
         if line.count("│") == 3 and line.split("│")[1].strip() in counts
     }
     assert stated == dict(counts)
+    assert counts["heartbeats"] > 0
     truth = Path(kafka_settings.data_dir) / "ground_truth"
     for table in ("visits", "receipts", "hands", "paths", "stock"):
         assert list((truth / table).glob("store=S001/date=2026-11-20.parquet")), table
