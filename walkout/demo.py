@@ -100,8 +100,16 @@ def run_checkout_stage(context: DemoContext) -> None:
     visits, lines = truth.read("visits", store_days), truth.read("receipts", store_days)
     score = score_receipts(receipts, visits, lines)
     table = Table("measure", "value", title="checkout")
-    table.add_row("edge records read", f"{stats.records} ({stats.duplicates} duplicates dropped)")
-    table.add_row("dead-lettered", str(stats.dead_lettered + stats.published["deadletter"]))
+    table.add_row(
+        "edge records read",
+        f"{stats.records} ({stats.heartbeats} gateway heartbeats, {stats.duplicates} duplicates dropped)",
+    )
+    refused = ", ".join(f"{n} on {field}" for field, n in stats.dead_letter_reasons.most_common())
+    table.add_row(
+        "dead-lettered",
+        f"{stats.published['deadletter']} ({stats.dead_lettered} refused on arrival{': ' if refused else ''}"
+        f"{refused}; the rest could be charged to nobody)",
+    )
     for topic, count in sorted(stats.published.items()):
         table.add_row(f"published to {topic}", str(count))
     table.add_row("receipts", f"{len(receipts)}, {sum(r.total_krw for r in receipts):,} KRW")
