@@ -96,6 +96,7 @@ def test_a_broker_that_comes_back_empty_stops_the_services_and_nothing_is_lost_o
             last = stderr.strip().splitlines()[-1]
             # it noticed the topics are new, or the new broker refused what it sent: either way, one line
             assert last.startswith("walkout: error: "), stderr
+            print(name, last)
             assert "lost its data" in last or "Kafka failed" in last, stderr
             assert "Traceback" not in stderr
         before = landed_receipts(settings)
