@@ -14,6 +14,7 @@ to about half the store's own.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -62,9 +63,10 @@ class StoreGateway:
             self._last_sent[topic] = last
 
     def _heartbeat(self, at: float, topic: str) -> EdgeHeartbeat:
+        ms = math.floor(at * 1000)  # the wire's milliseconds, never after the instant it vouches for
         return EdgeHeartbeat(
-            event_id=make_event_id("heartbeat", self.device_id, topic, round(at * 1000)),
+            event_id=make_event_id("heartbeat", self.device_id, topic, ms),
             store_id=self.store_id,
-            ts=datetime.fromtimestamp(round(at, 3), UTC),
+            ts=datetime.fromtimestamp(ms / 1000, UTC),
             device_id=self.device_id,
         )

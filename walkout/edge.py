@@ -43,6 +43,8 @@ from walkout.contracts import (
 Headers = Sequence[tuple[str, bytes | None]]
 UNSURE_READING = 0.5
 """A shelf event's confidence once the catalog corrected it: its receipt line goes to review."""
+MOST_UNITS = 100  # a shelf event's quantity bound (its contract): the edge says this of anything heavier
+WEIGHT_STEP_G = 0.1  # a shelf event's weight change is rounded to this (ingestion.shelf.to_shelf_event)
 FLOOR_MARGIN_M = 1.0  # a tracked position may stray this far off the floor plan (the tracker's noise)
 
 
@@ -133,11 +135,12 @@ class EdgeAdmission:
         presented = [value for name, value in headers if name == SIGNATURE_HEADER]
         if not presented or presented[0] is None:
             raise _refused(event, "(signature)", f"unsigned: no {SIGNATURE_HEADER} header from {device}")
-        signer, _, digest = presented[0].decode("ascii", "replace").partition(":")
-        if signer != device:
-            raise _refused(event, "(signature)", f"signed by {signer[:64]!r}, not by {device}, which saw it")
+        signer, _, digest = presented[0].partition(b":")  # bytes: any of them, ASCII or not, compare
+        if signer != device.encode():
+            named = signer[:64].decode("ascii", "replace")
+            raise _refused(event, "(signature)", f"signed by {named!r}, not by {device}, which saw it")
         expected = hmac.new(self._keys.of(event.store_id, device), raw, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, digest):
+        if not hmac.compare_digest(expected.encode(), digest):
             raise _refused(event, "(signature)", f"forged: not signed with {device}'s key")
 
     def _check_scan(self, store: Store, scan: GateScan) -> None:
@@ -158,15 +161,22 @@ class EdgeAdmission:
         if event.shelf_id != shelf_id:
             raise _refused(event, "shelf_id", f"plate {plate.plate_id} is on shelf {shelf_id}")
         unit = self.catalog.product(plate.product_id).unit_weight_g
-        units = max(1, round(abs(event.weight_delta_g) / unit))
+        weight = abs(event.weight_delta_g)
+        units = _units(weight, unit)
         if event.action is ShelfAction.PICK and units > plate.capacity_units:  # a put-back may be foreign
             raise _refused(
                 event,
                 "weight_delta_g",
-                f"{abs(event.weight_delta_g):.0f} g is {units} units of {plate.product_id}; "
+                f"{weight:.0f} g is {units} units of {plate.product_id}; "
                 f"plate {plate.plate_id} holds at most {plate.capacity_units}",
             )
-        if event.product_id == plate.product_id and event.quantity == units:
+        # the edge counted on the change it measured, before rounding it to the wire's step
+        fits = (
+            _units(weight - WEIGHT_STEP_G / 2, unit)
+            <= event.quantity
+            <= _units(weight + WEIGHT_STEP_G / 2, unit)
+        )
+        if event.product_id == plate.product_id and fits:
             return event
         return event.model_copy(
             update={
@@ -177,13 +187,17 @@ class EdgeAdmission:
         )
 
     def _check_track(self, store: Store, track: CameraTrack) -> None:
-        if not (
-            -FLOOR_MARGIN_M <= track.x_m <= store.width_m + FLOOR_MARGIN_M
-            and -FLOOR_MARGIN_M <= track.y_m <= store.depth_m + FLOOR_MARGIN_M
-        ):
-            raise _refused(track, "x_m", f"({track.x_m}, {track.y_m}) is off the floor of {store.store_id}")
+        for field, metres, floor_m in (("x_m", track.x_m, store.width_m), ("y_m", track.y_m, store.depth_m)):
+            if not -FLOOR_MARGIN_M <= metres <= floor_m + FLOOR_MARGIN_M:
+                where = f"({track.x_m}, {track.y_m}) is off the floor of {store.store_id}"
+                raise _refused(track, field, where)
         if track.zone_id is not None and track.zone_id not in {zone.zone_id for zone in store.zones}:
             raise _refused(track, "zone_id", f"no zone {track.zone_id!r} in store {store.store_id}")
+
+
+def _units(weight_g: float, unit_weight_g: float) -> int:
+    """The units of a product a weight change makes, as a shelf event can say it."""
+    return min(max(1, round(weight_g / unit_weight_g)), MOST_UNITS)
 
 
 def _refused(event: Event, field: str, reason: str) -> ContractError:

@@ -11,15 +11,16 @@ What the watermark never trusts:
 
 * **one event's clock.** An event dated more than :data:`FUTURE_S` after the wall clock is refused.
   One dated more than :data:`AHEAD_S` after its own stream (a stream's events come in order, and
-  heartbeats leave no gaps) is *held apart* (parked): it moves no progress until its stream gets near
-  it, or a parked event of another device dated near it corroborates it (a store back after hours
-  without heartbeats). A stream's first event is held to the store's other streams, loosely
-  (:data:`FIRST_AHEAD_S`: partitions are read at their own pace); a store's very first events wait
-  until two devices agree. At most :data:`MAX_PARKED` are parked per store; more are refused. A bad
-  camera clock cannot release a day of held events early, and memory stays bounded whatever the
-  timestamps.
-* **the wall clock, in a replay.** Old data is decided from the data alone (heartbeats included): the
-  same input gives the same decisions however fast the machine is.
+  heartbeats leave no gaps) is *held apart* (parked): it moves no progress until its stream (or
+  another stream of its store) gets near it, or a parked event of another device dated near it
+  corroborates it (a store back after hours without heartbeats). A stream's first event is held to
+  the store's other streams, loosely (:data:`FIRST_AHEAD_S`: partitions are read at their own pace);
+  a store's very first events wait until two devices agree. At most :data:`MAX_PARKED` are parked
+  per store; more are refused. A bad camera clock cannot release a day of held events early, and
+  memory stays bounded whatever the timestamps.
+* **the wall clock, in a replay.** Old data is decided from the data alone (heartbeats included; a
+  store waits for every stream to speak): the same input gives the same decisions however fast the
+  machine is.
 
 Live (a store whose newest event is within :data:`LIVE_WINDOW_S` of the wall clock), nothing moves a
 store past the wall clock, and a stream silent for :data:`SILENT_S` (its gateway or partition
@@ -72,18 +73,25 @@ class EventTimeBuffer:
         if ts > epoch_now + FUTURE_S:
             return f"dated {ts - epoch_now:.0f} s after the wall clock (an edge clock running ahead?)"
         self.first_heard.setdefault(event.store_id, wall)
-        if ts > self._reach(event.store_id, topic):
+        if not self._within_reach(event.store_id, topic, ts):
             return self._park(event, topic, ts)
         self._accept(event, topic, ts, wall)
         return None
 
-    def _reach(self, store: str, topic: str) -> float:
-        """How far ahead an event of this stream may be dated and still move its progress."""
+    def _within_reach(self, store: str, topic: str, ts: float) -> bool:
+        """Whether an event of this stream dated ``ts`` may move its progress: near its stream, or near
+        the store's furthest other stream (a store back after hours: once two devices agreed on it,
+        each stream's next event follows them); a stream's first event more loosely; a new store's
+        not at all (it waits for agreement)."""
         stream = self.streams.get((store, topic))
-        if stream is not None:
-            return stream.progress + AHEAD_S
-        others = [s.progress for (st, _), s in self.streams.items() if st == store]
-        return max(others) + FIRST_AHEAD_S if others else -math.inf  # a new store: wait for agreement
+        if stream is not None and ts <= stream.progress + AHEAD_S:
+            return True
+        others = [
+            other.progress
+            for (other_store, other_topic), other in self.streams.items()
+            if other_store == store and other_topic != topic
+        ]
+        return bool(others) and ts <= max(others) + (AHEAD_S if stream is not None else FIRST_AHEAD_S)
 
     def _accept(self, event: Event, topic: str, ts: float, wall: float) -> None:
         stream = self.streams.get((event.store_id, topic))
@@ -113,7 +121,7 @@ class EventTimeBuffer:
         for ts, event_id, topic, event in parked:
             device = device_of(event)
             corroborated = any(other != device and abs(at - ts) <= AHEAD_S for at, other in devices)
-            if corroborated or ts <= self._reach(store, topic):
+            if corroborated or self._within_reach(store, topic, ts):
                 self._accept(event, topic, ts, wall)
             else:
                 kept.append((ts, event_id, topic, event))
@@ -131,10 +139,13 @@ class EventTimeBuffer:
         streams = [stream for (store, _), stream in self.streams.items() if store == store_id]
         if not streams:
             return -math.inf
-        if len(streams) < len(self.topics) and wall - self.first_heard[store_id] < FIRST_WAIT_S:
-            return -math.inf  # a stream that has not spoken yet may still be far behind
         marks = [stream.progress for stream in streams]
-        if epoch_now - max(marks) <= LIVE_WINDOW_S:
+        live = epoch_now - max(marks) <= LIVE_WINDOW_S
+        if len(streams) < len(self.topics) and not (
+            live and wall - self.first_heard[store_id] >= FIRST_WAIT_S
+        ):
+            return -math.inf  # a stream that has not spoken yet may still be far behind (live: wait a while)
+        if live:
             marks = [
                 min(stream.progress, epoch_now)
                 if wall - stream.heard_at < SILENT_S
@@ -157,13 +168,16 @@ class EventTimeBuffer:
         return ready, marks
 
     def release_all(self) -> list[Event]:
-        """Everything held or parked, in event-time order per store (end of a replay, or a clean stop)."""
+        """Every event held or parked, in event-time order per store (end of a replay, or a clean stop);
+        a parked heartbeat has nothing left to vouch for."""
         ready: list[Event] = []
         for store_id in sorted(set(self.held) | set(self.parked)):
             heap = self.held.get(store_id, []) + [
-                item[:2] + item[3:] for item in self.parked.pop(store_id, [])
+                (ts, event_id, event)
+                for ts, event_id, _, event in self.parked.pop(store_id, [])
+                if not isinstance(event, EdgeHeartbeat)
             ]
-            ready += [event for _, _, event in sorted(heap, key=lambda item: item[:2])]
+            ready += [event for _, _, event in sorted(heap, key=_in_order)]
             self.held[store_id] = []
         return ready
 
