@@ -59,6 +59,7 @@ from walkout.contracts import (
 from walkout.edge import EdgeAdmission
 from walkout.errors import WalkoutError
 from walkout.kafka import (
+    JOIN_TIMEOUT_S,
     STRICT_OFFSETS,
     BrokerDataLostError,
     BrokerWatch,
@@ -252,7 +253,7 @@ def _serve(
 ) -> CheckoutStats:
     catalog = admission.catalog
     stats = CheckoutStats()
-    last_record = last_snapshot = time.monotonic()
+    started = last_record = last_snapshot = time.monotonic()
     while True:
         if stop is not None and stop.is_set():  # a clean stop keeps held events in the snapshot
             _checkpoint(state, path, outbox, consumer, watch)
@@ -267,6 +268,11 @@ def _serve(
             state.positions[(partition.topic, partition.partition)] = records[-1].offset + 1
         if batches or not consumer.assignment():  # idle time counts once the group has let us in
             last_record = now
+        if idle_exit_s is not None and not consumer.assignment() and now - started > JOIN_TIMEOUT_S:
+            raise CheckoutError(
+                f"the consumer group was given no partitions in {JOIN_TIMEOUT_S:.0f} s (is the broker "
+                "answering group requests?); nothing was read or committed"
+            )
         idle = idle_exit_s is not None and now - last_record >= idle_exit_s
         if idle:
             outputs += _decide(state, catalog, state.buffer.release_all(), {})

@@ -106,7 +106,10 @@ def test_a_broker_that_comes_back_empty_stops_the_services_and_nothing_is_lost_o
             forward_store_day(day, send)
         for name in SERVICES:
             finished = start(settings, name)
-            _, stderr = finished.communicate(timeout=600)
+            try:
+                _, stderr = finished.communicate(timeout=400)
+            finally:
+                finished.kill()  # never left behind
             assert finished.returncode == 0, f"{name}: {stderr}"
 
         published = {receipt.event_id: receipt for receipt in read_receipts(settings)}
