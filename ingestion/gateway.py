@@ -9,7 +9,7 @@ for the next shopper. So a topic that has carried nothing for a beat gets an
 them in order there): "every event of this topic up to now has been sent". The beat is short
 (:data:`HEARTBEAT_S`) while a decision may be waiting on it, for :data:`DECISION_WINDOW_S` after a
 gate scan or a shelf event, and long (:data:`KEEPALIVE_S`) otherwise, which keeps the extra messages
-to about half the store's own.
+to about two thirds of the store's own.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from walkout.catalog import Catalog, CatalogError, Store
 from walkout.contracts import (
     DEFAULT_MAX_EVENT_BYTES,
     EDGE_TOPICS,
+    MAX_QUANTITY,
     SIGNATURE_HEADER,
     CameraTrack,
     ContractError,
@@ -43,7 +44,6 @@ from walkout.contracts import (
 Headers = Sequence[tuple[str, bytes | None]]
 UNSURE_READING = 0.5
 """A shelf event's confidence once the catalog corrected it: its receipt line goes to review."""
-MOST_UNITS = 100  # a shelf event's quantity bound (its contract): the edge says this of anything heavier
 WEIGHT_STEP_G = 0.1  # a shelf event's weight change is rounded to this (ingestion.shelf.to_shelf_event)
 FLOOR_MARGIN_M = 1.0  # a tracked position may stray this far off the floor plan (the tracker's noise)
 
@@ -197,7 +197,7 @@ class EdgeAdmission:
 
 def _units(weight_g: float, unit_weight_g: float) -> int:
     """The units of a product a weight change makes, as a shelf event can say it."""
-    return min(max(1, round(weight_g / unit_weight_g)), MOST_UNITS)
+    return min(max(1, round(weight_g / unit_weight_g)), MAX_QUANTITY)
 
 
 def _refused(event: Event, field: str, reason: str) -> ContractError:

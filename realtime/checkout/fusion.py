@@ -62,6 +62,7 @@ from realtime.checkout.tracks import (
 from walkout.age import AgeEvidence, known_adult
 from walkout.catalog import Catalog, CatalogError, Plate, Store
 from walkout.contracts import (
+    MAX_QUANTITY,
     CameraTrack,
     Cart,
     DwellSegment,
@@ -148,7 +149,6 @@ AMBIGUOUS_COST = 1.0  # a second explanation this close to the best one leaves t
 # Receipts and dwell.
 REVIEW_BELOW = 0.65  # a receipt line less sure than this goes to review: wrong about one time in three
 AGE_NOT_VERIFIED = "age-restricted item taken by someone not known to be an adult"  # a review reason
-LINE_UNITS_MAX = 100  # a receipt line's quantity bound (the contract's)
 STOP_MIN_S = 5.0  # a zone stay at least this long, moving under 0.4 m/s on average, is a stop
 
 Swaps = list[tuple[Person, float]]  # going back in time: each swapped ids with the one before, then
@@ -1250,7 +1250,7 @@ class StoreCheckout:
 def _line_quantities(carried: Counter[str]) -> tuple[tuple[str, int], ...]:
     """Products a receipt or cart lists, in order, with their units (within a line's bound)."""
     return tuple(
-        (product_id, min(quantity, LINE_UNITS_MAX))
+        (product_id, min(quantity, MAX_QUANTITY))
         for product_id, quantity in sorted(carried.items())
         if quantity > 0
     )
