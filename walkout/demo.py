@@ -71,7 +71,10 @@ class DemoStage:
 def simulate_store_days(context: DemoContext) -> None:
     """A few store-days of the digital twin, published to the edge topics."""
     catalog = load_catalog()
-    plan = plan_for(catalog, stores=DEMO_STORES, days=DEMO_DAYS, seed=DEMO_SEED, start=None)
+    gate_key = context.settings.secret("gate_key")
+    plan = plan_for(
+        catalog, stores=DEMO_STORES, days=DEMO_DAYS, seed=DEMO_SEED, start=None, gate_key=gate_key
+    )
     # the stores' shelves go on from the backfilled history instead of starting full
     cameras = context.settings.demo_cameras
     plan = context.plan = replace(plan, warm_up_days=context.settings.demo_history_days, cameras=cameras)
@@ -158,6 +161,7 @@ def backfill_history(context: DemoContext) -> None:
         days=days,
         seed=DEMO_SEED,
         start=datetime.now(UTC).date() - timedelta(days=DEMO_DAYS + days),
+        gate_key=context.settings.secret("gate_key"),
     )
     with context.console.status(f"replaying {DEMO_STORES} stores x {days} days (cached)"):
         summary = backfill(context.settings, plan)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 import time
 import zlib
@@ -115,6 +116,15 @@ def snapshot_path(settings: Settings, instance: str) -> Path:
     return settings.data_dir / "state" / f"checkout-{instance}.snapshot"
 
 
+def _plain_name(value: str, what: str) -> str:
+    """A group or instance name: it names the snapshot file, so never a path."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", value):
+        raise CheckoutError(
+            f"{what} name {value[:80]!r} must be 1-64 letters, digits, _ or -, not starting with _ or -"
+        )
+    return value
+
+
 def save_state(state: CheckoutState, path: Path, topics: Mapping[str, str] | None = None) -> None:
     """Write atomically and durably: a reader (or a restart) sees the old snapshot or the new one.
     ``topics`` are the ids of the topics whose positions it holds."""
@@ -191,7 +201,7 @@ def run_checkout(
     """
     catalog = load_catalog()
     admission = EdgeAdmission(catalog, settings.secret("edge_key"), settings.max_event_bytes)
-    path = snapshot_path(settings, f"{group}-{instance}")
+    path = snapshot_path(settings, f"{_plain_name(group, 'group')}-{_plain_name(instance, 'instance')}")
     state, indexed = read_state(path, catalog)
     consumer = make_consumer(settings, group, (), client_id=f"{group}-{instance}", **STRICT_OFFSETS)
     outbox = Outbox(make_producer(settings))
