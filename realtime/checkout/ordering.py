@@ -9,7 +9,8 @@ each store's events until the watermark passes them, then releases them sorted b
 
 What the watermark never trusts:
 
-* **one event's clock.** An event dated more than :data:`FUTURE_S` after the wall clock is refused.
+* **one event's clock.** An event dated more than :data:`FUTURE_S` after the wall clock is refused (edge
+  admission refuses it already, see :mod:`walkout.edge`).
   One dated more than :data:`AHEAD_S` after its own stream (a stream's events come in order, and
   heartbeats leave no gaps) is *held apart* (parked): it moves no progress until its stream gets near
   it, or a parked event of another device dated near it corroborates it (a store back after hours
@@ -18,6 +19,9 @@ What the watermark never trusts:
   until two devices agree. At most :data:`MAX_PARKED` are parked per store; more are refused. A bad
   camera clock cannot release a day of held events early, and memory stays bounded whatever the
   timestamps.
+* **a late event.** One dated more than :data:`LATE_S` behind its own stream (:meth:`EventTimeBuffer.lag_s`)
+  comes after the ids of its time were forgotten and its instant was decided: it cannot be told from a
+  repeat or a conflicting duplicate, so the service refuses it.
 * **the wall clock, in a replay.** Old data is decided from the data alone (heartbeats included): the
   same input gives the same decisions however fast the machine is.
 
@@ -34,11 +38,12 @@ import math
 from dataclasses import dataclass, field
 
 from walkout.contracts import EdgeHeartbeat, Event
-from walkout.edge import device_of
+from walkout.edge import CLOCK_AHEAD_S, device_of
 
 GRACE_S = 2.0  # messages the network delays longer arrive after their instant was decided
-FUTURE_S = 60.0  # an edge clock may run this far ahead of ours
+FUTURE_S = CLOCK_AHEAD_S  # an edge clock may run this far ahead of ours
 AHEAD_S = 600.0  # an event this far ahead of its stream is parked
+LATE_S = 3600.0  # an event this far behind its stream is too late: the ids of its time are forgotten
 FIRST_AHEAD_S = 3600.0  # a stream's first event this far ahead of the store's other streams too
 HELD_APART = "held apart"  # what :meth:`EventTimeBuffer.add` says of an event it parked
 MAX_PARKED = 2_000  # per store
@@ -76,6 +81,19 @@ class EventTimeBuffer:
             return self._park(event, topic, ts)
         self._accept(event, topic, ts, wall)
         return None
+
+    def started(self, store_id: str) -> bool:
+        """Whether the store's first events were taken (two of its devices agreed on the time)."""
+        return any(store == store_id for store, _ in self.streams)
+
+    def parked_count(self, store_id: str) -> int:
+        return len(self.parked.get(store_id, []))
+
+    def lag_s(self, event: Event, topic: str) -> float:
+        """How far (seconds) an event is dated behind the progress of its stream; 0 for a stream not
+        heard yet."""
+        stream = self.streams.get((event.store_id, topic))
+        return 0.0 if stream is None else max(0.0, stream.progress - event.ts.timestamp())
 
     def _reach(self, store: str, topic: str) -> float:
         """How far ahead an event of this stream may be dated and still move its progress."""
