@@ -496,7 +496,10 @@ def dead_letter(
     reason = str(error)[:2000]
     digest = hashlib.sha256(raw).hexdigest()
     return DeadLetter(
-        event_id=make_event_id("deadletter", source_topic, source_partition, source_offset, digest, reason),
+        # one rejection of one message: a retry gets the same id, another consumer's rejection another
+        event_id=make_event_id(
+            "deadletter", rejected_by, source_topic, source_partition, source_offset, digest, reason
+        ),
         store_id=store_id,
         ts=happened_at or datetime.now(UTC),
         source_topic=source_topic[:249] or "(none)",

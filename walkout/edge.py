@@ -8,6 +8,10 @@ own messages, never the store's or the chain's. The device of an event is the on
 gate lane of a scan, the shelf controller of a plate event, the ceiling camera of a track, the store
 gateway of a heartbeat.
 
+**The device's clock.** A signed message dated more than :data:`CLOCK_AHEAD_S` after the consumer's
+wall clock is refused: no device sees the future, and a consumer that lands it (the lake) or holds it
+(the checkout) would keep a reading of an instant that has not happened.
+
 **The catalog's word.** A signed message still has to make sense in its store: a known store, a gate
 or plate that is there, a member that exists, a position on the floor. A shelf event names the
 plate's product and the units its weight change makes; one that says otherwise is corrected from the
@@ -22,7 +26,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 from walkout.catalog import Catalog, CatalogError, Store
 from walkout.contracts import (
@@ -46,6 +51,7 @@ UNSURE_READING = 0.5
 """A shelf event's confidence once the catalog corrected it: its receipt line goes to review."""
 WEIGHT_STEP_G = 0.1  # a shelf event's weight change is rounded to this (ingestion.shelf.to_shelf_event)
 FLOOR_MARGIN_M = 1.0  # a tracked position may stray this far off the floor plan (the tracker's noise)
+CLOCK_AHEAD_S = 60.0  # an edge clock may run this far ahead of the consumer's
 
 
 def gateway_id(store_id: str) -> str:
@@ -102,9 +108,16 @@ class EdgeSigner:
 class EdgeAdmission:
     """Admits edge messages: the contract, the device's signature, then the catalog (see the module)."""
 
-    def __init__(self, catalog: Catalog, edge_key: bytes, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES):
+    def __init__(
+        self,
+        catalog: Catalog,
+        edge_key: bytes,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        clock: Callable[[], float] = time.time,
+    ):
         self.catalog = catalog
         self.max_event_bytes = max_event_bytes
+        self.clock = clock  # the wall clock, epoch seconds
         self._keys = _DeviceKeys(edge_key)
 
     def admit(self, raw: bytes | None, topic: str, headers: Headers | None) -> Event:
@@ -114,6 +127,11 @@ class EdgeAdmission:
             return event
         store = self._store(event)
         self._verify_origin(event, raw or b"", headers or ())
+        ahead = event.ts.timestamp() - self.clock()
+        if ahead > CLOCK_AHEAD_S:
+            raise _refused(
+                event, "ts", f"dated {ahead:.0f} s after the wall clock (a device clock running ahead?)"
+            )
         if isinstance(event, GateScan):
             self._check_scan(store, event)
         elif isinstance(event, ShelfEvent):

@@ -276,10 +276,8 @@ class StoreCheckout:
 
     def _decide(self, until: float) -> list[Event]:
         outputs: list[Event] = []
-        decided: float | None = None
         while self.pending and self.pending[0][0] <= until:
             due, _, item = heapq.heappop(self.pending)
-            decided = due
             if isinstance(item, str):
                 self._settle(item)
             elif isinstance(item, PassCheck):
@@ -290,8 +288,10 @@ class StoreCheckout:
                 outputs += self._picks([item, *self._picks_alongside(item)])
             else:
                 outputs += self._shelf(item)
-        if decided is not None:  # only decisions change carts: takes, swaps undone, people joined
-            outputs += self._carts(decided)
+            # only decisions change carts (takes, swaps undone, people joined): each one's change is a
+            # revision dated at it, however many a watermark step decides at once, so a replay shows
+            # the same carts whatever its poll batches were
+            outputs += self._carts(due)
         return outputs
 
     def _picks_alongside(self, first: ShelfEvent) -> list[ShelfEvent]:
