@@ -202,17 +202,19 @@ def test_an_event_dated_an_hour_after_the_wall_clock_is_refused() -> None:
     assert ahead not in buffer.release_all()
 
 
-def test_a_flood_of_future_frames_parks_at_most_max_parked_and_refuses_the_rest() -> None:
+def test_a_flood_of_future_frames_parks_a_bounded_share_per_device_and_store() -> None:
     buffer = EventTimeBuffer(EDGE_TOPICS)
     _, mark = replayed(buffer, busy(0, 600))
     held = len(buffer)
 
     answers = add(buffer, [track(600 + DAY + n, "CAM2") for n in range(5000)])
 
-    assert answers.count(HELD_APART) == MAX_PARKED
+    assert answers.count(HELD_APART) == MAX_PARKED_PER_DEVICE
     refusals = [answer for answer in answers if answer not in (None, HELD_APART)]
-    assert len(refusals) == 5000 - MAX_PARKED
-    assert all(f"{MAX_PARKED} such events already held apart" in str(refusal) for refusal in refusals)
+    assert len(refusals) == 5000 - MAX_PARKED_PER_DEVICE
+    assert all(f"{MAX_PARKED_PER_DEVICE} events of S002-CAM2 held apart" in str(r) for r in refusals)
+    for camera in ("CAM3", "CAM4", "CAM5"):  # more faulty devices: the store's parking stays bounded
+        add(buffer, [track(600 + DAY + n, camera) for n in range(MAX_PARKED_PER_DEVICE)])
     assert len(buffer) == held + MAX_PARKED
     assert buffer.release(0.0, REPLAY) == ([], {STORE: mark})
 
