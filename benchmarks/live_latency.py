@@ -84,6 +84,7 @@ class Exit:
     scan_ts: float
     quiet: bool
     expects_receipt: bool
+    clock: str  # store time of the exit scan
 
 
 @dataclass
@@ -110,6 +111,7 @@ class Outcome:
     pending: list[str] = field(default_factory=list)  # no decision when the replay ended
     held_sim: dict[str, float] = field(default_factory=dict)  # waiting for event time
     pipeline_wall: dict[str, float] = field(default_factory=dict)  # after it
+    last_stream: dict[str, str] = field(default_factory=dict)  # the topic that got there last
 
 
 def parse_args() -> argparse.Namespace:
@@ -125,6 +127,7 @@ def parse_args() -> argparse.Namespace:
         "--drain", type=float, default=60.0, help="simulated s of heartbeats after the window"
     )
     parser.add_argument("--list", action="store_true", help="print the day's visits and exit")
+    parser.add_argument("--each", action="store_true", help="also print every exit's figures")
     args = parser.parse_args()
     if args.live and args.speed != 1.0:
         parser.error("--live needs --speed 1: a faster clock would date events in the future")
@@ -135,6 +138,7 @@ def parse_args() -> argparse.Namespace:
 
 def command_line(args: argparse.Namespace) -> str:
     live = " --live" if args.live else ""
+    live += " --each" if args.each else ""
     return (
         f".venv/bin/python benchmarks/live_latency.py --store {args.store} --seed {args.seed} "
         f"--day {args.day} --from {args.start} --hours {args.hours:g} --speed {args.speed:g}{live} "
@@ -153,6 +157,7 @@ def window_of(store_day: StoreDay, start: str, hours: float) -> tuple[float, flo
 
 def exits_of(store_day: StoreDay, start: float, end: float) -> list[Exit]:
     """The visits that enter and leave within the window, each with its exit scan's first send."""
+    zone = ZoneInfo(load_catalog().store(store_day.store_id).timezone)
     visits = store_day.truth.visits
     with_lines = set(store_day.truth.receipts["visit_id"].to_list())
     stays = [
@@ -186,6 +191,7 @@ def exits_of(store_day: StoreDay, start: float, end: float) -> list[Exit]:
                 scan[1],
                 quiet,
                 row["visit_id"] in with_lines,
+                f"{datetime.fromtimestamp(scan[1], zone):%H:%M:%S}",
             )
         )
     return sorted(exits, key=lambda one: one.sent_at)
@@ -319,19 +325,23 @@ def measure(sink: Sink, exits: list[Exit], speed: float) -> Outcome:
         outcome.latency_sim[one.visit_id] = (arrived - left) * speed
         enabled = _enabled_at(reached, one.scan_ts + DECIDED_AFTER_S)
         if enabled is not None:
-            outcome.held_sim[one.visit_id] = (enabled - left) * speed
-            outcome.pipeline_wall[one.visit_id] = arrived - enabled
+            outcome.held_sim[one.visit_id] = (enabled[0] - left) * speed
+            outcome.pipeline_wall[one.visit_id] = arrived - enabled[0]
+            outcome.last_stream[one.visit_id] = enabled[1]
     return outcome
 
 
-def _enabled_at(reached: dict[str, tuple[list[float], list[float]]], needed: float) -> float | None:
-    """The wall instant the last stream reached ``needed`` in event time (None: one never did)."""
+def _enabled_at(
+    reached: dict[str, tuple[list[float], list[float]]], needed: float
+) -> tuple[float, str] | None:
+    """The wall instant the last stream reached ``needed`` in event time, and which stream that was
+    (None: one never did). The service compares the same floats: the ms timestamps of the wire."""
     walls = []
-    for progress, sent in reached.values():
+    for topic, (progress, sent) in reached.items():
         index = bisect.bisect_left(progress, needed)
         if index == len(progress):
             return None
-        walls.append(sent[index])
+        walls.append((sent[index], topic))
     return max(walls)
 
 
@@ -369,6 +379,35 @@ def row(label: str, exits: list[Exit], outcome: Outcome) -> str:
         f"| {label} | {len(exits)} | {len(sim)} | {figures} | {seconds(percentile(wall, 0.99), 2)} "
         f"| {nothing} | {pending} |"
     )
+
+
+def print_each(
+    store_day: StoreDay, exits: list[Exit], beating: Outcome, baseline: Outcome, live: bool
+) -> None:
+    print(
+        "\n| exit (store time) | visit | quiet | receipt s | waiting for event time s | pipeline s "
+        "| last stream there | without heartbeats s |"
+    )
+    print("|---|---|---|---:|---:|---:|---|---:|")
+    for one in exits:
+        key = one.visit_id
+        if key in baseline.latency_sim:
+            without = f"{baseline.latency_sim[key]:.1f}"
+        elif key in baseline.pending and not live:
+            without = f"pending (next shopper: {next_shopper_wait(store_day, one):.0f})"
+        else:
+            without = "nothing taken" if key in baseline.nothing_taken else "pending"
+        receipt = (
+            f"{beating.latency_sim[key]:.1f}"
+            if key in beating.latency_sim
+            else ("nothing taken" if key in beating.nothing_taken else "pending")
+        )
+        held = seconds(beating.held_sim.get(key, math.nan), 2)
+        piped = seconds(beating.pipeline_wall.get(key, math.nan), 2)
+        print(
+            f"| {one.clock} | {one.truth_id} | {'quiet' if one.quiet else 'busy'} | {receipt} | {held} "
+            f"| {piped} | {beating.last_stream.get(key, '-')} | {without} |"
+        )
 
 
 def report(
@@ -420,6 +459,8 @@ def report(
             f"events would decide them {min(waits) / 60:.1f} to {max(waits) / 60:.1f} min after their exit "
             "at the earliest (the next shopper)"
         )
+    if args.each:
+        print_each(store_day, exits, outcomes[sinks[0].name], outcomes[sinks[1].name], args.live)
     for sink in sinks:
         print(f"checkout ({sink.name}): {sink.service_says}")
     print(f"reproduce: {command_line(args)}")
@@ -464,7 +505,7 @@ def main() -> None:
         time.sleep(SERVICE_JOIN_S)
         shift = 0.0
         if args.live:  # start the window exactly now: its simulated instants are the wall clock's
-            shift = time.time() + 2.0 - start
+            shift = round(time.time() + 2.0 - start, 3)  # whole milliseconds: the wire's precision
             events = redate(events, shift)
             exits = [replace(one, sent_at=one.sent_at + shift, scan_ts=one.scan_ts + shift) for one in exits]
             time.sleep(max(0.0, start + shift - time.time()))
