@@ -21,14 +21,13 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 
-from walkout.contracts import ShelfAction, ShelfEvent, make_event_id
+from walkout.contracts import MAX_QUANTITY, ShelfAction, ShelfEvent, make_event_id
 from walkout.errors import WalkoutError
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MAX_QUANTITY = 100  # ShelfEvent.quantity bounds
 _MAX_DELTA_G = 50_000.0  # ShelfEvent.weight_delta_g bounds
 _RESOLUTION_G = 15.0  # the field's shelf sensors resolve 15-20 g
 _FOREIGN_SHARE = 0.02  # prior: changes that are not the plate's product (wrong-plate put-backs)
@@ -338,7 +337,7 @@ def to_shelf_event(
         action=change.action,
         weight_delta_g=min(max(round(change.delta_g, 1), -_MAX_DELTA_G), _MAX_DELTA_G),
         product_id=product_id,
-        quantity=min(max(change.quantity, 1), _MAX_QUANTITY),
+        quantity=min(max(change.quantity, 1), MAX_QUANTITY),
         confidence=min(max(change.confidence, 0.0), 1.0),
     )
 

@@ -68,6 +68,7 @@ from walkout.edge import EdgeAdmission
 from walkout.errors import WalkoutError
 from walkout.files import fsync, write_atomically
 from walkout.kafka import (
+    JOIN_TIMEOUT_S,
     STRICT_OFFSETS,
     BrokerDataLostError,
     BrokerWatch,
@@ -575,7 +576,7 @@ def run_lander(
         lander = Lander(settings, outbox, stats, admission)
         rebalance = _Rebalance(lander)
         consumer.subscribe(topics=list(topics), listener=rebalance)
-        last_record = compacted_at = time.monotonic()
+        started = last_record = compacted_at = time.monotonic()
         while stop is None or not stop.is_set():
             batch = _poll_batch(consumer, rebalance)
             watch.check()
@@ -588,6 +589,15 @@ def run_lander(
                 compacted_at = time.monotonic()
             if not batch and idle_exit_s is not None and rebalance.idle_s(last_record) >= idle_exit_s:
                 break
+            if (
+                idle_exit_s is not None
+                and rebalance.assigned_at is None
+                and time.monotonic() - started > JOIN_TIMEOUT_S
+            ):
+                raise LanderError(
+                    f"the consumer group was given no partitions in {JOIN_TIMEOUT_S:.0f} s (is the broker "
+                    "answering group requests?); nothing was read or committed"
+                )
     except OffsetOutOfRangeError as error:
         raise LanderError(
             f"the broker no longer has the offsets the lander resumes from ({error}): it lost its data or "

@@ -199,7 +199,9 @@ def simulate(
 
     settings = get_settings()
     faults = fault_rates(fault or [])
-    plan = plan_for(load_catalog(), stores, days, seed, start, faults, cameras)
+    plan = plan_for(
+        load_catalog(), stores, days, seed, start, faults, cameras, gate_key=settings.secret("gate_key")
+    )
     with Progress(console=console, transient=True) as progress:
         summary = simulate_to_kafka(settings, plan, speed, progress)
     for table in summary_tables(summary):
@@ -239,8 +241,11 @@ def checkout_evaluate(
     from realtime.checkout.evaluate import evaluate_checkout
     from walkout.catalog import load_catalog
 
-    plan = plan_for(load_catalog(), stores, days, seed, start, cameras=cameras)
-    score = evaluate_checkout(plan, get_settings().kafka_bootstrap)
+    settings = get_settings()
+    plan = plan_for(
+        load_catalog(), stores, days, seed, start, cameras=cameras, gate_key=settings.secret("gate_key")
+    )
+    score = evaluate_checkout(plan, settings.kafka_bootstrap)
     if as_json:
         print(json.dumps(score.as_dict()))
         return
@@ -291,7 +296,7 @@ def land_backfill(
     from walkout.catalog import load_catalog
 
     settings = get_settings()
-    plan = plan_for(load_catalog(), stores, days, seed, start)
+    plan = plan_for(load_catalog(), stores, days, seed, start, gate_key=settings.secret("gate_key"))
     with console.status(f"backfilling {stores} store(s) x {days} days from {plan.start}"):
         summary = backfill(settings, plan)
     console.print(

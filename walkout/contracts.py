@@ -97,7 +97,8 @@ Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
 Metres = Annotated[float, Field(ge=-1.0, le=500.0)]
 Seconds = Annotated[float, Field(ge=0.0, le=24 * 3600.0)]
 Krw = Annotated[int, Field(ge=0, le=100_000_000)]
-Quantity = Annotated[int, Field(ge=1, le=100)]
+MAX_QUANTITY = 100  # units of one product in a shelf event or a receipt line
+Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
 GroupSize = Annotated[int, Field(ge=1, le=4)]
 LabValue = Annotated[float, Field(ge=0.0, le=255.0)]  # a CIELAB channel on OpenCV's 8-bit scale
 
@@ -495,7 +496,10 @@ def dead_letter(
     reason = str(error)[:2000]
     digest = hashlib.sha256(raw).hexdigest()
     return DeadLetter(
-        event_id=make_event_id("deadletter", source_topic, source_partition, source_offset, digest, reason),
+        # one rejection of one message: a retry gets the same id, another consumer's rejection another
+        event_id=make_event_id(
+            "deadletter", rejected_by, source_topic, source_partition, source_offset, digest, reason
+        ),
         store_id=store_id,
         ts=happened_at or datetime.now(UTC),
         source_topic=source_topic[:249] or "(none)",

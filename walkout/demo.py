@@ -71,7 +71,10 @@ class DemoStage:
 def simulate_store_days(context: DemoContext) -> None:
     """A few store-days of the digital twin, published to the edge topics."""
     catalog = load_catalog()
-    plan = plan_for(catalog, stores=DEMO_STORES, days=DEMO_DAYS, seed=DEMO_SEED, start=None)
+    gate_key = context.settings.secret("gate_key")
+    plan = plan_for(
+        catalog, stores=DEMO_STORES, days=DEMO_DAYS, seed=DEMO_SEED, start=None, gate_key=gate_key
+    )
     # the stores' shelves go on from the backfilled history instead of starting full
     cameras = context.settings.demo_cameras
     plan = context.plan = replace(plan, warm_up_days=context.settings.demo_history_days, cameras=cameras)
@@ -100,8 +103,16 @@ def run_checkout_stage(context: DemoContext) -> None:
     visits, lines = truth.read("visits", store_days), truth.read("receipts", store_days)
     score = score_receipts(receipts, visits, lines)
     table = Table("measure", "value", title="checkout")
-    table.add_row("edge records read", f"{stats.records} ({stats.duplicates} duplicates dropped)")
-    table.add_row("dead-lettered", str(stats.dead_lettered + stats.published["deadletter"]))
+    table.add_row(
+        "edge records read",
+        f"{stats.records} ({stats.heartbeats} gateway heartbeats, {stats.duplicates} duplicates dropped)",
+    )
+    refused = ", ".join(f"{n} on {field}" for field, n in stats.dead_letter_reasons.most_common())
+    table.add_row(
+        "dead-lettered",
+        f"{stats.published['deadletter']} ({stats.dead_lettered} refused on arrival{': ' if refused else ''}"
+        f"{refused}; the rest could be charged to nobody)",
+    )
     for topic, count in sorted(stats.published.items()):
         table.add_row(f"published to {topic}", str(count))
     table.add_row("receipts", f"{len(receipts)}, {sum(r.total_krw for r in receipts):,} KRW")
@@ -150,6 +161,7 @@ def backfill_history(context: DemoContext) -> None:
         days=days,
         seed=DEMO_SEED,
         start=datetime.now(UTC).date() - timedelta(days=DEMO_DAYS + days),
+        gate_key=context.settings.secret("gate_key"),
     )
     with context.console.status(f"replaying {DEMO_STORES} stores x {days} days (cached)"):
         summary = backfill(context.settings, plan)

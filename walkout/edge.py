@@ -8,6 +8,10 @@ own messages, never the store's or the chain's. The device of an event is the on
 gate lane of a scan, the shelf controller of a plate event, the ceiling camera of a track, the store
 gateway of a heartbeat.
 
+**The device's clock.** A signed message dated more than :data:`CLOCK_AHEAD_S` after the consumer's
+wall clock is refused: no device sees the future, and a consumer that lands it (the lake) or holds it
+(the checkout) would keep a reading of an instant that has not happened.
+
 **The catalog's word.** A signed message still has to make sense in its store: a known store, a gate
 or plate that is there, a member that exists, a position on the floor. A shelf event names the
 plate's product and the units its weight change makes; one that says otherwise is corrected from the
@@ -22,12 +26,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 from walkout.catalog import Catalog, CatalogError, Store
 from walkout.contracts import (
     DEFAULT_MAX_EVENT_BYTES,
     EDGE_TOPICS,
+    MAX_QUANTITY,
     SIGNATURE_HEADER,
     CameraTrack,
     ContractError,
@@ -43,7 +49,9 @@ from walkout.contracts import (
 Headers = Sequence[tuple[str, bytes | None]]
 UNSURE_READING = 0.5
 """A shelf event's confidence once the catalog corrected it: its receipt line goes to review."""
+WEIGHT_STEP_G = 0.1  # a shelf event's weight change is rounded to this (ingestion.shelf.to_shelf_event)
 FLOOR_MARGIN_M = 1.0  # a tracked position may stray this far off the floor plan (the tracker's noise)
+CLOCK_AHEAD_S = 60.0  # an edge clock may run this far ahead of the consumer's
 
 
 def gateway_id(store_id: str) -> str:
@@ -100,9 +108,16 @@ class EdgeSigner:
 class EdgeAdmission:
     """Admits edge messages: the contract, the device's signature, then the catalog (see the module)."""
 
-    def __init__(self, catalog: Catalog, edge_key: bytes, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES):
+    def __init__(
+        self,
+        catalog: Catalog,
+        edge_key: bytes,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        clock: Callable[[], float] = time.time,
+    ):
         self.catalog = catalog
         self.max_event_bytes = max_event_bytes
+        self.clock = clock  # the wall clock, epoch seconds
         self._keys = _DeviceKeys(edge_key)
 
     def admit(self, raw: bytes | None, topic: str, headers: Headers | None) -> Event:
@@ -112,6 +127,11 @@ class EdgeAdmission:
             return event
         store = self._store(event)
         self._verify_origin(event, raw or b"", headers or ())
+        ahead = event.ts.timestamp() - self.clock()
+        if ahead > CLOCK_AHEAD_S:
+            raise _refused(
+                event, "ts", f"dated {ahead:.0f} s after the wall clock (a device clock running ahead?)"
+            )
         if isinstance(event, GateScan):
             self._check_scan(store, event)
         elif isinstance(event, ShelfEvent):
@@ -133,11 +153,12 @@ class EdgeAdmission:
         presented = [value for name, value in headers if name == SIGNATURE_HEADER]
         if not presented or presented[0] is None:
             raise _refused(event, "(signature)", f"unsigned: no {SIGNATURE_HEADER} header from {device}")
-        signer, _, digest = presented[0].decode("ascii", "replace").partition(":")
-        if signer != device:
-            raise _refused(event, "(signature)", f"signed by {signer[:64]!r}, not by {device}, which saw it")
+        signer, _, digest = presented[0].partition(b":")  # bytes: any of them, ASCII or not, compare
+        if signer != device.encode():
+            named = signer[:64].decode("ascii", "replace")
+            raise _refused(event, "(signature)", f"signed by {named!r}, not by {device}, which saw it")
         expected = hmac.new(self._keys.of(event.store_id, device), raw, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, digest):
+        if not hmac.compare_digest(expected.encode(), digest):
             raise _refused(event, "(signature)", f"forged: not signed with {device}'s key")
 
     def _check_scan(self, store: Store, scan: GateScan) -> None:
@@ -158,15 +179,22 @@ class EdgeAdmission:
         if event.shelf_id != shelf_id:
             raise _refused(event, "shelf_id", f"plate {plate.plate_id} is on shelf {shelf_id}")
         unit = self.catalog.product(plate.product_id).unit_weight_g
-        units = max(1, round(abs(event.weight_delta_g) / unit))
+        weight = abs(event.weight_delta_g)
+        units = _units(weight, unit)
         if event.action is ShelfAction.PICK and units > plate.capacity_units:  # a put-back may be foreign
             raise _refused(
                 event,
                 "weight_delta_g",
-                f"{abs(event.weight_delta_g):.0f} g is {units} units of {plate.product_id}; "
+                f"{weight:.0f} g is {units} units of {plate.product_id}; "
                 f"plate {plate.plate_id} holds at most {plate.capacity_units}",
             )
-        if event.product_id == plate.product_id and event.quantity == units:
+        # the edge counted on the change it measured, before rounding it to the wire's step
+        fits = (
+            _units(weight - WEIGHT_STEP_G / 2, unit)
+            <= event.quantity
+            <= _units(weight + WEIGHT_STEP_G / 2, unit)
+        )
+        if event.product_id == plate.product_id and fits:
             return event
         return event.model_copy(
             update={
@@ -177,13 +205,17 @@ class EdgeAdmission:
         )
 
     def _check_track(self, store: Store, track: CameraTrack) -> None:
-        if not (
-            -FLOOR_MARGIN_M <= track.x_m <= store.width_m + FLOOR_MARGIN_M
-            and -FLOOR_MARGIN_M <= track.y_m <= store.depth_m + FLOOR_MARGIN_M
-        ):
-            raise _refused(track, "x_m", f"({track.x_m}, {track.y_m}) is off the floor of {store.store_id}")
+        for field, metres, floor_m in (("x_m", track.x_m, store.width_m), ("y_m", track.y_m, store.depth_m)):
+            if not -FLOOR_MARGIN_M <= metres <= floor_m + FLOOR_MARGIN_M:
+                where = f"({track.x_m}, {track.y_m}) is off the floor of {store.store_id}"
+                raise _refused(track, field, where)
         if track.zone_id is not None and track.zone_id not in {zone.zone_id for zone in store.zones}:
             raise _refused(track, "zone_id", f"no zone {track.zone_id!r} in store {store.store_id}")
+
+
+def _units(weight_g: float, unit_weight_g: float) -> int:
+    """The units of a product a weight change makes, as a shelf event can say it."""
+    return min(max(1, round(weight_g / unit_weight_g)), MAX_QUANTITY)
 
 
 def _refused(event: Event, field: str, reason: str) -> ContractError:

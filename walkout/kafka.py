@@ -53,6 +53,7 @@ CONSUMER_DEFAULTS: dict[str, Any] = {
     "max_poll_records": 2000,
 }
 CONFIRM_TIMEOUT_S = 60.0  # a broker that acknowledges nothing this long is down
+JOIN_TIMEOUT_S = 120.0  # a replay whose group is given no partitions this long stops, saying so
 STRICT_OFFSETS: dict[str, Any] = {"auto_offset_reset": "none"}
 """No silent reset: a group starts at the beginning only where it has no committed offset
 (:func:`poll_strictly`), and an offset out of range raises."""

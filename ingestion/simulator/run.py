@@ -73,6 +73,9 @@ class SimulationPlan:
     cameras: CameraSource = CameraSource.STAND_IN
     """Where ``camera.tracks`` come from: the stand-in tracker, or the real ceiling pipeline on
     rendered frames (minutes a store-day)."""
+    gate_key: bytes = field(default=DEMO_KEYS["gate_key"], repr=False)
+    """The chain's QR gate master key (the ``gate_key`` setting): members' tokens are signed and the
+    gates check them with it. Commands pass the setting; offline tests keep the public demo key."""
 
     def store_days(self) -> Iterator[tuple[str, date]]:
         for store_id in self.stores:
@@ -121,6 +124,8 @@ def plan_for(
     start: date | None,
     faults: FaultRates | None = None,
     cameras: CameraSource = CameraSource.STAND_IN,
+    *,
+    gate_key: bytes,
 ) -> SimulationPlan:
     """Check the request and pick the first ``stores`` stores; by default the days end yesterday."""
     if not 1 <= stores <= len(catalog.stores):
@@ -139,6 +144,7 @@ def plan_for(
         seed,
         faults=faults or FaultRates(),
         cameras=cameras,
+        gate_key=gate_key,
     )
 
 
@@ -151,7 +157,7 @@ class StoreTwin:
         self.plan = plan
         self.shelves = StoreShelves(store, {plate.plate_id: plate.capacity_units for plate in store.plates})
         self.planner = TripPlanner(store, build_floor_grid(store), base, self.shelves, plan.trips)
-        self.secret = store_secret(store.store_id, DEMO_KEYS["gate_key"])
+        self.secret = store_secret(store.store_id, plan.gate_key)
         ledger = AdmissionLedger()  # shared: a token admits once per store, whichever lane it is shown at
         self.gates = {
             gate.gate_id: SpeedGate(
@@ -234,7 +240,7 @@ class StoreTwin:
             visits,
             self.plan.faults,
             edge,
-            store_secret("S999", DEMO_KEYS["gate_key"]),
+            store_secret("S999", self.plan.gate_key),
         )
         hands = [hand for visit in visits for trip in visit.trips for hand in trip.hands]
         emit_shelf_events(

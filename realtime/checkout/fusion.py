@@ -62,6 +62,7 @@ from realtime.checkout.tracks import (
 from walkout.age import AgeEvidence, known_adult
 from walkout.catalog import Catalog, CatalogError, Plate, Store
 from walkout.contracts import (
+    MAX_QUANTITY,
     CameraTrack,
     Cart,
     DwellSegment,
@@ -148,7 +149,6 @@ AMBIGUOUS_COST = 1.0  # a second explanation this close to the best one leaves t
 # Receipts and dwell.
 REVIEW_BELOW = 0.65  # a receipt line less sure than this goes to review: wrong about one time in three
 AGE_NOT_VERIFIED = "age-restricted item taken by someone not known to be an adult"  # a review reason
-LINE_UNITS_MAX = 100  # a receipt line's quantity bound (the contract's)
 STOP_MIN_S = 5.0  # a zone stay at least this long, moving under 0.4 m/s on average, is a stop
 
 Swaps = list[tuple[Person, float]]  # going back in time: each swapped ids with the one before, then
@@ -276,10 +276,8 @@ class StoreCheckout:
 
     def _decide(self, until: float) -> list[Event]:
         outputs: list[Event] = []
-        decided: float | None = None
         while self.pending and self.pending[0][0] <= until:
             due, _, item = heapq.heappop(self.pending)
-            decided = due
             if isinstance(item, str):
                 self._settle(item)
             elif isinstance(item, PassCheck):
@@ -290,8 +288,10 @@ class StoreCheckout:
                 outputs += self._picks([item, *self._picks_alongside(item)])
             else:
                 outputs += self._shelf(item)
-        if decided is not None:  # only decisions change carts: takes, swaps undone, people joined
-            outputs += self._carts(decided)
+            # only decisions change carts (takes, swaps undone, people joined): each one's change is a
+            # revision dated at it, however many a watermark step decides at once, so a replay shows
+            # the same carts whatever its poll batches were
+            outputs += self._carts(due)
         return outputs
 
     def _picks_alongside(self, first: ShelfEvent) -> list[ShelfEvent]:
@@ -1250,7 +1250,7 @@ class StoreCheckout:
 def _line_quantities(carried: Counter[str]) -> tuple[tuple[str, int], ...]:
     """Products a receipt or cart lists, in order, with their units (within a line's bound)."""
     return tuple(
-        (product_id, min(quantity, LINE_UNITS_MAX))
+        (product_id, min(quantity, MAX_QUANTITY))
         for product_id, quantity in sorted(carried.items())
         if quantity > 0
     )

@@ -1,15 +1,17 @@
 """The checkout service: edge topics in, visits, carts, dwell paths, receipts and dead letters out.
 
 One loop: poll the edge topics; admit each message (its contract, its device's signature, the
-catalog: see :mod:`walkout.edge`), dead-lettering what fails with its reason; drop repeats of an
-``event_id`` within its topic (a repeat with other content is a dead letter: a conflicting
-duplicate); put events in event-time order per store (:mod:`realtime.checkout.ordering`, which also
-says how far each store can be decided); feed each store's fusion; publish what it decides; and at a
-checkpoint, wait until Kafka acknowledged every send, write a state snapshot with the consumer
-positions it covers, and only then commit those positions. After a crash (even ``kill -9``) the
-service restores the last snapshot and seeks to its positions: what happened after it is processed
-again and re-sends the same events with the same ids (a receipt's id is derived from its visit), so
-downstream consumers, which drop duplicate ids, see each receipt once.
+catalog: see :mod:`walkout.edge`), dead-lettering what fails with its reason; dead-letter an event
+dated so far behind its stream that the ids of its time were forgotten (it could not be told from a
+repeat); drop repeats of an ``event_id`` within its topic (a repeat with other content is a dead
+letter: a conflicting duplicate); put events in event-time order per store
+(:mod:`realtime.checkout.ordering`, which also says how far each store can be decided); feed each
+store's fusion; publish what it decides; and at a checkpoint, wait until Kafka acknowledged every
+send, write a state snapshot with the consumer positions it covers, and only then commit those
+positions. After a crash (even ``kill -9``) the service restores the last snapshot and seeks to its
+positions: what happened after it is processed again and re-sends the same events with the same ids
+(a receipt's id is derived from its visit), so downstream consumers, which drop duplicate ids, see
+each receipt once.
 
 A snapshot names the topics it indexes by their ids: restored against a broker whose topics are not
 those (a fresh embedded broker, another cluster), it is set aside with a notice and the service starts
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 import time
 import zlib
@@ -42,7 +45,7 @@ from kafka.structs import OffsetAndMetadata
 
 from realtime.checkout.errors import CheckoutError
 from realtime.checkout.fusion import StoreCheckout
-from realtime.checkout.ordering import HELD_APART, EventTimeBuffer
+from realtime.checkout.ordering import HELD_APART, LATE_S, EventTimeBuffer
 from realtime.checkout.snapshot import read_snapshot, write_snapshot
 from walkout.catalog import Catalog, load_catalog
 from walkout.contracts import (
@@ -59,6 +62,7 @@ from walkout.contracts import (
 from walkout.edge import EdgeAdmission
 from walkout.errors import WalkoutError
 from walkout.kafka import (
+    JOIN_TIMEOUT_S,
     STRICT_OFFSETS,
     BrokerDataLostError,
     BrokerWatch,
@@ -72,7 +76,8 @@ from walkout.kafka import (
 from walkout.settings import Settings
 
 SNAPSHOT_EVERY_S = 1.0
-DEDUPE_WINDOW_S = 3600.0  # a repeat of an event id this long (event time) after the first is not caught
+DEDUPE_WINDOW_S = LATE_S  # ids are remembered this long (event time) behind the decided watermark; an
+# event dated further behind its stream is refused as too late, so no repeat is taken for a new event
 log = logging.getLogger(__name__)
 
 
@@ -112,6 +117,15 @@ class CheckoutState:
 
 def snapshot_path(settings: Settings, instance: str) -> Path:
     return settings.data_dir / "state" / f"checkout-{instance}.snapshot"
+
+
+def _plain_name(value: str, what: str) -> str:
+    """A group or instance name: it names the snapshot file, so never a path."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", value):
+        raise CheckoutError(
+            f"{what} name {value[:80]!r} must be 1-64 letters, digits, _ or -, not starting with _ or -"
+        )
+    return value
 
 
 def save_state(state: CheckoutState, path: Path, topics: Mapping[str, str] | None = None) -> None:
@@ -159,7 +173,9 @@ class CheckoutStats:
     records: int = 0
     duplicates: int = 0
     heartbeats: int = 0
-    held_apart: int = 0  # dated far ahead of their stream: used only once their stream gets there
+    # dated far ahead of their stream, or of the devices that started their store: used only once their
+    # stream gets there (a store's first events, waiting for a second device to agree, are not counted)
+    held_apart: int = 0
     dead_lettered: int = 0
     dead_letter_reasons: Counter[str] = field(default_factory=Counter)  # by offending field
     published: Counter[str] = field(default_factory=Counter)
@@ -190,7 +206,7 @@ def run_checkout(
     """
     catalog = load_catalog()
     admission = EdgeAdmission(catalog, settings.secret("edge_key"), settings.max_event_bytes)
-    path = snapshot_path(settings, f"{group}-{instance}")
+    path = snapshot_path(settings, f"{_plain_name(group, 'group')}-{_plain_name(instance, 'instance')}")
     state, indexed = read_state(path, catalog)
     consumer = make_consumer(settings, group, (), client_id=f"{group}-{instance}", **STRICT_OFFSETS)
     outbox = Outbox(make_producer(settings))
@@ -252,7 +268,7 @@ def _serve(
 ) -> CheckoutStats:
     catalog = admission.catalog
     stats = CheckoutStats()
-    last_record = last_snapshot = time.monotonic()
+    started = last_record = last_snapshot = time.monotonic()
     while True:
         if stop is not None and stop.is_set():  # a clean stop keeps held events in the snapshot
             _checkpoint(state, path, outbox, consumer, watch)
@@ -267,12 +283,17 @@ def _serve(
             state.positions[(partition.topic, partition.partition)] = records[-1].offset + 1
         if batches or not consumer.assignment():  # idle time counts once the group has let us in
             last_record = now
+        if idle_exit_s is not None and not consumer.assignment() and now - started > JOIN_TIMEOUT_S:
+            raise CheckoutError(
+                f"the consumer group was given no partitions in {JOIN_TIMEOUT_S:.0f} s (is the broker "
+                "answering group requests?); nothing was read or committed"
+            )
         idle = idle_exit_s is not None and now - last_record >= idle_exit_s
         if idle:
             outputs += _decide(state, catalog, state.buffer.release_all(), {})
             outputs += [event for fusion in state.stores.values() for event in fusion.close_all()]
         else:
-            outputs += _decide(state, catalog, *state.buffer.release(now, epoch_now))
+            outputs += _decide(state, catalog, *_release(state, stats, now, epoch_now))
         _send(outbox, outputs, stats)
         if idle or (batches and now - last_snapshot >= SNAPSHOT_EVERY_S):
             _checkpoint(state, path, outbox, consumer, watch)
@@ -299,6 +320,17 @@ def _ingest(
     if isinstance(event, EdgeHeartbeat):
         stats.heartbeats += 1
     else:
+        # behind its stream, or behind what was decided when ids were last forgotten
+        behind = max(
+            state.buffer.lag_s(event, record.topic), state.seen_until + DEDUPE_WINDOW_S - event.ts.timestamp()
+        )
+        if behind > DEDUPE_WINDOW_S:
+            too_late = ContractError(
+                "ts",
+                f"dated {behind:.0f} s behind its stream: too late to be told from a repeat (time decided)",
+                event.event_type,
+            )
+            return [_dead_letter(record, too_late, stats, event.store_id)]
         repeat = state.repeat_of(record.topic, event, record.value)
         if repeat == "repeat":
             stats.duplicates += 1
@@ -308,9 +340,11 @@ def _ingest(
                 "event_id", f"conflicting duplicate: {event.event_id} was already taken with other content"
             )
             return [_dead_letter(record, conflict, stats, event.store_id)]
+    started = state.buffer.started(event.store_id)
     refusal = state.buffer.add(event, record.topic, now, epoch_now)
     if refusal == HELD_APART:
-        stats.held_apart += 1
+        if started:  # else it waits with its store's first events: counted if they leave it behind
+            stats.held_apart += 1
     elif refusal is not None:
         return [_dead_letter(record, ContractError("ts", refusal, event.event_type), stats, event.store_id)]
     if isinstance(event, EdgeHeartbeat):
@@ -319,6 +353,16 @@ def _ingest(
     if isinstance(event, GateScan) and event.direction is GateDirection.EXIT and event.token_id:
         stats.exits_seen[f"{event.store_id}-{event.token_id}"] = now
     return []
+
+
+def _release(
+    state: CheckoutState, stats: CheckoutStats, now: float, epoch_now: float
+) -> tuple[list[Event], dict[str, float]]:
+    """What the stores can decide now; a store's first events left parked when it starts are held apart."""
+    waiting = [store_id for store_id in state.buffer.parked if not state.buffer.started(store_id)]
+    released = state.buffer.release(now, epoch_now)
+    stats.held_apart += sum(state.buffer.parked_count(s) for s in waiting if state.buffer.started(s))
+    return released
 
 
 def _dead_letter(record: Any, error: ContractError, stats: CheckoutStats, store_id: str = "unknown") -> Event:

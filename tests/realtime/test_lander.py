@@ -8,6 +8,8 @@ topics are left out: other tests fill them with a simulated day that would only 
 from __future__ import annotations
 
 import base64
+import errno
+import os
 import random
 import shutil
 import signal
@@ -40,21 +42,26 @@ from realtime.lander import (
     read_lake,
     run_lander,
 )
+from walkout.catalog import load_catalog
 from walkout.contracts import (
     TOPICS,
     AdImpression,
     CameraTrack,
     DeadLetter,
     DwellSegment,
+    EdgeHeartbeat,
     Event,
     Purchase,
     ReceiptLine,
+    ShelfAction,
+    ShelfEvent,
     Visit,
     VisitStatus,
     make_event_id,
 )
+from walkout.edge import EdgeSigner
 from walkout.kafka import Outbox, bootstrap_servers, make_consumer, make_producer, publish
-from walkout.settings import Settings
+from walkout.settings import DEMO_KEYS, Settings
 
 TEST_TOPICS = (Visit.TOPIC, DwellSegment.TOPIC, Purchase.TOPIC, AdImpression.TOPIC, DeadLetter.TOPIC)
 DAY_1 = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
@@ -482,3 +489,101 @@ def test_an_unwritable_lake_or_unknown_topic_is_a_lander_error(tmp_path: Path) -
         run_lander(Settings(data_dir=tmp_path / "file", kafka_bootstrap="127.0.0.1:1"), idle_exit_s=0)
     with pytest.raises(LanderError, match="not a contract topic"):
         run_lander(Settings(data_dir=tmp_path, kafka_bootstrap="127.0.0.1:1"), topics=["orders"])
+
+
+def shelf_pick(n: int) -> ShelfEvent:
+    """A pick of one unit from a real plate of S002, dated on DAY_1 and unique to this test run."""
+    catalog = load_catalog()
+    plate = catalog.store("S002").plate("S002-GD07-S3-P05")
+    return ShelfEvent(
+        event_id=make_event_id("lander-test-pick", uuid.uuid4().hex, n),
+        store_id="S002",
+        ts=DAY_1 + timedelta(seconds=n),
+        shelf_id=f"{plate.gondola_id}-SH{plate.shelf}",
+        plate_id=plate.plate_id,
+        action=ShelfAction.PICK,
+        weight_delta_g=-float(catalog.product(plate.product_id).unit_weight_g),
+        product_id=plate.product_id,
+        quantity=1,
+        confidence=0.97,
+    )
+
+
+@pytest.mark.kafka
+def test_edge_messages_land_only_signed_by_the_stores_devices_and_heartbeats_not_at_all(
+    settings: Settings, group: str
+) -> None:
+    signer = EdgeSigner(DEMO_KEYS["edge_key"])
+    genuine, unsigned = shelf_pick(1), shelf_pick(2)
+    nowhere = shelf_pick(3).model_copy(update={"plate_id": "S002-GD99-S1-P01", "shelf_id": "S002-GD99-SH1"})
+    beat = EdgeHeartbeat(
+        event_id=make_event_id("lander-test-beat", uuid.uuid4().hex),
+        store_id="S002",
+        ts=DAY_1,
+        device_id="S002-EDGE",
+    )
+    producer = make_producer(settings)
+    futures = [
+        publish(producer, genuine, signer=signer),
+        publish(producer, unsigned),
+        publish(producer, nowhere, signer=signer),
+        publish(producer, beat, topic=ShelfEvent.TOPIC, signer=signer),
+    ]
+    producer.flush()
+    producer.close()
+    offsets = [future.get(timeout=10).offset for future in futures]
+
+    stats = run_lander(
+        settings, idle_exit_s=IDLE_EXIT_S, group=group, topics=[ShelfEvent.TOPIC, DeadLetter.TOPIC]
+    )
+
+    landed = set(read_lake(settings, ShelfEvent.TOPIC)["event_id"])
+    assert genuine.event_id in landed
+    assert not {unsigned.event_id, nowhere.event_id, beat.event_id} & landed
+    assert stats.heartbeats >= 1
+    letters = read_lake(settings, DeadLetter.TOPIC).filter(
+        (pl.col("source_topic") == ShelfEvent.TOPIC) & pl.col("source_offset").is_in(offsets)
+    )
+    reasons = dict(zip(letters["source_offset"], letters["reason"], strict=True))
+    assert "unsigned" in reasons[offsets[1]]
+    assert "no plate 'S002-GD99-S1-P01' in store S002" in reasons[offsets[2]]
+    assert set(reasons) == {offsets[1], offsets[2]}
+
+
+def test_an_event_lands_once_whatever_date_its_copies_carry(tmp_path: Path) -> None:
+    """Copies of one event id dated on neighbouring days (a clock that jumped) land once: in one batch
+    and across batches, either way round."""
+    settings = Settings(data_dir=tmp_path)
+    first, moved = visit("S1", 1, DAY_1), visit("S1", 1, DAY_1 + timedelta(days=1))
+    other, other_moved = visit("S1", 2, DAY_1 + timedelta(days=1)), visit("S1", 2, DAY_1)
+    land_offline(settings, [first, moved])
+    land_offline(settings, [other])
+    land_offline(settings, [other_moved, moved])
+    rows = read_lake(settings, Visit.TOPIC)
+    assert sorted(rows["event_id"]) == sorted([first.event_id, other.event_id])
+    assert rows.filter(pl.col("event_id") == first.event_id)["ts"].to_list() == [DAY_1]
+
+
+@pytest.mark.kafka
+def test_a_full_lake_disk_stops_the_lander_in_one_line_and_it_resumes_exactly(
+    settings: Settings, store: str, group: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events = [visit(store, n) for n in range(20)]
+    send(settings, events)
+
+    def disk_full(*_: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with monkeypatch.context() as patched:
+        patched.setattr("realtime.lander._write_durably", disk_full)
+        with pytest.raises(LanderError) as stopped:
+            land(settings, group)
+    message = str(stopped.value)
+    assert "\n" not in message
+    assert "No space left on device" in message
+    assert "nothing was committed past what was landed" in message
+    assert rows_of(settings, Visit.TOPIC, store).is_empty()
+
+    land(settings, group)  # space freed: the same group lands everything, once
+    landed = rows_of(settings, Visit.TOPIC, store)
+    assert landed.height == landed["event_id"].n_unique() == 20

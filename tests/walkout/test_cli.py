@@ -267,3 +267,27 @@ def test_demo_runs_end_to_end_and_stops_its_broker(tmp_path: Path) -> None:
     assert "fct_purchase_lines" in result.stdout
     assert (tmp_path / "warehouse" / "published.duckdb").exists()
     assert walkout("broker", "status", data_dir=tmp_path).returncode == 3
+
+
+@pytest.mark.parametrize(
+    ("command", "key"),
+    [
+        (["simulate", "--stores", "1", "--days", "1"], "WALKOUT_GATE_KEY"),
+        (["land", "backfill", "--stores", "1", "--days", "1"], "WALKOUT_GATE_KEY"),
+        (["checkout", "run", "--idle-exit", "1"], "WALKOUT_EDGE_KEY"),
+        (["land", "run", "--idle-exit", "1"], "WALKOUT_EDGE_KEY"),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else value,
+)
+def test_what_signs_or_checks_edge_messages_refuses_the_demo_keys_unless_asked(
+    command: list[str], key: str, tmp_path: Path
+) -> None:
+    """Signing as the store's devices, or trusting what they signed, needs the chain's keys: the public
+    demo keys only when asked for (WALKOUT_DEMO_KEYS=1, as `walkout demo` does)."""
+    result = walkout(*command, data_dir=tmp_path, WALKOUT_DEMO_KEYS="0")
+    assert_one_line_error(result, 1, f"{key} is not set")
+
+
+def test_an_instance_name_is_a_name_not_a_path(tmp_path: Path) -> None:
+    result = walkout("checkout", "run", "--instance", "../../etc/x", data_dir=tmp_path)
+    assert_one_line_error(result, 1, "instance name '../../etc/x' must be 1-64 letters, digits, _ or -")

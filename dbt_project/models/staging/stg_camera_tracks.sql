@@ -30,7 +30,7 @@ renamed as (
 deduplicated as (
 
     select * from renamed
-    qualify row_number() over (partition by lake_date, track_sample_id order by landed_at) = 1
+    qualify row_number() over (partition by track_sample_id order by landed_at) = 1  -- once, whatever date a copy carries
 
 )
 

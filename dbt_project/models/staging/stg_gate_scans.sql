@@ -31,7 +31,7 @@ renamed as (
 deduplicated as (
 
     select * from renamed
-    qualify row_number() over (partition by lake_date, scan_id order by landed_at) = 1
+    qualify row_number() over (partition by scan_id order by landed_at) = 1  -- once, whatever date a copy carries
 
 )
 

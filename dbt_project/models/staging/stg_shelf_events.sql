@@ -29,7 +29,7 @@ renamed as (
 deduplicated as (
 
     select * from renamed
-    qualify row_number() over (partition by lake_date, shelf_event_id order by landed_at) = 1
+    qualify row_number() over (partition by shelf_event_id order by landed_at) = 1  -- once, whatever date a copy carries
 
 )
 

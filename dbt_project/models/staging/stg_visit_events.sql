@@ -33,7 +33,7 @@ renamed as (
 deduplicated as (
 
     select * from renamed
-    qualify row_number() over (partition by lake_date, visit_event_id order by landed_at) = 1
+    qualify row_number() over (partition by visit_event_id order by landed_at) = 1  -- once, whatever date a copy carries
 
 )
 
