@@ -42,7 +42,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO
 from zoneinfo import ZoneInfo
@@ -271,6 +271,11 @@ def redate(events: list[tuple[float, Event]], shift: float) -> list[tuple[float,
         (at + shift, event.model_copy(update={"ts": event.ts + timedelta(seconds=shift)}))
         for at, event in events
     ]
+
+
+def later(ts: float, shift: float) -> float:
+    """A timestamp re-dated as :func:`redate` does it (datetime arithmetic), to the same float."""
+    return (datetime.fromtimestamp(ts, UTC) + timedelta(seconds=shift)).timestamp()
 
 
 def replay(
@@ -507,7 +512,9 @@ def main() -> None:
         if args.live:  # start the window exactly now: its simulated instants are the wall clock's
             shift = round(time.time() + 2.0 - start, 3)  # whole milliseconds: the wire's precision
             events = redate(events, shift)
-            exits = [replace(one, sent_at=one.sent_at + shift, scan_ts=one.scan_ts + shift) for one in exits]
+            exits = [
+                replace(one, sent_at=one.sent_at + shift, scan_ts=later(one.scan_ts, shift)) for one in exits
+            ]
             time.sleep(max(0.0, start + shift - time.time()))
         began = time.monotonic()
         heartbeats = replay(events, start + shift, end + shift + args.drain, args.speed, sinks)
