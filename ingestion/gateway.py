@@ -34,7 +34,8 @@ Send = Callable[[Event, str], None]  # an event and the topic it goes to
 
 class StoreGateway:
     """One store's gateway: ``forward`` each device message at the instant it leaves the store (in
-    send order); quiet topics get their heartbeats in between."""
+    send order); quiet topics get their heartbeats in between, when the next message comes or, live,
+    when its clock reaches :meth:`next_beat` and it calls :meth:`advance`."""
 
     def __init__(self, store_id: str, send: Send) -> None:
         self.store_id = store_id
@@ -56,11 +57,20 @@ class StoreGateway:
         """Heartbeats for every topic that has been quiet for a beat before ``at``."""
         for topic in EDGE_TOPICS:
             last = self._last_sent.setdefault(topic, at)
-            while (beat := last + (HEARTBEAT_S if last < self._deciding_until else KEEPALIVE_S)) <= at:
+            while (beat := last + self._beat(last)) <= at:
                 last = beat
                 self._send(self._heartbeat(last, topic), topic)
                 self.heartbeats += 1
             self._last_sent[topic] = last
+
+    def next_beat(self) -> float:
+        """When the next heartbeat falls due if no device sends before it (infinity before the first
+        message). A gateway is driven by a clock: it calls :meth:`advance` then, so a quiet topic's beat
+        leaves at its instant, not in a burst with the next shopper's first event."""
+        return min((last + self._beat(last) for last in self._last_sent.values()), default=math.inf)
+
+    def _beat(self, last: float) -> float:
+        return HEARTBEAT_S if last < self._deciding_until else KEEPALIVE_S
 
     def _heartbeat(self, at: float, topic: str) -> EdgeHeartbeat:
         ms = math.floor(at * 1000)  # the wire's milliseconds, never after the instant it vouches for

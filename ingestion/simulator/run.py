@@ -318,8 +318,10 @@ def run_simulation(
     for store_day in simulate_store_days(catalog, plan):
         label = f"{store_day.store_id} {store_day.day}"
         events = progress.add_task(label, total=len(store_day.events)) if progress else None
-        pace = _pacer(store_day.events[0][0]) if speed is Speed.REALTIME and store_day.events else None
         gateway = gateways.setdefault(store_day.store_id, StoreGateway(store_day.store_id, send))
+        pace = (
+            pacer(gateway, store_day.events[0][0]) if speed is Speed.REALTIME and store_day.events else None
+        )
         for number, (at, event) in enumerate(store_day.events, start=1):
             if pace is not None:
                 pace(at)
@@ -381,13 +383,28 @@ def ground_truth_dir(settings: Settings) -> Path:
     return settings.data_dir / "ground_truth"
 
 
-def _pacer(first_at: float) -> Callable[[float], None]:
-    """Sleep so that simulated instants pass at the wall clock's pace."""
-    wall_start = time.monotonic()
+def pacer(
+    gateway: StoreGateway,
+    first_at: float,
+    speed: float = 1.0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Callable[[float], None]:
+    """``wait_until(at)``: sleep until the simulated instant ``at`` (``speed`` simulated seconds a wall
+    second, from ``first_at`` now), driving the gateway's clock meanwhile: each heartbeat leaves when
+    it falls due, as a live gateway's would, so a quiet store's receipts need not wait for the next
+    shopper's first event (which would otherwise carry the night's heartbeats in one late burst)."""
+    wall_start = clock()
+
+    def sleep_until(at: float) -> None:
+        delay = (at - first_at) / speed - (clock() - wall_start)
+        if delay > 0:
+            sleep(delay)
 
     def wait_until(at: float) -> None:
-        delay = (at - first_at) - (time.monotonic() - wall_start)
-        if delay > 0:
-            time.sleep(delay)
+        while (beat := gateway.next_beat()) < at:
+            sleep_until(beat)
+            gateway.advance(beat)
+        sleep_until(at)
 
     return wait_until

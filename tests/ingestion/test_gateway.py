@@ -1,5 +1,6 @@
 """The store gateway: device events forwarded in send order, heartbeats on quiet topics only, fast
-while a decision waits, slow otherwise, never dated after the instant they leave."""
+while a decision waits, slow otherwise, never dated after the instant they leave; and the twin's
+clock that lets them leave on time."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingestion.gateway import DECISION_WINDOW_S, HEARTBEAT_S, KEEPALIVE_S, StoreGateway
-from ingestion.simulator.run import StoreDay
+from ingestion.simulator.run import StoreDay, pacer
 from walkout.contracts import (
     EDGE_TOPICS,
     CameraTrack,
@@ -228,3 +229,44 @@ def test_a_heartbeat_is_never_dated_after_the_instant_it_leaves(
 
     for sent_at, beat, _ in wire.heartbeats():
         assert beat.ts.timestamp() <= sent_at + 1e-6  # to the microsecond: the wire carries milliseconds
+
+
+class FakeClock:
+    """Wall time that passes only when slept, so a test sees when each message would leave."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_a_gateway_says_when_its_next_heartbeat_falls_due() -> None:
+    wire = Wire()
+    assert wire.gateway.next_beat() == float("inf")  # nothing sent yet: nothing to vouch for
+    wire.forward([(OPENING, scan(OPENING))])
+    assert wire.gateway.next_beat() == OPENING + HEARTBEAT_S  # a decision waits: beat fast
+    wire.tick(OPENING + DECISION_WINDOW_S + 0.5)
+    assert wire.gateway.next_beat() == OPENING + DECISION_WINDOW_S + KEEPALIVE_S  # decided: keep alive
+
+
+def test_the_twins_clock_sends_each_heartbeat_at_its_instant_not_with_the_next_shopper() -> None:
+    clock = FakeClock()
+    sent: list[tuple[float, Event, str]] = []
+    gateway = StoreGateway(STORE, lambda event, topic: sent.append((clock.now, event, topic)))
+    wait_until = pacer(gateway, OPENING, speed=10.0, clock=clock, sleep=clock.sleep)
+    night = [(OPENING, scan(OPENING)), (OPENING + 2400.0, scan(OPENING + 2400.0))]  # 40 minutes apart
+    for at, event in night:
+        wait_until(at)
+        gateway.forward(at, event)
+    beats = [(wall, event, topic) for wall, event, topic in sent if isinstance(event, EdgeHeartbeat)]
+
+    assert {topic for _, _, topic in beats} == set(EDGE_TOPICS)
+    for wall, event, _ in beats:  # each left when the simulated clock (10x the wall's) reached it
+        assert abs(OPENING + wall * 10.0 - event.ts.timestamp()) < 1e-3
+    window = [event.ts.timestamp() - OPENING for _, event, topic in beats if topic == GATES]
+    assert window[: int(DECISION_WINDOW_S)] == [HEARTBEAT_S * (n + 1) for n in range(int(DECISION_WINDOW_S))]
+    assert type(sent[-1][1]) is GateScan  # the next shopper's scan came last
