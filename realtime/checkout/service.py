@@ -34,7 +34,7 @@ import threading
 import time
 import zlib
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -267,7 +267,6 @@ def _serve(
     stop: threading.Event | None,
     idle_exit_s: float | None,
 ) -> CheckoutStats:
-    catalog = admission.catalog
     stats = CheckoutStats()
     started = last_record = last_snapshot = time.monotonic()
     while True:
@@ -277,11 +276,6 @@ def _serve(
         batches = poll_strictly(consumer, 200)
         now, epoch_now = time.monotonic(), time.time()
         watch.check()
-        outputs: list[Event] = []
-        for partition, records in batches.items():
-            for record in records:
-                outputs += _ingest(state, admission, record, stats, now, epoch_now)
-            state.positions[(partition.topic, partition.partition)] = records[-1].offset + 1
         if batches or not consumer.assignment():  # idle time counts once the group has let us in
             last_record = now
         if idle_exit_s is not None and not consumer.assignment() and now - started > JOIN_TIMEOUT_S:
@@ -290,17 +284,45 @@ def _serve(
                 "answering group requests?); nothing was read or committed"
             )
         idle = idle_exit_s is not None and now - last_record >= idle_exit_s
-        if idle:
-            outputs += _decide(state, catalog, state.buffer.release_all(), {})
-            outputs += [event for fusion in state.stores.values() for event in fusion.close_all()]
-        else:
-            outputs += _decide(state, catalog, *_release(state, stats, now, epoch_now))
+        polled = [record for records in batches.values() for record in records]
+        outputs = take_records(state, admission, polled, stats, now, epoch_now, last=idle)
+        for partition, records in batches.items():
+            state.positions[(partition.topic, partition.partition)] = records[-1].offset + 1
         _send(outbox, outputs, stats)
         if idle or (batches and now - last_snapshot >= SNAPSHOT_EVERY_S):
             _checkpoint(state, path, outbox, consumer, watch)
             last_snapshot = now
         if idle:
             return stats
+
+
+def take_records(
+    state: CheckoutState,
+    admission: EdgeAdmission,
+    records: Iterable[Any],
+    stats: CheckoutStats,
+    now: float,
+    epoch_now: float,
+    *,
+    last: bool = False,
+) -> list[Event]:
+    """What one poll's records make, in the order the service publishes it: each record admitted (or
+    dead-lettered), de-duplicated and put in event-time order, then what the stores can decide now.
+    ``last`` (the end of a replay) decides every held event and closes the open visits instead.
+
+    ``records`` are Kafka consumer records (``topic``, ``partition``, ``offset``, ``value``,
+    ``headers``); ``now`` is the monotonic clock and ``epoch_now`` the wall clock of the poll. The
+    service calls this once a poll; offline replays call it as well, so they decide as it does."""
+    catalog = admission.catalog
+    outputs: list[Event] = []
+    for record in records:
+        outputs += _ingest(state, admission, record, stats, now, epoch_now)
+    if last:
+        outputs += _decide(state, catalog, state.buffer.release_all(), {})
+        outputs += [event for fusion in state.stores.values() for event in fusion.close_all()]
+    else:
+        outputs += _decide(state, catalog, *_release(state, stats, now, epoch_now))
+    return outputs
 
 
 def _ingest(
