@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 import shutil
 import threading
 import time
@@ -24,7 +25,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from recsys.api.app import create_app
-from recsys.api.context import STALE_S, LiveContext, LiveFeed
+from recsys.api.context import LiveContext
+from recsys.api.feed import STALE_S, LiveFeed
 from recsys.api.keys import member_app_key, screen_key
 from recsys.artifact import ServedModel, artifact_dir, load_model, new_version, write_model
 from walkout.broker import EmbeddedBroker
@@ -335,6 +337,23 @@ def test_the_schema_says_metrics_are_prometheus_text(api: Api) -> None:
     assert api.client.get("/metrics").headers["content-type"].startswith("text/plain")
 
 
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_the_docs_load_nothing_from_the_internet(api: Api, page: str) -> None:
+    """The docs' scripts and styles come from the API itself: a store's network may reach no CDN."""
+    html = api.client.get(page)
+    assert html.status_code == 200
+    assert "://" not in html.text
+    assets = re.findall(r'(?:src|href)="([^"]*)"', html.text)
+    assert assets
+    assert all(asset.startswith("/") and not asset.startswith("//") for asset in assets)
+    scripts = re.findall(r'<script src="([^"]*)"', html.text)
+    assert scripts
+    for script in scripts:
+        served = api.client.get(script)
+        assert served.status_code == 200
+        assert served.headers["content-type"].startswith("text/javascript")
+
+
 def test_not_ready_without_a_published_warehouse(tmp_path: Path) -> None:
     with start_api(Settings(data_dir=tmp_path)) as api:
         status, health = api.health()
@@ -609,7 +628,7 @@ def test_the_live_feed_skips_what_it_cannot_apply_and_survives_a_restart(
     publish(producer, track("K1", SCREEN_ZONE.zone_id, at), signer=CAMERA)
     producer.flush()
     producer.close()
-    caplog.set_level(logging.WARNING, logger="recsys.api.context")
+    caplog.set_level(logging.WARNING, logger="recsys.api.feed")
 
     def logged_every_bad_message() -> bool:
         return all(any(where in record.message for record in caplog.records) for where in bad)

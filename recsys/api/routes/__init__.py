@@ -1,0 +1,1 @@
+"""One router per resource of the ad API; :mod:`recsys.api.app` includes them all."""
