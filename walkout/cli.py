@@ -589,20 +589,33 @@ def _shows_tracebacks() -> bool:
         return False
 
 
+_interrupted = threading.Event()
+
+
+def _on_ctrl_c(signum: int, frame: object) -> None:
+    _interrupted.set()
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Entry point: every failure is one line on stderr and a non-zero exit, never a traceback
     (a bad command line exits 2, anything else 1; Ctrl-C exits 130)."""
     # SIGTERM unwinds like Ctrl-C, so a broker started for a command is stopped on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    # kafka-python's event loop can catch the KeyboardInterrupt into a request that then fails:
+    # remember the Ctrl-C, so it still ends the command as one (130), not as that failure.
+    signal.signal(signal.SIGINT, _on_ctrl_c)
     try:
         sys.exit(app(standalone_mode=False))  # typer's own exit code (Ctrl-C: 130), else 0
     except typer.TyperException as error:  # a bad command line
         if message := error.format_message():  # empty for a bare group: typer printed its help
             _fail(message, error.exit_code)
         sys.exit(error.exit_code)
-    except WalkoutError as error:
-        _fail(str(error))
     except Exception as error:
+        if _interrupted.is_set():
+            _fail("interrupted", 130)
+        if isinstance(error, WalkoutError):
+            _fail(str(error))
         if _shows_tracebacks():
             traceback.print_exc()
         detail = f": {error}" if str(error) else ""

@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from walkout import cli
+from walkout.errors import WalkoutError
+from walkout.settings import Settings
+
 COMMAND_TIMEOUT_S = 1500  # the demo, on a loaded 2-core machine
 COMMANDS = [
     [],
@@ -204,8 +208,31 @@ def test_ctrl_c_exits_130_without_a_traceback(listener: socket.socket, tmp_path:
         with connection:
             process.send_signal(signal.SIGINT)
             _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130
+    assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
+
+
+def test_ctrl_c_caught_by_a_library_still_exits_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    def interrupted_request(settings: Settings) -> dict[str, int]:
+        try:  # as kafka-python's event loop does with whatever a request raises
+            os.kill(os.getpid(), signal.SIGINT)
+        except BaseException as error:
+            raise WalkoutError(f"cannot reach Kafka: {error!r}") from error
+        return {}
+
+    monkeypatch.setattr(cli, "list_topics", interrupted_request)
+    monkeypatch.setattr(sys, "argv", ["walkout", "topics", "list"])
+    monkeypatch.setenv("WALKOUT_DATA_DIR", str(tmp_path))
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            cli.main()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert exit_.value.code == 130
+    assert capsys.readouterr().err == "walkout: error: interrupted\n"
 
 
 def test_an_unexpected_failure_is_one_line_with_the_traceback_on_demand(tmp_path: Path) -> None:
