@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 UV_VERSION := 0.13.9
 
-.PHONY: install dagster demo test lint clean chromium screenshots
+.PHONY: install dagster demo test test-fast lint clean chromium screenshots
 
 # The venv holds exactly what uv.lock pins (the dev extra included), re-synced only when the dependencies
 # change; `--locked` refuses a lock that no longer matches pyproject.toml (run `$(BIN)/uv lock` after editing
@@ -28,6 +28,10 @@ demo: $(INSTALLED)
 
 test: $(INSTALLED) chromium
 	$(BIN)/python -m pytest
+
+# While developing: the unit tests only (no broker, simulated days, processes or warehouse builds).
+test-fast: $(INSTALLED)
+	$(BIN)/python -m pytest -m "not slow and not kafka"
 
 # The dashboards' browser test drives Debian's chromium; installed once (we run as root), skipped if it cannot be.
 chromium:

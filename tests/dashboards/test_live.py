@@ -122,6 +122,7 @@ def test_a_visit_whose_exit_was_missed_is_dropped_after_hours() -> None:
     assert window.now("S001").open_visits == ()
 
 
+@pytest.mark.slow
 def test_the_feed_says_why_kafka_is_not_reachable(tmp_path: Path) -> None:
     feed = LiveFeed(Settings(data_dir=tmp_path, kafka_bootstrap="127.0.0.1:9")).start()
     try:

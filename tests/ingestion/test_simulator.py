@@ -46,6 +46,7 @@ def fingerprint(store_days: list[StoreDay]) -> str:
     return digest.hexdigest()
 
 
+@pytest.mark.slow
 def test_same_seed_same_events(simulated_day: list[StoreDay]) -> None:
     plan = SimulationPlan(("S002",), date(2026, 11, 18), 1, seed=11)
     assert fingerprint(list(simulate_store_days(load_catalog(), plan))) == fingerprint(simulated_day)
@@ -59,6 +60,7 @@ def test_history_is_the_truth_of_the_full_simulation(simulated_day: list[StoreDa
         assert getattr(history, table).equals(getattr(store_day.truth, table)), table
 
 
+@pytest.mark.slow
 def test_a_warmed_up_twin_continues_the_history_stock() -> None:
     catalog = load_catalog()
     history = list(simulate_history(catalog, SimulationPlan(("S002",), date(2026, 11, 16), 3, seed=11)))
@@ -68,6 +70,7 @@ def test_a_warmed_up_twin_continues_the_history_stock() -> None:
     assert continued.truth.receipts.equals(history[-1].receipts)
 
 
+@pytest.mark.slow
 def test_other_seed_other_events(simulated_day: list[StoreDay]) -> None:
     plan = SimulationPlan(("S002",), date(2026, 11, 18), 1, seed=12)
     assert fingerprint(list(simulate_store_days(load_catalog(), plan))) != fingerprint(simulated_day)
@@ -273,6 +276,7 @@ def test_transport_faults_are_injected(simulated_day: list[StoreDay]) -> None:
     assert late  # some events leave the edge well after they happened: out of order on the topic
 
 
+@pytest.mark.slow
 def test_qr_attacks_are_rejected_with_their_reasons() -> None:
     faults = FaultRates(
         expired_qr_rate=0.2, replayed_qr_rate=0.2, forged_qr_rate=0.2, wrong_store_qr_rate=0.2

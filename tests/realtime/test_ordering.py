@@ -202,6 +202,7 @@ def test_an_event_dated_an_hour_after_the_wall_clock_is_refused() -> None:
     assert ahead not in buffer.release_all()
 
 
+@pytest.mark.slow
 def test_a_flood_of_future_frames_parks_a_bounded_share_per_device_and_store() -> None:
     buffer = EventTimeBuffer(EDGE_TOPICS)
     _, mark = replayed(buffer, busy(0, 600))
@@ -357,6 +358,7 @@ def replay_paced(
 
 @settings(max_examples=300, deadline=None)
 @given(st.data())
+@pytest.mark.slow
 def test_a_replay_releases_the_same_however_fast_it_is_read(data: st.DataObject) -> None:
     messages = data.draw(interleaved_streams())
     count = len(messages)
@@ -371,6 +373,7 @@ def test_a_replay_releases_the_same_however_fast_it_is_read(data: st.DataObject)
 
 @settings(max_examples=300, deadline=None)
 @given(st.data())
+@pytest.mark.slow
 def test_a_replay_releases_every_event_once_in_event_time_order_whenever_it_is_asked(
     data: st.DataObject,
 ) -> None:
@@ -405,6 +408,7 @@ def test_a_stores_first_events_wait_until_two_devices_agree(simulated_day: list[
     assert buffer.parked_count(frame.store_id) == 0
 
 
+@pytest.mark.slow
 def test_a_camera_flooding_frames_dated_a_day_ahead_cannot_keep_its_store_from_starting(
     simulated_day: list[StoreDay],
 ) -> None:

@@ -159,6 +159,7 @@ class Intrusion:
         return os.mkdir, (str(self.marker),)
 
 
+@pytest.mark.slow
 def test_a_store_day_restored_midway_decides_every_output_as_if_never_interrupted(
     catalog: Catalog, day_events: list[Event], tmp_path: Path
 ) -> None:
@@ -211,6 +212,7 @@ def test_an_old_pickled_state_is_never_loaded_and_noticed_in_one_line(
     assert "\n" not in notice
 
 
+@pytest.mark.slow
 def test_a_file_naming_code_to_run_is_refused_whatever_its_extension_codes(
     catalog: Catalog, tmp_path: Path
 ) -> None:
@@ -313,6 +315,7 @@ def test_every_corruption_of_a_real_snapshot_is_refused_in_one_line(
         refusal(path, catalog)
 
 
+@pytest.mark.slow
 def test_hostile_bodies_behind_a_valid_digest_load_or_are_refused_in_one_line(
     catalog: Catalog, snapshot_bytes: bytes, tmp_path: Path
 ) -> None:

@@ -260,6 +260,7 @@ def pick_up(context: LiveContext, track_id: str, product_id: str) -> None:
 # --- keys, errors, docs ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_each_screen_has_its_own_key(api: Api) -> None:
     url = f"/v1/screens/{SCREEN}/ads"
     assert api.client.get(url).status_code == 401
@@ -534,6 +535,7 @@ def test_leaving_the_zone_or_the_store_leaves_the_audience(api: Api, model: Serv
 # --- hot reload -------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_new_model_version_is_served_without_a_restart_or_a_failed_request(
     tmp_path: Path, data_dir: Path, model: ServedModel
 ) -> None:
@@ -648,6 +650,7 @@ def test_the_live_feed_skips_what_it_cannot_apply_and_survives_a_restart(
     follow_the_topics()  # a restart replays the same messages
 
 
+@pytest.mark.slow
 def test_the_live_feed_is_not_ready_while_kafka_cannot_be_reached(data_dir: Path) -> None:
     nowhere = Settings(data_dir=data_dir, kafka_bootstrap="127.0.0.1:9")
     with start_api(nowhere, live=True, stale_s=2.0) as api:

@@ -49,6 +49,7 @@ def walkout(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProce
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda command: " ".join(command) or "walkout")
+@pytest.mark.slow
 def test_every_command_has_help(command: list[str], tmp_path: Path) -> None:
     result = walkout(*command, "--help", data_dir=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -77,6 +78,7 @@ def config_value(stdout: str, variable: str) -> str:
     ],
     ids=["unset", "demo keys", "set"],
 )
+@pytest.mark.slow
 def test_config_says_how_the_ad_key_is_set_never_none(
     environment: dict[str, str], shown: str, tmp_path: Path
 ) -> None:
@@ -124,6 +126,7 @@ def test_the_ad_api_refuses_to_run_on_no_key_in_one_line(
     assert result.stdout == ""  # nothing announced, nothing started
 
 
+@pytest.mark.slow
 def test_ads_keys_labels_the_public_demo_keys(tmp_path: Path) -> None:
     demo = walkout("ads", "keys", data_dir=tmp_path, WALKOUT_DEMO_KEYS="1")
     store = walkout("ads", "keys", data_dir=tmp_path, WALKOUT_AD_API_KEY="a-secret-from-the-secret-store")
@@ -159,6 +162,7 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], exit_code: i
         (["checkout", "evaluate", "--stores"], "Option '--stores' requires an argument"),
     ],
 )
+@pytest.mark.slow
 def test_bad_arguments_are_one_line_naming_the_option(args: list[str], message: str, tmp_path: Path) -> None:
     assert_one_line_error(walkout(*args, data_dir=tmp_path), 2, message)
 
@@ -170,6 +174,7 @@ def test_a_bare_group_prints_its_help(tmp_path: Path) -> None:
     assert result.stderr == ""
 
 
+@pytest.mark.slow
 def test_building_a_date_the_lake_lacks_names_the_dates_it_has(tmp_path: Path) -> None:
     for topic, day in [("visits", "2026-12-01"), ("visits", "2026-12-02"), ("purchases", "2026-12-04")]:
         (tmp_path / "lake" / topic / f"date={day}").mkdir(parents=True)
@@ -189,12 +194,14 @@ def listener() -> Iterator[socket.socket]:
 
 
 @pytest.mark.parametrize("server", [["dashboard"], ["ads", "serve"], ["ui"]], ids=" ".join)
+@pytest.mark.slow
 def test_a_port_in_use_is_one_line(server: list[str], listener: socket.socket, tmp_path: Path) -> None:
     port = listener.getsockname()[1]
     result = walkout(*server, "--port", str(port), data_dir=tmp_path)
     assert_one_line_error(result, 1, f"cannot listen on 127.0.0.1:{port}: already in use")
 
 
+@pytest.mark.slow
 def test_ctrl_c_exits_130_without_a_traceback(listener: socket.socket, tmp_path: Path) -> None:
     host, port = listener.getsockname()
     environment = {
@@ -235,6 +242,7 @@ def test_ctrl_c_caught_by_a_library_still_exits_130(
     assert capsys.readouterr().err == "walkout: error: interrupted\n"
 
 
+@pytest.mark.slow
 def test_an_unexpected_failure_is_one_line_with_the_traceback_on_demand(tmp_path: Path) -> None:
     not_a_directory = tmp_path / "data"
     not_a_directory.touch()

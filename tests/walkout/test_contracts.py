@@ -322,6 +322,7 @@ def test_any_bytes_parse_or_raise_a_contract_error(raw: bytes) -> None:
     st.sampled_from(["(drop)", "(any)"]),
     st.data(),
 )
+@pytest.mark.slow
 def test_any_field_set_to_any_json_value_parses_or_raises_a_contract_error(
     event: Event, how: str, data: st.DataObject
 ) -> None:

@@ -379,6 +379,7 @@ def test_an_honest_reading_at_half_a_unit_is_not_corrected_by_the_wires_rounding
     assert admit_signed(admission, reading) == reading
 
 
+@pytest.mark.slow
 def test_every_edge_message_of_a_simulated_store_day_is_admitted_as_sent(
     catalog: Catalog, admission: EdgeAdmission, simulated_day: list[StoreDay]
 ) -> None:

@@ -28,12 +28,14 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], words: str) 
 
 
 @pytest.mark.parametrize("command", [[], ["track"], ["faces"], ["evaluate"], ["render"]])
+@pytest.mark.slow
 def test_vision_commands_have_help(command: list[str]) -> None:
     result = walkout(*command, "--help")
     assert result.returncode == 0, result.stderr
     assert "Usage" in result.stdout
 
 
+@pytest.mark.slow
 def test_track_prints_one_json_object(ceiling_clip: tuple[Path, Path]) -> None:
     video, config = ceiling_clip
     result = walkout("track", "--video", str(video), "--config", str(config), "--json")
@@ -48,12 +50,14 @@ def test_track_prints_one_json_object(ceiling_clip: tuple[Path, Path]) -> None:
     assert max(summary["detections_per_frame"]) >= 2
 
 
+@pytest.mark.slow
 def test_track_without_a_config_counts_in_pixels(ceiling_clip: tuple[Path, Path]) -> None:
     result = walkout("track", "--video", str(ceiling_clip[0]), "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["calibrated"] is False
 
 
+@pytest.mark.slow
 def test_track_rejects_bad_input(ceiling_clip: tuple[Path, Path], tmp_path: Path) -> None:
     video, config = ceiling_clip
     assert_one_line_error(walkout("track", "--video", str(tmp_path / "none.avi")), "no video file")
@@ -70,6 +74,7 @@ def test_track_rejects_bad_input(ceiling_clip: tuple[Path, Path], tmp_path: Path
     )
 
 
+@pytest.mark.slow
 def test_faces_on_a_photo_of_one_woman() -> None:
     result = walkout("faces", "--image", str(sample_photo("astronaut.png")), "--json")
     assert result.returncode == 0, result.stderr
@@ -84,6 +89,7 @@ def test_faces_on_a_photo_of_one_woman() -> None:
     assert 30 < top < bottom < 200
 
 
+@pytest.mark.slow
 def test_faces_on_an_image_without_faces(tmp_path: Path) -> None:
     drawing = np.full((480, 640, 3), 200, dtype=np.uint8)
     cv2.circle(drawing, (320, 240), 80, (40, 90, 200), -1)
@@ -94,6 +100,7 @@ def test_faces_on_an_image_without_faces(tmp_path: Path) -> None:
     assert json.loads(result.stdout) == {"faces": []}
 
 
+@pytest.mark.slow
 def test_faces_rejects_what_is_not_an_image(tmp_path: Path) -> None:
     assert_one_line_error(walkout("faces", "--image", str(tmp_path / "none.png")), "no image file")
     text = tmp_path / "notes.png"
