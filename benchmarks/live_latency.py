@@ -21,7 +21,7 @@ service, reader: wall seconds, which a multiple inflates x speed in simulated se
 are pending; for the baseline's, the day's later events say when they would have been decided.
 
 Run from the repository root (wall time: hours x 3600 / speed, plus about a minute):
-    .venv/bin/python benchmarks/live_latency.py --from 02:00 --hours 7 --speed 10
+    .venv/bin/python benchmarks/live_latency.py --from 02:30 --hours 6 --speed 10
     .venv/bin/python benchmarks/live_latency.py --from 00:45 --hours 0.5 --speed 1 --live
     .venv/bin/python benchmarks/live_latency.py --list      # the day's visits, to pick a window
 """
