@@ -8,6 +8,7 @@ at 2 Hz like the tracker's, with no noise, so each test shows one behaviour of t
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -439,14 +440,13 @@ def test_looks_tell_a_swap_from_a_third_person_taking_an_id_over() -> None:
     """Two ids' looks before and after a close pass: exchanged means swapped, kept means not; when one
     id's look turns into nobody's of the two (a third person), that says nothing about these two."""
     other = (90.0, 110.0, 160.0)
-    assert swap_odds_from_looks((RED, DARK), (DARK, RED), DEFAULT_PARAMS) > 6
-    assert swap_odds_from_looks((RED, DARK), (RED, DARK), DEFAULT_PARAMS) < -6
-    assert abs(swap_odds_from_looks((RED, DARK), (other, (200.0, 100.0, 100.0)), DEFAULT_PARAMS)) < 1
-    assert (
-        swap_odds_from_looks((RED, DARK), (other, DARK), DEFAULT_PARAMS) < -3
-    )  # the second id kept its look
-    assert swap_odds_from_looks((RED, None), (DARK, RED), DEFAULT_PARAMS) > 3  # one look before is enough
-    assert swap_odds_from_looks((RED, DARK), (None, None), DEFAULT_PARAMS) == 0
+    odds = functools.partial(swap_odds_from_looks, params=DEFAULT_PARAMS)
+    assert odds((RED, DARK), (DARK, RED)) > 6
+    assert odds((RED, DARK), (RED, DARK)) < -6
+    assert abs(odds((RED, DARK), (other, (200.0, 100.0, 100.0)))) < 1
+    assert odds((RED, DARK), (other, DARK)) < -3  # the second id kept its look
+    assert odds((RED, None), (DARK, RED)) > 3  # one look before is enough
+    assert odds((RED, DARK), (None, None)) == 0
 
 
 def test_a_shopper_coming_in_as_another_leaves_is_not_taken_for_a_leaver(catalog: Catalog) -> None:

@@ -68,13 +68,12 @@ def _entrants(state: FusionState, scan: GateScan) -> list[Track]:
     params = state.params
     at = epoch(scan.ts)
     last = at + params.member_gap_s * (scan.group_size - 1) + params.entry_window_s[1]
+    latest = last + params.member_gap_s * (params.max_group - 1)  # room for a group scanned in meanwhile
     entrants = sorted(
         (
             track
             for track in state.tracks.values()
-            if at - params.entry_window_s[0]
-            <= track.first_t
-            <= last + params.member_gap_s * (params.max_group - 1)
+            if at - params.entry_window_s[0] <= track.first_t <= latest
             and scan.gate_id in entry_lanes(state, track)
             and state.persons[track.person_id].visit_id is None
             and state.persons[track.person_id].pieces[0][1] == track.track_id
