@@ -49,7 +49,7 @@ from zoneinfo import ZoneInfo
 
 from ingestion.gateway import StoreGateway
 from ingestion.simulator.run import SimulationPlan, StoreDay, edge_to_kafka, pacer, simulate_store_days
-from realtime.checkout.fusion import LOOKAHEAD_S
+from realtime.checkout.fusion import DEFAULT_PARAMS
 from realtime.checkout.ordering import GRACE_S
 from walkout.broker import kafka_available
 from walkout.catalog import load_catalog
@@ -68,6 +68,7 @@ from walkout.contracts import (
 from walkout.kafka import create_topics, make_consumer
 from walkout.settings import Settings
 
+LOOKAHEAD_S = DEFAULT_PARAMS.lookahead_s  # the checkout's, as the service runs it
 DECIDED_AFTER_S = LOOKAHEAD_S + GRACE_S  # every stream this far past an exit scan decides it
 QUIET_AFTER_S = 15.0  # nobody else in the store from an exit this long: a quiet exit
 SERVICE_JOIN_S = 10.0  # a consumer group join takes a few seconds on the embedded broker

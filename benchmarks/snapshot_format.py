@@ -61,8 +61,10 @@ def busiest_state(catalog: Catalog) -> tuple[CheckoutState, int]:
 def _fusion_reduced(
     fusion: StoreCheckout,
 ) -> tuple[Callable[..., StoreCheckout], tuple[str, dict[str, object]]]:
-    """Pickle a fusion as the service used to: its store named, its catalog left out."""
-    attributes = {name: value for name, value in vars(fusion).items() if name not in ("store", "catalog")}
+    """Pickle a fusion as the service used to: its store named, its catalog and parameters left out."""
+    attributes = {
+        name: value for name, value in vars(fusion).items() if name not in ("store", "catalog", "params")
+    }
     return _fusion_restored, (fusion.store.store_id, attributes)
 
 

@@ -6,10 +6,10 @@ run) in an envelope: the format's name and schema version, readable whatever fol
 of the rest, so that a torn or damaged file is never taken for a valid one. The rest is an ``origin``
 the caller supplies (what the state was taken against, such as the Kafka cluster and topics) and the
 body: the dataclasses and enums of :data:`STATE_CLASSES` by their fields, each store's fusion by its
-attributes (its store and catalog are the live ones: named, not copied) and held contract events as
-their wire JSON. Loading builds nothing else, checks every dataclass field against its type hints and
-every event against its contract, and turns any failure into one :class:`CheckoutError` line naming
-the file.
+attributes (its store and catalog are the live ones: named, not copied; its parameters are settings,
+not state: a restored fusion runs the defaults, as the service does) and held contract events as their
+wire JSON. Loading builds nothing else, checks every dataclass field against its type hints and every
+event against its contract, and turns any failure into one :class:`CheckoutError` line naming the file.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from realtime.checkout.demographics import Estimate
 from realtime.checkout.errors import CheckoutError
-from realtime.checkout.fusion import OpenVisit, PassCheck, StoreCheckout, Take
+from realtime.checkout.fusion import FusionParams, OpenVisit, PassCheck, StoreCheckout, Take
+from realtime.checkout.fusion.tracks import Person, Track
 from realtime.checkout.ordering import EventTimeBuffer, Stream
-from realtime.checkout.tracks import Person, Track
 from walkout.catalog import Catalog, Store
 from walkout.contracts import ContractError, Event, parse_event
 from walkout.files import write_atomically
@@ -193,8 +193,12 @@ def _whitelist(root: type) -> dict[str, type[Any]]:
 
 
 def _fusion_state(fusion: StoreCheckout) -> dict[str, Any]:
-    """A fusion's attributes but the live store and catalog it is linked to."""
-    return {name: value for name, value in vars(fusion).items() if not isinstance(value, Store | Catalog)}
+    """A fusion's attributes but the live store and catalog it is linked to, and its parameters."""
+    return {
+        name: value
+        for name, value in vars(fusion).items()
+        if not isinstance(value, Store | Catalog | FusionParams)
+    }
 
 
 class _Encoder:

@@ -7,6 +7,8 @@ at 2 Hz like the tracker's, with no noise, so each test shows one behaviour of t
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,17 +20,16 @@ import pytest
 
 from ingestion.simulator.run import SimulationPlan, StoreDay, simulate_store_days
 from realtime.checkout.evaluate import score_receipts
-from realtime.checkout.fusion import AGE_NOT_VERIFIED, StoreCheckout
-from realtime.checkout.replay import replay_checkout
-from realtime.checkout.service import CheckoutState, load_state, save_state
-from realtime.checkout.tracks import (
-    SWAP_FRAME_MIN,
+from realtime.checkout.fusion import AGE_NOT_VERIFIED, DEFAULT_PARAMS, FusionParams, StoreCheckout, swaps
+from realtime.checkout.fusion.tracks import (
     Colour,
     closest,
     misfit,
     split_passes,
     swap_odds_from_looks,
 )
+from realtime.checkout.replay import replay_checkout
+from realtime.checkout.service import CheckoutState, load_state, save_state
 from walkout.catalog import Catalog, load_catalog
 from walkout.contracts import (
     CameraTrack,
@@ -147,10 +148,10 @@ class Moment:
             )
         )
 
-    def play(self, snapshot: Path | None = None) -> list[Event]:
-        """Events in event-time order; with ``snapshot``, the state goes through a snapshot and back
-        after every event, as a restarted service would load it."""
-        fusion = StoreCheckout(self.catalog.store(STORE), self.catalog)
+    def play(self, snapshot: Path | None = None, params: FusionParams = DEFAULT_PARAMS) -> list[Event]:
+        """Events in event-time order through a fusion tuned by ``params``; with ``snapshot``, the state
+        goes through a snapshot and back after every event, as a restarted service would load it."""
+        fusion = StoreCheckout(self.catalog.store(STORE), self.catalog, params)
         outputs: list[Event] = []
         for event in sorted(self.events, key=lambda event: (event.ts, event.event_id)):
             outputs += fusion.apply(event)
@@ -214,19 +215,31 @@ def test_alcohol_taken_by_someone_not_known_to_be_an_adult_goes_to_review(
     assert purchase.needs_review is age_check
 
 
-def test_a_pick_is_charged_when_the_shopper_walks_out(catalog: Catalog) -> None:
+def one_pick(catalog: Catalog) -> Moment:
+    """One shopper alone in the store takes one item from plate A and walks out."""
     moment = Moment(catalog)
     moment.scan(0.0, GateDirection.ENTRY, "T1")
     moment.walk("a", shop(catalog, 0.5, PLATE_A, 6.0, 20.0, 26.0))
     moment.shelf(14.0, PLATE_A, -94.0, 1)
     moment.scan(25.8, GateDirection.EXIT, "T1")
-    outputs = moment.play()
+    return moment
+
+
+def test_a_pick_is_charged_when_the_shopper_walks_out(catalog: Catalog) -> None:
+    outputs = one_pick(catalog).play()
     assert receipts(outputs) == {"S002-T1": {"P0195": 1}}
     purchase = next(event for event in outputs if isinstance(event, Purchase))
     assert not purchase.needs_review
     assert purchase.total_krw == 1900
     statuses = [event.status for event in outputs if isinstance(event, Visit)]
     assert statuses == [VisitStatus.OPENED, VisitStatus.CLOSED]
+
+
+def test_a_fusion_tuned_stricter_sends_a_sure_receipt_to_review(catalog: Catalog) -> None:
+    """The parameters are the fusion's own: a review threshold above the take's 0.99 flags it."""
+    stricter = dataclasses.replace(DEFAULT_PARAMS, review_below=0.995)
+    (purchase,) = [event for event in one_pick(catalog).play(params=stricter) if isinstance(event, Purchase)]
+    assert purchase.review_reasons == ("low attribution confidence",)
 
 
 def carts(outputs: list[Event]) -> list[tuple[str, int, dict[str, int]]]:
@@ -427,12 +440,13 @@ def test_looks_tell_a_swap_from_a_third_person_taking_an_id_over() -> None:
     """Two ids' looks before and after a close pass: exchanged means swapped, kept means not; when one
     id's look turns into nobody's of the two (a third person), that says nothing about these two."""
     other = (90.0, 110.0, 160.0)
-    assert swap_odds_from_looks((RED, DARK), (DARK, RED)) > 6
-    assert swap_odds_from_looks((RED, DARK), (RED, DARK)) < -6
-    assert abs(swap_odds_from_looks((RED, DARK), (other, (200.0, 100.0, 100.0)))) < 1
-    assert swap_odds_from_looks((RED, DARK), (other, DARK)) < -3  # the second id kept its look
-    assert swap_odds_from_looks((RED, None), (DARK, RED)) > 3  # one look before is enough
-    assert swap_odds_from_looks((RED, DARK), (None, None)) == 0
+    odds = functools.partial(swap_odds_from_looks, params=DEFAULT_PARAMS)
+    assert odds((RED, DARK), (DARK, RED)) > 6
+    assert odds((RED, DARK), (RED, DARK)) < -6
+    assert abs(odds((RED, DARK), (other, (200.0, 100.0, 100.0)))) < 1
+    assert odds((RED, DARK), (other, DARK)) < -3  # the second id kept its look
+    assert odds((RED, None), (DARK, RED)) > 3  # one look before is enough
+    assert odds((RED, DARK), (None, None)) == 0
 
 
 def test_a_shopper_coming_in_as_another_leaves_is_not_taken_for_a_leaver(catalog: Catalog) -> None:
@@ -672,7 +686,7 @@ def test_a_put_back_moved_by_a_swap_stays_with_whoever_carries_the_item(catalog:
     a, b = (fusion.persons[fusion.tracks[track_id].person_id] for track_id in ("a", "b"))
     assert [take.quantity for take in fusion.takes[a.person_id]] == [1, -1]
     assert not fusion.takes.get(b.person_id)
-    fusion._swap(a, b, START.timestamp() + 12.5)
+    swaps.swap(fusion, a, b, START.timestamp() + 12.5)
     assert [take.quantity for take in fusion.takes[a.person_id]] == [1, -1]
     assert not fusion.takes.get(b.person_id)
 
@@ -715,17 +729,21 @@ def test_a_pass_is_as_close_as_its_fitted_walks_say() -> None:
     swap frame is where the two first came within 0.5 m; standing 0.8 m apart never is, unless one
     frame shows a brush that the fitted walk smooths away."""
     passing = [(t * 0.5, 1.0 - t * 0.25, 0.2) for t in range(9)]  # dx from 1.0 to -1.0, dy 0.2
-    closeness, frames = closest(passing)
+    closeness, frames = closest(passing, DEFAULT_PARAMS)
     assert closeness > 0.99
     assert max(frames, key=lambda frame: frame[1])[0] == 1.5  # dx 0.25: the first frame within 0.5 m
     assert all(prior < 0.1 for at, prior in frames if at > 1.5)  # later frames: only if someone came by
     standing = [(t * 0.5, 0.8, 0.0) for t in range(9)]
-    assert closest(standing)[0] < SWAP_FRAME_MIN  # as far as a frame's noise reaches, no further
+    assert (
+        closest(standing, DEFAULT_PARAMS)[0] < DEFAULT_PARAMS.swap_frame_min
+    )  # as far as a frame's noise reaches, no further
     brush = [*standing[:4], (2.0, 0.15, 0.0), *standing[5:]]
-    closeness, frames = closest(brush)
+    closeness, frames = closest(brush, DEFAULT_PARAMS)
     assert closeness > 0.99
     assert max(frames, key=lambda frame: frame[1])[0] == 2.0
-    assert [len(run) for run in split_passes([(0.0, 1, 1), (0.5, 1, 1), (1.5, 1, 1), (5.0, 1, 1)])] == [3, 1]
+    assert [
+        len(run) for run in split_passes([(0.0, 1, 1), (0.5, 1, 1), (1.5, 1, 1), (5.0, 1, 1)], DEFAULT_PARAMS)
+    ] == [3, 1]
 
 
 def test_walks_that_join_up_fit_better_than_swapped_ones() -> None:

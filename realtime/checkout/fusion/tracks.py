@@ -16,6 +16,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from realtime.checkout.fusion.params import FusionParams
+
 Sample = tuple[float, float, float, str | None]  # epoch s, x, y, zone id
 Point = tuple[float, float]
 Gap = tuple[float, float, float]  # epoch s, dx, dy: where one person stood relative to another
@@ -24,18 +26,6 @@ Colour = tuple[float, float, float]  # how someone looks from above: CIELAB, 8-b
 Sighting = tuple[float, float, float, float]  # epoch s, and the colour seen then
 Looks = tuple[Colour | None, Colour | None]  # how each of two ids' people looked (None: not seen)
 Timed = TypeVar("Timed", Sample, Sighting)
-
-FRAME_S = 1.25  # frames this close in time belong to one pass (a frame may go missing)
-MOTION_S = 1.5  # how much of a walk shows where it was heading
-JOIN_S = 1.5  # how much of a walk either side of an instant shows whether it went on as one
-SWAP_M = 0.5  # the tracker swaps the ids of two people the first time they come this close
-SWAP_NOISE_M = 0.14  # the tracker's error on the distance between two people, per frame
-LATE_SWAP = 0.05  # a swap after the two first came that close: someone else came by in between
-SWAP_FRAME_MIN = 0.05  # frames less likely than this to have been that close are not weighed as swaps
-FIT_HALF_WINDOWS = (4, 2, 1)  # frames either side of one to fit the gap between two people over
-LOOK_NOISE_LAB = 6.0  # how far two looks of one person may differ (CIELAB units, per channel)
-OTHER_LOOK = 0.01  # chance an id's look matches neither of two people (a third person took it over)
-LINE_RESIDUAL_M = 0.2  # relative motion straying further from a straight line is not one
 
 
 def distance(a: Point, b: Point) -> float:
@@ -132,11 +122,11 @@ class Track:
     def colours_between(self, start: float, end: float) -> list[Sighting]:
         return _between(self.colours, start, end)
 
-    def start_velocity(self) -> Point:
-        return _velocity(self.between(self.first_t, self.first_t + MOTION_S))
+    def start_velocity(self, motion_s: float) -> Point:
+        return _velocity(self.between(self.first_t, self.first_t + motion_s))
 
-    def end_velocity(self) -> Point:
-        return _velocity(self.between(self.last_t - MOTION_S, math.inf))
+    def end_velocity(self, motion_s: float) -> Point:
+        return _velocity(self.between(self.last_t - motion_s, math.inf))
 
 
 def _between(timed: list[Timed], start: float, end: float) -> list[Timed]:
@@ -157,15 +147,15 @@ def typical_colour(sightings: Sequence[Sighting]) -> Colour | None:
     )
 
 
-def same_look_odds(one: Colour, other: Colour) -> float:
+def same_look_odds(one: Colour, other: Colour, params: FusionParams) -> float:
     """Log-likelihood (up to a constant) that two looks are one person's. Looks that differ far beyond
     the noise are as unlikely however far apart: when a third person took an id over, neither of two
     ids' looks match, and that says nothing about whether the two swapped."""
     distance2 = (one[0] - other[0]) ** 2 + (one[1] - other[1]) ** 2 + (one[2] - other[2]) ** 2
-    return math.log(math.exp(-distance2 / (2 * LOOK_NOISE_LAB**2)) + OTHER_LOOK)
+    return math.log(math.exp(-distance2 / (2 * params.look_noise_lab**2)) + params.other_look)
 
 
-def swap_odds_from_looks(befores: Looks, afters: Looks) -> float:
+def swap_odds_from_looks(befores: Looks, afters: Looks, params: FusionParams) -> float:
     """Log-odds that two ids swapped people between ``befores`` and ``afters`` (each id's look then, None
     if not seen): an id whose look turned into the other id's look was swapped, one that kept its look
     was not. With one look missing, the others decide; with too few, nothing is known (0)."""
@@ -176,12 +166,12 @@ def swap_odds_from_looks(befores: Looks, afters: Looks) -> float:
         journeys = ((one_before, one_after, other_after), (other_before, other_after, one_after))
         for before, kept, swapped in journeys:
             if before is not None:
-                terms.append(same_look_odds(before, swapped) - same_look_odds(before, kept))
+                terms.append(same_look_odds(before, swapped, params) - same_look_odds(before, kept, params))
     elif one_before is not None and other_before is not None:  # whom each look after came from
         origins = ((one_after, one_before, other_before), (other_after, other_before, one_before))
         for after, kept, swapped in origins:
             if after is not None:
-                terms.append(same_look_odds(after, swapped) - same_look_odds(after, kept))
+                terms.append(same_look_odds(after, swapped, params) - same_look_odds(after, kept, params))
     return sum(terms)
 
 
@@ -226,19 +216,19 @@ class Person:
         return before, after
 
 
-def split_passes(gaps: list[Gap]) -> list[list[Gap]]:
+def split_passes(gaps: list[Gap], params: FusionParams) -> list[list[Gap]]:
     """Two people's relative positions (time order) cut into passes: runs of consecutive frames."""
     passes: list[list[Gap]] = []
     for gap in gaps:
-        if passes and gap[0] - passes[-1][-1][0] <= FRAME_S:
+        if passes and gap[0] - passes[-1][-1][0] <= params.frame_s:
             passes[-1].append(gap)
         else:
             passes.append([gap])
     return passes
 
 
-def closest(close_pass: list[Gap]) -> tuple[float, list[tuple[float, float]]]:
-    """How likely the two people truly came within ``SWAP_M`` during a pass, and the frames where the
+def closest(close_pass: list[Gap], params: FusionParams) -> tuple[float, list[tuple[float, float]]]:
+    """How likely the two people truly came within ``swap_m`` during a pass, and the frames where the
     tracker may have swapped their ids, each with its prior: the chance that the two came that close
     there for the first time in the pass (where a tracker swaps), and seldom a later time (someone else
     came by).
@@ -252,30 +242,33 @@ def closest(close_pass: list[Gap]) -> tuple[float, list[tuple[float, float]]]:
     frames: list[tuple[float, float]] = []
     not_yet = 1.0  # probability the two had not come that close earlier in the pass
     for index, (at, dx, dy) in enumerate(close_pass):
-        gap, count = _fitted_gap(close_pass, index)
-        closeness = max(_closeness(gap, SWAP_NOISE_M / math.sqrt(count)), _closeness(math.hypot(dx, dy)))
+        gap, count = _fitted_gap(close_pass, index, params)
+        closeness = max(
+            _closeness(gap, params.swap_m, params.swap_noise_m / math.sqrt(count)),
+            _closeness(math.hypot(dx, dy), params.swap_m, params.swap_noise_m),
+        )
         if closeness > likeliest[0]:
             likeliest = (closeness, at)
-        if closeness >= SWAP_FRAME_MIN:
-            frames.append((at, closeness * max(not_yet, LATE_SWAP)))
+        if closeness >= params.swap_frame_min:
+            frames.append((at, closeness * max(not_yet, params.late_swap)))
         not_yet *= 1.0 - closeness
     return likeliest[0], frames or [(likeliest[1], 1.0)]
 
 
-def _closeness(gap: float, noise: float = SWAP_NOISE_M) -> float:
-    """Probability that two people measured ``gap`` apart (with this noise) were within ``SWAP_M``."""
-    return 0.5 * (1.0 + math.erf((SWAP_M - gap) / (noise * math.sqrt(2.0))))
+def _closeness(gap: float, swap_m: float, noise: float) -> float:
+    """Probability that two people measured ``gap`` apart (with this noise) were within ``swap_m``."""
+    return 0.5 * (1.0 + math.erf((swap_m - gap) / (noise * math.sqrt(2.0))))
 
 
-def _fitted_gap(close_pass: list[Gap], index: int) -> tuple[float, int]:
+def _fitted_gap(close_pass: list[Gap], index: int, params: FusionParams) -> tuple[float, int]:
     """The distance at one frame of a line fitted over the widest window of frames that fits, and its size."""
-    for half in FIT_HALF_WINDOWS:
+    for half in params.fit_half_windows:
         window = close_pass[max(index - half, 0) : index + half + 1]
         line = fit_line(window)
         if line is None:
             break
-        if half == FIT_HALF_WINDOWS[-1] or (
-            len(window) == 2 * half + 1 and line.residual <= LINE_RESIDUAL_M**2
+        if half == params.fit_half_windows[-1] or (
+            len(window) == 2 * half + 1 and line.residual <= params.line_residual_m**2
         ):
             return math.hypot(*line.at(close_pass[index][0])), len(window)
     return math.hypot(close_pass[index][1], close_pass[index][2]), 1
