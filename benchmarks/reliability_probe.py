@@ -48,11 +48,12 @@ from ingestion.simulator.run import (
     simulate_store_days,
 )
 from realtime.checkout.service import run_checkout
-from realtime.lander import read_lake, run_lander
+from realtime.lander import run_lander
 from walkout.broker import kafka_available
 from walkout.catalog import load_catalog
 from walkout.contracts import EDGE_TOPICS, Cart, DeadLetter, Purchase, ShelfEvent, Visit, parse_event
 from walkout.kafka import create_topics
+from walkout.lake import read_lake
 from walkout.settings import Settings
 
 COMMAND = ".venv/bin/python benchmarks/reliability_probe.py"

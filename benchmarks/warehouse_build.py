@@ -32,6 +32,8 @@ from orchestration.resources import WarehouseResource
 from realtime.checkout.replay import replay_checkout
 from realtime.lander import land_offline
 from walkout.catalog import load_catalog
+from walkout.contracts import TOPICS
+from walkout.lake import dates_present, parquet_files, partition_dir
 from walkout.settings import Settings
 
 COMMAND = ".venv/bin/python benchmarks/warehouse_build.py"
@@ -58,18 +60,20 @@ def cached_store_days(cache: Path) -> dict[tuple[str, date], Path]:
                 continue
             edge = [event for _, event in store_day.events]
             events = edge + replay_checkout(catalog, store_day.store_id, edge)
-            land_offline(Settings(data_dir=cache / f".{name}"), events)
+            landing = Settings(data_dir=cache / f".{name}")
+            land_offline(landing, events)
             # whole store-days only, should this be stopped
-            (cache / f".{name}" / "lake").replace(cache / name)
+            landing.lake_dir.replace(cache / name)
             print(f"  simulated and landed {name}: {len(events):,} events", flush=True)
     return lakes
 
 
 def assemble(lakes: list[Path], data_dir: Path) -> tuple[int, float]:
     """One data directory whose lake holds the given store-days; returns (rows, MB) of the lake."""
+    lake_dir = Settings(data_dir=data_dir).lake_dir
     for lake in lakes:
-        shutil.copytree(lake, data_dir / "lake", dirs_exist_ok=True)
-    files = list((data_dir / "lake").rglob("*.parquet"))
+        shutil.copytree(lake, lake_dir, dirs_exist_ok=True)
+    files = list(lake_dir.rglob("*.parquet"))
     rows = sum(pl.scan_parquet(file).select(pl.len()).collect().item() for file in files)
     return rows, sum(file.stat().st_size for file in files) / 1e6
 
@@ -119,8 +123,11 @@ def main() -> None:
         rows, megabytes = assemble(chosen, data_dir)
         settings = Settings(data_dir=data_dir)
         report(f"full build, {size} store-days", fastest_full_build(settings), settings, rows, megabytes)
-    last_date = max(path.name.removeprefix("date=") for path in (data_dir / "lake").glob("visits/date=*"))
-    files = list((data_dir / "lake").glob(f"*/date={last_date}/*.parquet"))
+    last_day = dates_present(settings.lake_dir)[-1]
+    last_date = last_day.isoformat()
+    files = [
+        file for topic in TOPICS for file in parquet_files(partition_dir(settings.lake_dir, topic, last_day))
+    ]
     day_rows = sum(pl.scan_parquet(file).select(pl.len()).collect().item() for file in files)
     day_megabytes = sum(file.stat().st_size for file in files) / 1e6
     incremental = min(

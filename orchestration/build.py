@@ -16,11 +16,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.defs.automation import lake_folder_versions, partition_range_tags, warehouse_job
+from orchestration.defs.automation import partition_range_tags, warehouse_job
 from orchestration.defs.lake import LAKE_DATES
 from orchestration.instance import dagster_home
-from orchestration.resources import WarehouseResource
 from walkout.errors import WalkoutError
+from walkout.lake import dates_present
 from walkout.settings import Settings
 
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -48,11 +48,7 @@ def _lake_dates(settings: Settings, partition: str | None) -> tuple[date, date]:
     """The first and last lake date to build; checked before the job starts, which takes a while."""
     if partition is not None and not LAKE_DATES.has_partition_key(partition):
         raise WarehouseError(f"{partition!r} is not a lake date (YYYY-MM-DD, from 2015-01-01 to today)")
-    days = sorted(
-        date.fromisoformat(d)
-        for d in lake_folder_versions(WarehouseResource(data_dir=str(settings.data_dir)))
-        if LAKE_DATES.has_partition_key(d)
-    )
+    days = [day for day in dates_present(settings.lake_dir) if LAKE_DATES.has_partition_key(day.isoformat())]
     if not days:
         raise WarehouseError(
             f"the lake at {settings.lake_dir.resolve()} has no files; land events first (walkout land run)"

@@ -1,5 +1,7 @@
 """The lander: contract topics to Parquet under ``lake/<topic>/date=YYYY-MM-DD/``, each event once.
 
+The lake's layout, columns, partition lock and reads are :mod:`walkout.lake`'s; the lander writes.
+
 Kafka delivers at least once, so the lander makes the lake idempotent itself:
 
 * every batch is admitted like the checkout admits it (contract; for edge topics the device's
@@ -22,7 +24,7 @@ A broker that lost its data (topics recreated, offsets out of range), a send Kaf
 lake that cannot be written (a full or read-only disk) stops the lander with a one-line
 :class:`LanderError`; what was landed is complete, and nothing was committed past it.
 
-Landing writes share a partition directory's ``flock``; compaction takes it alone, so a
+Landing writes share a partition directory's lock; compaction takes it alone, so a
 ``compact_lake`` command may run beside a lander. Readers that do not lock (dbt over a glob) may,
 for the instant between a compaction's rename and its deletions, see a row twice or miss a deleted
 file: they deduplicate by ``event_id`` anyway.
@@ -30,32 +32,24 @@ file: they deduplicate by ``event_id`` anyway.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
-import os
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from enum import Enum
 from pathlib import Path
-from types import UnionType
-from typing import Annotated, Any, Literal, Protocol, Union, get_args, get_origin
+from typing import Any, Protocol
 
 import polars as pl
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError, OffsetOutOfRangeError
-from pydantic import BaseModel
 
 from walkout.catalog import load_catalog
 from walkout.contracts import (
-    EVENT_TYPE_BY_TOPIC,
     TOPICS,
     ContractError,
     DeadLetter,
@@ -80,24 +74,22 @@ from walkout.kafka import (
     make_producer,
     poll_strictly,
 )
+from walkout.lake import (
+    LAKE_SCHEMAS,
+    LakeError,
+    date_folders,
+    new_file_name,
+    parquet_files,
+    partition_dir,
+    partition_lock,
+    read_event_ids,
+    read_parts,
+    schema_of,
+)
 from walkout.settings import Settings
 
 log = logging.getLogger(__name__)
 
-LANDING_COLUMNS: dict[str, pl.DataType] = {
-    "landed_at": pl.Datetime("ms", "UTC"),
-    "kafka_partition": pl.Int32(),
-    "kafka_offset": pl.Int64(),
-}
-# Checked in order: bool before int and enums before str, as each is a subclass of the next.
-_SCALAR_TYPES: tuple[tuple[type, pl.DataType], ...] = (
-    (bool, pl.Boolean()),
-    (Enum, pl.String()),
-    (str, pl.String()),
-    (int, pl.Int64()),
-    (float, pl.Float64()),
-    (datetime, pl.Datetime("ms", "UTC")),
-)
 REPLACES_KEY = "walkout.replaces"  # Parquet metadata of a compacted file: JSON list of the files it replaces
 BATCH_MAX_RECORDS = 5000
 BATCH_MAX_WAIT_S = 1.0
@@ -137,78 +129,7 @@ class LanderStats:
     compactions: int = 0
 
 
-# --- the lake's schema -----------------------------------------------------------------------
-
-
-def _lake_type(annotation: Any, where: str) -> pl.DataType:
-    """The column type of one contract field (Optional is nullable, as every lake column is)."""
-    origin, args = get_origin(annotation), get_args(annotation)
-    if origin is Annotated:
-        return _lake_type(args[0], where)
-    if origin in (Union, UnionType):
-        members = [arg for arg in args if arg is not type(None)]
-        if len(members) == 1:
-            return _lake_type(members[0], where)
-    elif origin is Literal:
-        return _lake_type(type(args[0]), where)
-    elif origin is tuple and args and all(arg is Ellipsis or arg == args[0] for arg in args[1:]):
-        return pl.List(_lake_type(args[0], where))  # tuple[X, ...], or of a fixed length (a colour's 3)
-    elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return pl.Struct(_lake_columns(annotation))
-    elif isinstance(annotation, type):
-        for python_type, lake_type in _SCALAR_TYPES:
-            if issubclass(annotation, python_type):
-                return lake_type
-    raise LanderError(f"{where}: no lake column type for {annotation!r}; map it in realtime/lander.py")
-
-
-def _lake_columns(model: type[BaseModel]) -> dict[str, pl.DataType]:
-    return {
-        name: _lake_type(info.annotation, f"{model.__name__}.{name}")
-        for name, info in model.model_fields.items()
-    }
-
-
-def lake_schema(model: type[Event]) -> pl.Schema:
-    """A topic's lake table: its contract's fields, then when and from where each row landed."""
-    return pl.Schema({**_lake_columns(model), **LANDING_COLUMNS})
-
-
-LAKE_SCHEMAS: dict[str, pl.Schema] = {
-    topic: lake_schema(model) for topic, model in EVENT_TYPE_BY_TOPIC.items()
-}
-
-
-def _schema_of(topic: str) -> pl.Schema:
-    schema = LAKE_SCHEMAS.get(topic)
-    if schema is None:
-        raise LanderError(f"{topic!r} is not a contract topic; choose from {', '.join(TOPICS)}")
-    return schema
-
-
-def added_later(topic: str) -> frozenset[str]:
-    """Columns a file landed under an older contract may lack: optional fields beyond the envelope
-    every event has (they read as null)."""
-    model = EVENT_TYPE_BY_TOPIC[topic]
-    return frozenset(
-        name
-        for name, spec in model.model_fields.items()
-        if not spec.is_required() and name not in Event.model_fields
-    )
-
-
-def read_parts(files: list[Path], topic: str) -> pl.DataFrame:
-    """Lake files of one topic as one frame in the current lake schema; columns a file landed before
-    they were added to the contract come out null."""
-    return pl.read_parquet(files, schema=_schema_of(topic), missing_columns="insert", hive_partitioning=False)
-
-
-def partition_dir(lake: Path, topic: str, day: date) -> Path:
-    """Where a topic's events of one UTC day land (Hive-style, so readers get a ``date`` column)."""
-    return lake / topic / f"date={day.isoformat()}"
-
-
-# --- durable files and partition locks -------------------------------------------------------
+# --- durable files -------------------------------------------------------
 
 
 def _make_directory_durably(directory: Path) -> None:
@@ -219,40 +140,11 @@ def _make_directory_durably(directory: Path) -> None:
         fsync(created.parent)
 
 
-@contextmanager
-def _partition_lock(directory: Path, *, exclusive: bool) -> Iterator[None]:
-    """Landing writes and readers share a partition; compaction has it alone (across processes too)."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-        yield
-    finally:
-        os.close(fd)  # releases the lock
-
-
-def _new_file_name(kind: str) -> str:
-    """Unique forever, so a compacted file's list of replaced names can never hit a newer file."""
-    return f"{kind}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.parquet"
-
-
 def _write_durably(
     frame: pl.DataFrame, directory: Path, name: str, metadata: dict[str, str] | None = None
 ) -> None:
     """Readers see the whole file or none of it, and it is on disk before the caller goes on."""
     write_atomically(directory / name, lambda partial: frame.write_parquet(partial, metadata=metadata))
-
-
-def _parquet_files(directory: Path) -> list[Path]:
-    return sorted(directory.glob("*.parquet"))
-
-
-def _read_event_ids(directory: Path) -> set[str]:
-    with _partition_lock(directory, exclusive=False):
-        files = _parquet_files(directory)
-        if not files:
-            return set()
-        ids = pl.read_parquet(files, columns=["event_id"], hive_partitioning=False)["event_id"]
-    return set(ids.to_list())
 
 
 class _LandedIds:
@@ -268,7 +160,7 @@ class _LandedIds:
     def of(self, directory: Path) -> set[str]:
         ids = self._ids.get(directory)
         if ids is None:
-            ids = self._ids[directory] = _read_event_ids(directory) if directory.is_dir() else set()
+            ids = self._ids[directory] = read_event_ids(directory) if directory.is_dir() else set()
             if len(self._ids) > self._max_partitions:
                 self._ids.popitem(last=False)
         self._ids.move_to_end(directory)
@@ -284,7 +176,7 @@ class _LandedIds:
 def _finish_compactions(directory: Path) -> None:
     """Delete what a crashed write or compaction left behind; the caller holds the exclusive lock."""
     leftovers = list(directory.glob(".*.tmp"))
-    for compacted in sorted(directory.glob("compacted-*.parquet")):
+    for compacted in parquet_files(directory, "compacted"):
         if compacted.exists():  # an older compacted file may itself be replaced by a newer one
             replaced = json.loads(pl.read_parquet_metadata(compacted).get(REPLACES_KEY, "[]"))
             leftovers += [directory / name for name in replaced if (directory / name).exists()]
@@ -303,9 +195,9 @@ def compact_partition(directory: Path, min_files: int = 2) -> bool:
     Finishes any interrupted compaction first; merges only when at least ``min_files`` files are
     there. Returns whether it merged.
     """
-    with _partition_lock(directory, exclusive=True):
+    with partition_lock(directory, exclusive=True):
         _finish_compactions(directory)
-        parts = _parquet_files(directory)
+        parts = parquet_files(directory)
         if len(parts) < max(min_files, 2):
             return False
         merged = (
@@ -314,7 +206,7 @@ def compact_partition(directory: Path, min_files: int = 2) -> bool:
             .sort("ts", "event_id")
         )
         replaces = json.dumps([part.name for part in parts])
-        _write_durably(merged, directory, _new_file_name("compacted"), {REPLACES_KEY: replaces})
+        _write_durably(merged, directory, new_file_name("compacted"), {REPLACES_KEY: replaces})
         for part in parts:
             part.unlink()
         fsync(directory)
@@ -322,18 +214,14 @@ def compact_partition(directory: Path, min_files: int = 2) -> bool:
     return True
 
 
-def _partition_dirs(lake: Path) -> list[Path]:
-    return sorted(path for path in lake.glob("*/date=*") if path.is_dir())
-
-
 def compact_lake(settings: Settings, min_files: int = 2) -> int:
     """Compact every partition of the lake with at least ``min_files`` files; returns how many merged."""
-    return sum(compact_partition(directory, min_files) for directory in _partition_dirs(settings.lake_dir))
+    return sum(compact_partition(directory, min_files) for directory in date_folders(settings.lake_dir))
 
 
 def _finish_lake_compactions(lake: Path) -> None:
-    for directory in _partition_dirs(lake):
-        with _partition_lock(directory, exclusive=True):
+    for directory in date_folders(lake):
+        with partition_lock(directory, exclusive=True):
             _finish_compactions(directory)
 
 
@@ -432,9 +320,9 @@ class Lander:
             return
         try:
             _make_directory_durably(directory)
-            with _partition_lock(directory, exclusive=False):
+            with partition_lock(directory, exclusive=False):
                 _write_durably(
-                    pl.DataFrame(new, schema=LAKE_SCHEMAS[topic]), directory, _new_file_name("part")
+                    pl.DataFrame(new, schema=LAKE_SCHEMAS[topic]), directory, new_file_name("part")
                 )
         except (OSError, pl.exceptions.PolarsError) as error:
             raise LanderError(
@@ -530,7 +418,10 @@ def _poll_batch(consumer: KafkaConsumer, rebalance: _Rebalance) -> list[Any]:
 def _prepare_lake(settings: Settings, topics: Sequence[str]) -> None:
     """Fail early on what the lander cannot work with; finish compactions a crash interrupted."""
     for topic in topics:
-        _schema_of(topic)
+        try:
+            schema_of(topic)
+        except LakeError as error:
+            raise LanderError(str(error)) from None
     lake = settings.lake_dir
     try:
         _make_directory_durably(lake)
@@ -619,15 +510,3 @@ def run_lander(
         outbox.producer.close(timeout=0)  # all that counts was confirmed; a dying run abandons retries
     log.info("lander stopped: %s", stats)
     return stats
-
-
-def read_lake(settings: Settings, topic: str) -> pl.DataFrame:
-    """Every landed row of ``topic`` (all dates), with the topic's lake schema even when empty."""
-    schema = _schema_of(topic)
-    frames = []
-    for directory in sorted((settings.lake_dir / topic).glob("date=*")):
-        with _partition_lock(directory, exclusive=False):
-            files = _parquet_files(directory)
-            if files:
-                frames.append(read_parts(files, topic))
-    return pl.concat(frames) if frames else pl.DataFrame(schema=schema)

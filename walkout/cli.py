@@ -329,6 +329,14 @@ def warehouse_build(
         console.print(f"[yellow]warning:[/yellow] check {warning} did not pass")
 
 
+@warehouse_app.command("sources")
+def warehouse_sources() -> None:
+    """Write dbt's lake source (columns, types, descriptions) from the contracts; commit the result."""
+    from walkout.lake import write_dbt_sources
+
+    console.print(f"wrote {write_dbt_sources()}")
+
+
 @app.command()
 def ui(port: Annotated[int, _port_option("Port of the Dagster UI.")] = 3000) -> None:
     """Start the Dagster UI on this data directory's instance, until Ctrl-C."""

@@ -114,11 +114,11 @@ class Event(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
     TOPIC: ClassVar[str]
 
-    event_id: EventId
+    event_id: EventId = Field(description="Unique id, stable across retries.")
     event_type: str
-    schema_version: Literal[1] = SCHEMA_VERSION
-    store_id: Identifier
-    ts: UtcTimestamp
+    schema_version: Literal[1] = Field(SCHEMA_VERSION, description="Contract version.")
+    store_id: Identifier = Field(description="Store.")
+    ts: UtcTimestamp = Field(description="When it happened (UTC).")  # each event says what that is
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json().encode()
@@ -159,15 +159,17 @@ class GateScan(Event):
 
     TOPIC: ClassVar[str] = "gate.scans"
     event_type: Literal["gate.scan"] = "gate.scan"
-    gate_id: Identifier
-    direction: GateDirection
+    store_id: Identifier = Field(description="Store of the gate.")
+    ts: UtcTimestamp = Field(description="When the QR code was scanned (UTC).")
+    gate_id: Identifier = Field(description="Gate lane.")
+    direction: GateDirection = Field(description="entry or exit.")
     token_id: Identifier | None = Field(None, description="Id of the QR token; never the secret itself.")
-    shopper_id: Identifier | None = None
-    outcome: ScanOutcome
-    rejection: ScanRejection | None = None
-    group_size: GroupSize = 1
+    shopper_id: Identifier | None = Field(None, description="Member the token belongs to (accepted scans).")
+    outcome: ScanOutcome = Field(description="accepted or rejected.")
+    rejection: ScanRejection | None = Field(None, description="Why a rejected scan was rejected.")
+    group_size: GroupSize = Field(1, description="People one token admits (1-4).")
     people_passed: int = Field(1, ge=0, le=10, description="People the gate's beam counted.")
-    tailgating: bool = False
+    tailgating: bool = Field(False, description="More people passed than the token admits.")
 
     @model_validator(mode="after")
     def _rejection_matches_outcome(self) -> Self:
@@ -188,15 +190,19 @@ class ShelfEvent(Event):
 
     TOPIC: ClassVar[str] = "shelf.events"
     event_type: Literal["shelf.event"] = "shelf.event"
-    shelf_id: Identifier
-    plate_id: Identifier
-    action: ShelfAction
+    store_id: Identifier = Field(description="Store of the plate.")
+    ts: UtcTimestamp = Field(description="When the weight settled (UTC).")
+    shelf_id: Identifier = Field(description="Shelf of the plate.")
+    plate_id: Identifier = Field(description="Weight plate.")
+    action: ShelfAction = Field(description="pick or put_back.")
     weight_delta_g: float = Field(
-        ge=-50_000.0, le=50_000.0, description="Negative when weight left the plate."
+        ge=-50_000.0,
+        le=50_000.0,
+        description="Weight change in grams; negative when weight left the plate.",
     )
-    product_id: Identifier
-    quantity: Quantity
-    confidence: Confidence
+    product_id: Identifier = Field(description="Product inferred from the plate and the weight.")
+    quantity: Quantity = Field(description="Units inferred from the weight.")
+    confidence: Confidence = Field(description="Detector confidence (0-1).")
 
     @model_validator(mode="after")
     def _sign_matches_action(self) -> Self:
@@ -210,19 +216,22 @@ class CameraTrack(Event):
 
     TOPIC: ClassVar[str] = "camera.tracks"
     event_type: Literal["camera.track"] = "camera.track"
-    camera_id: Identifier
-    track_id: Identifier
-    x_m: Metres
-    y_m: Metres
-    zone_id: Identifier | None = None
+    store_id: Identifier = Field(description="Store of the camera.")
+    ts: UtcTimestamp = Field(description="When the position was observed (UTC).")
+    camera_id: Identifier = Field(description="Ceiling camera.")
+    track_id: Identifier = Field(description="Tracker id of one person (unique within a store).")
+    x_m: Metres = Field(description="Floor-plan x in metres.")
+    y_m: Metres = Field(description="Floor-plan y in metres.")
+    zone_id: Identifier | None = Field(None, description="Zone containing the position.")
     colour_lab: tuple[LabValue, LabValue, LabValue] | None = Field(
         None,
         description="How the shopper looked from above in this frame: the mean CIELAB colour of their "
-        "pixels (8-bit scale), to tell people apart after the tracker swapped their ids; None if unknown.",
+        "pixels (8-bit scale: L, a, b), to tell people apart after the tracker swapped their ids; null "
+        "if unknown.",
     )
-    age_band: AgeBand | None = Field(None, description="Entrance camera estimate, if any.")
-    gender: Gender | None = None
-    demographic_confidence: Confidence | None = None
+    age_band: AgeBand | None = Field(None, description="Entrance camera age estimate, if any.")
+    gender: Gender | None = Field(None, description="Entrance camera gender estimate, if any.")
+    demographic_confidence: Confidence | None = Field(None, description="Confidence of the estimates.")
 
 
 # --- checkout events -------------------------------------------------------------------------
@@ -238,18 +247,29 @@ class Visit(Event):
 
     TOPIC: ClassVar[str] = "visits"
     event_type: Literal["visit"] = "visit"
-    visit_id: Identifier
-    shopper_id: Identifier
-    status: VisitStatus
-    group_size: GroupSize
-    track_ids: tuple[Identifier, ...] = ()
-    entered_at: UtcTimestamp
-    exited_at: UtcTimestamp | None = None
-    age_band: AgeBand = AgeBand.UNKNOWN
-    gender: Gender = Gender.UNKNOWN
-    demographic_source: DemographicSource = DemographicSource.UNKNOWN
+    store_id: Identifier = Field(description="Store visited.")
+    ts: UtcTimestamp = Field(description="Entry time when opened, exit time when closed (UTC).")
+    visit_id: Identifier = Field(description="Visit.")
+    shopper_id: Identifier = Field(description="Pseudonymous member id of the payer.")
+    status: VisitStatus = Field(description="opened or closed.")
+    group_size: GroupSize = Field(description="People admitted by the token.")
+    track_ids: tuple[Identifier, ...] = Field((), description="Camera track ids of the visit's people.")
+    entered_at: UtcTimestamp = Field(description="Entry scan time (UTC).")
+    exited_at: UtcTimestamp | None = Field(None, description="Exit time (UTC), set when closed.")
+    age_band: AgeBand = Field(
+        AgeBand.UNKNOWN,
+        description="Payer's age band: declared by the member, else the entrance camera's estimate, "
+        "else unknown.",
+    )
+    gender: Gender = Field(
+        Gender.UNKNOWN, description="Payer's gender, from the same source as the age band."
+    )
+    demographic_source: DemographicSource = Field(
+        DemographicSource.UNKNOWN, description="declared, estimated or unknown."
+    )
     demographic_confidence: Confidence | None = Field(
-        None, description="How sure the entrance camera was; 1.0 when declared, none when unknown."
+        None,
+        description="1.0 when declared, the entrance camera's confidence when estimated, null when unknown.",
     )
 
     @model_validator(mode="after")
@@ -266,13 +286,14 @@ class DwellSegment(Event):
 
     TOPIC: ClassVar[str] = "dwell_paths"
     event_type: Literal["dwell.segment"] = "dwell.segment"
-    visit_id: Identifier
-    shopper_id: Identifier
-    zone_id: Identifier
-    entered_at: UtcTimestamp
-    exited_at: UtcTimestamp
-    dwell_s: Seconds
-    stopped: bool
+    ts: UtcTimestamp = Field(description="End of the segment (UTC).")
+    visit_id: Identifier = Field(description="Visit.")
+    shopper_id: Identifier = Field(description="Pseudonymous member id of the payer.")
+    zone_id: Identifier = Field(description="Zone.")
+    entered_at: UtcTimestamp = Field(description="When the person entered the zone (UTC).")
+    exited_at: UtcTimestamp = Field(description="When the person left the zone (UTC).")
+    dwell_s: Seconds = Field(description="Seconds in the zone.")
+    stopped: bool = Field(description="The person stopped in the zone (else passed through).")
 
     @model_validator(mode="after")
     def _exit_after_entry(self) -> Self:
@@ -307,14 +328,20 @@ class Purchase(Event):
 
     TOPIC: ClassVar[str] = "purchases"
     event_type: Literal["purchase"] = "purchase"
-    visit_id: Identifier
-    shopper_id: Identifier
-    group_size: GroupSize = 1
-    lines: tuple[ReceiptLine, ...] = Field(min_length=1, max_length=200)
-    total_krw: Krw
-    confidence: Confidence
-    needs_review: bool
-    review_reasons: tuple[str, ...] = ()
+    ts: UtcTimestamp = Field(description="When the receipt was charged (UTC).")
+    visit_id: Identifier = Field(description="Visit.")
+    shopper_id: Identifier = Field(description="Pseudonymous member id of the payer.")
+    group_size: GroupSize = Field(1, description="People admitted by the token.")
+    lines: tuple[ReceiptLine, ...] = Field(
+        min_length=1, max_length=200, description="Receipt lines, one per product."
+    )
+    total_krw: Krw = Field(description="Charged total in KRW; the sum of the lines.")
+    confidence: Confidence = Field(
+        description="Lowest confidence of what shaped the receipt: its lines, and put-backs that took a "
+        "line away."
+    )
+    needs_review: bool = Field(description="Flagged for human review.")
+    review_reasons: tuple[str, ...] = Field((), description="Why it needs review.")
 
     @model_validator(mode="after")
     def _total_is_sum_of_lines(self) -> Self:
@@ -329,13 +356,18 @@ class Cart(Event):
 
     TOPIC: ClassVar[str] = "carts"
     event_type: Literal["cart"] = "cart"
-    visit_id: Identifier
-    shopper_id: Identifier
+    ts: UtcTimestamp = Field(description="When the checkout decided the change (UTC).")
+    visit_id: Identifier = Field(description="Visit.")
+    shopper_id: Identifier = Field(description="Pseudonymous member id of the payer.")
     revision: int = Field(
-        ge=1, le=1_000_000, description="The cart's nth change: the highest is the cart now."
+        ge=1, le=1_000_000, description="The cart's nth change in its visit; the highest is the latest."
     )
-    lines: tuple[ReceiptLine, ...] = Field((), max_length=200, description="Empty: all taken was put back.")
-    total_krw: Krw
+    lines: tuple[ReceiptLine, ...] = Field(
+        (),
+        max_length=200,
+        description="What the visit's people carry, one line per product; empty when all was put back.",
+    )
+    total_krw: Krw = Field(description="The cart's value in KRW; the sum of the lines.")
 
     @model_validator(mode="after")
     def _total_is_sum_of_lines(self) -> Self:
@@ -361,16 +393,19 @@ class AdImpression(Event):
 
     TOPIC: ClassVar[str] = "ad.impressions"
     event_type: Literal["ad.impression"] = "ad.impression"
-    screen_id: Identifier
-    zone_id: Identifier
-    product_id: Identifier
-    creative_id: Identifier
-    reason: Identifier
-    shopper_ids: tuple[Identifier, ...] = Field((), max_length=4)
-    segment: Identifier | None = None
-    model_version: Identifier | None = None
-    clicked: bool = False
-    scanned: bool = False
+    ts: UtcTimestamp = Field(description="When the ad was shown (UTC).")
+    screen_id: Identifier = Field(description="Ad screen.")
+    zone_id: Identifier = Field(description="Zone of the screen.")
+    product_id: Identifier = Field(description="Advertised product.")
+    creative_id: Identifier = Field(description="Creative shown.")
+    reason: Identifier = Field(description="Why this ad was chosen.")
+    shopper_ids: tuple[Identifier, ...] = Field(
+        (), max_length=4, description="Shoppers in front of the screen, if known."
+    )
+    segment: Identifier | None = Field(None, description="Targeted segment, if any.")
+    model_version: Identifier | None = Field(None, description="Recommendation model version.")
+    clicked: bool = Field(False, description="The ad was clicked.")
+    scanned: bool = Field(False, description="The ad's QR code was scanned.")
 
 
 class DeadLetter(Event):
@@ -379,14 +414,21 @@ class DeadLetter(Event):
 
     TOPIC: ClassVar[str] = "deadletter"
     event_type: Literal["deadletter"] = "deadletter"
-    source_topic: str = Field(min_length=1, max_length=249)
-    source_partition: int | None = Field(None, ge=0)
-    source_offset: int | None = Field(None, ge=0)
-    rejected_by: Identifier
-    error_field: str = Field(max_length=200)
-    reason: str = Field(max_length=2000)
-    original_b64: str = Field(max_length=(DEAD_LETTER_KEEP_BYTES + 2) // 3 * 4)
-    original_bytes: int | None = Field(None, ge=0, description="Length of the whole original message.")
+    store_id: Identifier = Field(description="Store, or unknown.")
+    ts: UtcTimestamp = Field(description="When the message was rejected (UTC).")
+    source_topic: str = Field(min_length=1, max_length=249, description="Topic the message came from.")
+    source_partition: int | None = Field(None, ge=0, description="Its Kafka partition, if known.")
+    source_offset: int | None = Field(None, ge=0, description="Its Kafka offset, if known.")
+    rejected_by: Identifier = Field(description="Component that rejected it.")
+    error_field: str = Field(max_length=200, description="Offending field.")
+    reason: str = Field(max_length=2000, description="Why it was rejected.")
+    original_b64: str = Field(
+        max_length=(DEAD_LETTER_KEEP_BYTES + 2) // 3 * 4,
+        description=f"The original bytes, base64 (the first {DEAD_LETTER_KEEP_BYTES // 1024} KiB of them).",
+    )
+    original_bytes: int | None = Field(
+        None, ge=0, description="Length of the whole original message (null before it was kept)."
+    )
     original_sha256: str | None = Field(
         None, pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the whole original message (hex)."
     )

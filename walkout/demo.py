@@ -33,7 +33,7 @@ from orchestration.instance import dagster_ui_command
 from realtime.backfill import backfill
 from realtime.checkout.evaluate import read_receipts, score_receipts
 from realtime.checkout.service import run_checkout
-from realtime.lander import read_lake, run_lander
+from realtime.lander import run_lander
 from recsys.api.app import running_api
 from recsys.api.keys import master_key, screen_key
 from recsys.artifact import artifact_dir, load_model
@@ -42,6 +42,7 @@ from walkout.broker import kafka_available
 from walkout.catalog import load_catalog
 from walkout.contracts import TOPICS, GateScan
 from walkout.kafka import create_topics, make_producer
+from walkout.lake import read_lake, topic_files
 from walkout.settings import Settings
 from walkout.vocabulary import CameraSource
 
@@ -143,7 +144,7 @@ def run_lander_stage(context: DemoContext) -> None:
     stats = run_lander(settings, idle_exit_s=5.0, group="demo-lander")
     table = Table("topic", "rows in the lake", "files", title=f"lake: {settings.lake_dir.resolve()}")
     for topic in TOPICS:
-        files = list((settings.lake_dir / topic).glob("date=*/*.parquet"))
+        files = topic_files(settings.lake_dir, topic)
         table.add_row(topic, str(read_lake(settings, topic).height), str(len(files)))
     context.console.print(table)
     context.console.print(

@@ -19,6 +19,7 @@ from walkout.errors import WalkoutError
 from walkout.vocabulary import CameraSource
 
 ENV_PREFIX = "WALKOUT_"
+LAKE_FOLDER = "lake"  # the lake's folder in the data directory (dbt's sources find it there too)
 MIN_KEY_CHARS = 16
 SecretName = Literal["gate_key", "edge_key", "ad_api_key"]
 DEMO_KEYS: dict[SecretName, bytes] = {
@@ -114,7 +115,7 @@ class Settings(BaseSettings):
 
     @property
     def lake_dir(self) -> Path:
-        return self.data_dir / "lake"
+        return self.data_dir / LAKE_FOLDER
 
     @property
     def published_warehouse_path(self) -> Path:

@@ -1,11 +1,11 @@
 {#- A lake topic as a relation: its Parquet files, or, while the topic has none, an empty relation with
     the columns its source declares (read_parquet fails on a glob that matches nothing); columns the
     source declares that no file has yet (a field added to the contract since) read as null.
-    The glob repeats the one in the lake source's external_location. -#}
+    The glob is the lake source's meta.lake_files, generated with the source (walkout/lake.py). -#}
 {% macro lake_source(table_name) %}
     {%- set relation = source('lake', table_name) -%}
     {%- set source_id = 'source.walkout.lake.' ~ table_name -%}
-    {%- if execute and relation.external and not lake_has_files(relation.identifier) -%}
+    {%- if execute and relation.external and not lake_has_files(source_id) -%}
         (select {{ typed_nulls(source_id) }} limit 0)
     {%- elif execute and relation.external -%}
         {#- Files landed before an optional field joined the contract lack its column: null. -#}
@@ -21,8 +21,9 @@
 {% endmacro %}
 
 
-{% macro lake_has_files(topic) %}
-    {%- set pattern = data_dir() ~ '/lake/' ~ topic ~ '/date=*/*.parquet' -%}
+{% macro lake_has_files(source_id) %}
+    {%- set node = graph.sources[source_id] -%}
+    {%- set pattern = node.meta.lake_files | replace('$identifier', node.identifier) -%}
     {%- set found = run_query("select count(*) from glob('" ~ pattern ~ "')") -%}
     {{ return(found.columns[0].values()[0] > 0) }}
 {% endmacro %}

@@ -14,6 +14,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from orchestration.defs.lake import LAKE_DATES
 from orchestration.instance import WRITER_TAG
 from orchestration.resources import WarehouseResource
+from walkout.lake import folder_versions
 
 
 def partition_range_tags(first: str, last: str) -> dict[str, str]:
@@ -29,22 +30,13 @@ warehouse_job = dg.define_asset_job(
 )
 
 
-def lake_folder_versions(warehouse: WarehouseResource) -> dict[str, int]:
-    """Per lake date, the latest change (ns) of its topic folders: a new or compacted file bumps it."""
-    versions: dict[str, int] = {}
-    for folder in warehouse.lake_dir.glob("*/date=*"):
-        day = folder.name.removeprefix("date=")
-        versions[day] = max(versions.get(day, 0), folder.stat().st_mtime_ns)
-    return versions
-
-
 @dg.sensor(job=warehouse_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
 def lake_files_sensor(
     context: dg.SensorEvaluationContext, warehouse: WarehouseResource
 ) -> Iterator[dg.RunRequest]:
     """One run over the lake dates whose files changed since the last look (all of them at first)."""
     seen: dict[str, int] = json.loads(context.cursor) if context.cursor else {}
-    current = lake_folder_versions(warehouse)
+    current = folder_versions(warehouse.lake_dir)
     changed = sorted(
         day
         for day, version in current.items()

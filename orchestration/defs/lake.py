@@ -5,10 +5,7 @@ One asset per topic, partitioned by the lake's UTC dates: materializing a date s
 look, so a run never blocks it. The catalog asset exports the store catalog for dbt's sources.
 """
 
-import fcntl
-import os
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -17,10 +14,10 @@ import dagster as dg
 import polars as pl
 
 from orchestration.resources import WarehouseResource
-from realtime.lander import LAKE_SCHEMAS, added_later, partition_dir
 from walkout.catalog import load_catalog, write_catalog_tables
 from walkout.catalog.export import TABLES as CATALOG_TABLES
 from walkout.contracts import EARLIEST_TS, TOPICS
+from walkout.lake import LAKE_SCHEMAS, added_later, parquet_files, partition_dir, partition_lock, table_name
 
 LAKE_DATES = dg.DailyPartitionsDefinition(start_date=EARLIEST_TS.date().isoformat(), end_offset=1)
 """UTC dates of the lake's ``date=`` folders (today included, as the lander fills it)."""
@@ -32,8 +29,8 @@ SHOWN_PROBLEMS = 10
 
 
 def topic_asset_key(topic: str) -> dg.AssetKey:
-    """``lake/<topic>`` with dots as underscores, the key dbt's ``lake`` source tables map to."""
-    return dg.AssetKey(["lake", topic.replace(".", "_")])
+    """``lake/<table>``, the key dbt's ``lake`` source tables map to."""
+    return dg.AssetKey(["lake", table_name(topic)])
 
 
 @dataclass
@@ -45,17 +42,6 @@ class TopicSurvey:
     duplicate_event_ids: int = 0
     dates_with_files: list[str] = field(default_factory=list)
     schema_problems: list[str] = field(default_factory=list)
-
-
-@contextmanager
-def _shared_lock(directory: Path) -> Iterator[None]:
-    """The lander's partition lock, shared: its compaction cannot swap files while we read them."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH)
-        yield
-    finally:
-        os.close(fd)
 
 
 def _schema_problems(file: Path, expected: pl.Schema, optional: frozenset[str]) -> list[str]:
@@ -82,8 +68,8 @@ def survey_topic(lake_dir: Path, topic: str, days: Sequence[date]) -> TopicSurve
         directory = partition_dir(lake_dir, topic, day)
         if not directory.is_dir():
             continue
-        with _shared_lock(directory):
-            files = sorted(directory.glob("*.parquet"))
+        with partition_lock(directory, exclusive=False):  # a compaction cannot swap files meanwhile
+            files = parquet_files(directory)
             if not files:
                 continue
             for file in files:

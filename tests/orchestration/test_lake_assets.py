@@ -11,9 +11,10 @@ import polars as pl
 
 from orchestration.defs.lake import catalog_tables, lake_topic_asset, survey_topic
 from orchestration.resources import WarehouseResource
-from realtime.lander import LAKE_SCHEMAS, land_offline, partition_dir
+from realtime.lander import land_offline
 from walkout.catalog.export import TABLES as CATALOG_TABLES
 from walkout.contracts import DwellSegment, Visit, VisitStatus, make_event_id
+from walkout.lake import LAKE_SCHEMAS, partition_dir
 from walkout.settings import Settings
 
 DAY = date(2026, 11, 18)

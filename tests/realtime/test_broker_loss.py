@@ -22,9 +22,9 @@ import pytest
 
 from ingestion.simulator.run import StoreDay, edge_to_kafka, forward_store_day
 from realtime.checkout.evaluate import read_receipts
-from realtime.lander import read_lake
 from walkout.broker import EmbeddedBroker
 from walkout.contracts import Purchase
+from walkout.lake import read_lake
 from walkout.settings import Settings
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]

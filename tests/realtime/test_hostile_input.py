@@ -34,7 +34,7 @@ from ingestion.simulator.hostile import (
 )
 from ingestion.simulator.run import StoreDay, edge_to_kafka, forward_store_day
 from realtime.checkout.service import CheckoutStats, run_checkout
-from realtime.lander import LANDING_COLUMNS, LanderStats, read_lake, run_lander
+from realtime.lander import LanderStats, run_lander
 from walkout.broker import kafka_available
 from walkout.catalog import load_catalog
 from walkout.contracts import (
@@ -48,6 +48,7 @@ from walkout.contracts import (
 )
 from walkout.edge import UNSURE_READING
 from walkout.kafka import create_topics
+from walkout.lake import LANDING_COLUMNS, read_lake
 from walkout.settings import Settings
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]

@@ -30,23 +30,17 @@ import pytest
 from kafka import TopicPartition
 
 from realtime.lander import (
-    LAKE_SCHEMAS,
     Lander,
     LanderError,
     LanderStats,
-    added_later,
     compact_lake,
     compact_partition,
-    lake_schema,
     land_offline,
-    read_lake,
     run_lander,
 )
 from walkout.catalog import load_catalog
 from walkout.contracts import (
-    TOPICS,
     AdImpression,
-    CameraTrack,
     DeadLetter,
     DwellSegment,
     EdgeHeartbeat,
@@ -61,6 +55,7 @@ from walkout.contracts import (
 )
 from walkout.edge import EdgeSigner
 from walkout.kafka import Outbox, bootstrap_servers, make_consumer, make_producer, publish
+from walkout.lake import LAKE_SCHEMAS, added_later, read_lake
 from walkout.settings import DEMO_KEYS, Settings
 
 TEST_TOPICS = (Visit.TOPIC, DwellSegment.TOPIC, Purchase.TOPIC, AdImpression.TOPIC, DeadLetter.TOPIC)
@@ -180,33 +175,6 @@ def wait_until(condition: Callable[[], bool], timeout_s: float = 20.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.2)
-
-
-def test_lake_schema_follows_the_contracts() -> None:
-    purchases = lake_schema(Purchase)
-    assert purchases["ts"] == pl.Datetime("ms", "UTC")
-    assert purchases["lines"] == pl.List(
-        pl.Struct(
-            {
-                "product_id": pl.String,
-                "quantity": pl.Int64,
-                "unit_price_krw": pl.Int64,
-                "amount_krw": pl.Int64,
-                "confidence": pl.Float64,
-            }
-        )
-    )
-    assert purchases["review_reasons"] == pl.List(pl.String)
-    tracks = lake_schema(CameraTrack)
-    assert (tracks["age_band"], tracks["gender"], tracks["zone_id"]) == (
-        pl.String(),
-        pl.String(),
-        pl.String(),
-    )
-    assert lake_schema(Visit)["exited_at"] == pl.Datetime("ms", "UTC")
-    for schema in LAKE_SCHEMAS.values():
-        assert list(schema)[-3:] == ["landed_at", "kafka_partition", "kafka_offset"]
-    assert set(LAKE_SCHEMAS) == set(TOPICS)
 
 
 @pytest.mark.kafka
@@ -434,12 +402,6 @@ def test_files_landed_before_an_optional_field_was_added_read_and_compact_with_n
     assert both.sort("event_id")["demographic_source"].to_list() == ["unknown", None]
     assert compact_partition(partition)
     assert read_lake(settings, "visits").height == 2
-
-
-def test_read_lake_of_a_topic_never_landed_is_empty_with_its_schema(tmp_path: Path) -> None:
-    empty = read_lake(Settings(data_dir=tmp_path), Purchase.TOPIC)
-    assert empty.is_empty()
-    assert empty.schema == LAKE_SCHEMAS[Purchase.TOPIC]
 
 
 def test_a_backfill_lands_like_the_lander_and_again_adds_nothing(tmp_path: Path) -> None:

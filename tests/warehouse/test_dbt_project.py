@@ -8,21 +8,19 @@ from typing import Any
 import pytest
 import yaml
 
-from realtime.lander import LAKE_SCHEMAS
 from walkout.catalog import Category, ZoneKind
 from walkout.contracts import (
-    EVENT_TYPE_BY_TOPIC,
     GateDirection,
     ScanOutcome,
     ScanRejection,
     ShelfAction,
     VisitStatus,
 )
+from walkout.lake import DBT_SOURCES_PATH, dbt_sources
 from walkout.vocabulary import AgeBand, Gender
 
 PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 MODELS = PROJECT / "models"
-DUCKDB_TYPES = {"String": "varchar", "Int64": "bigint", "Int32": "integer", "Float64": "double"}
 
 
 def properties(path: Path) -> dict[str, Any]:
@@ -36,18 +34,6 @@ def model_properties(name: str) -> dict[str, Any]:
     return dict(model)
 
 
-def lake_type(dtype: Any) -> str:
-    """The DuckDB type of a lake column, as the sources .yml spells it."""
-    name = type(dtype).__name__
-    if name == "List":
-        return f"{lake_type(dtype.inner)}[]"
-    if name == "Struct":
-        return "struct(" + ", ".join(f"{f.name} {lake_type(f.dtype)}" for f in dtype.fields) + ")"
-    if name == "Datetime":
-        return "timestamp with time zone"
-    return DUCKDB_TYPES.get(name, name.lower())
-
-
 def accepted_values(model: str, column: str) -> set[str]:
     (spec,) = [c for c in model_properties(model)["columns"] if c["name"] == column]
     (test,) = [
@@ -56,14 +42,8 @@ def accepted_values(model: str, column: str) -> set[str]:
     return {str(value) for value in test["arguments"]["values"]}
 
 
-def test_lake_sources_declare_the_contract_columns() -> None:
-    (lake,) = [s for s in properties(MODELS / "staging" / "__sources.yml")["sources"] if s["name"] == "lake"]
-    declared = {table.get("identifier", table["name"]): table for table in lake["tables"]}
-    assert set(declared) == set(EVENT_TYPE_BY_TOPIC)
-    for topic, table in declared.items():
-        columns = {column["name"]: column["data_type"] for column in table["columns"]}
-        expected = {name: lake_type(dtype) for name, dtype in LAKE_SCHEMAS[topic].items()}
-        assert columns == {**expected, "date": "date"}, topic
+def test_the_lake_sources_are_generated_from_the_contracts() -> None:
+    assert DBT_SOURCES_PATH.read_text() == dbt_sources(), "run `walkout warehouse sources` and commit"
 
 
 @pytest.mark.parametrize(
