@@ -44,10 +44,12 @@ screenshots: $(INSTALLED) chromium
 	WALKOUT_SCREENSHOTS_DIR=$(CURDIR)/screenshots $(BIN)/python -m pytest tests/dashboards/test_browser.py
 	@echo "screenshots in $(CURDIR)/screenshots"
 
+# lint-imports checks the layers declared in pyproject.toml's [tool.importlinter].
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) data build
