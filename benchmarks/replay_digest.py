@@ -22,7 +22,7 @@ import hashlib
 import json
 import sys
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -30,8 +30,8 @@ from pathlib import Path
 
 from kafka.partitioner.default import murmur2
 
-from ingestion.simulator.hostile import HostileMessage, hostile_messages
-from ingestion.simulator.run import SimulationPlan, StoreDay, forward_store_day, simulate_store_days
+from ingestion.simulator.hostile import HostileMessage, forward_hostile_day, hostile_messages
+from ingestion.simulator.run import SimulationPlan, StoreDay, simulate_store_days
 from realtime.checkout.service import CheckoutState, CheckoutStats, take_records
 from walkout.catalog import Catalog, load_catalog
 from walkout.contracts import (
@@ -39,7 +39,6 @@ from walkout.contracts import (
     Cart,
     DeadLetter,
     DwellSegment,
-    EdgeHeartbeat,
     Event,
     Purchase,
     Visit,
@@ -113,33 +112,24 @@ class Stream:
 
 def sent_records(store_day: StoreDay, hostile: Sequence[HostileMessage] = ()) -> list[Record]:
     """The day's messages as its gateway sends them, signed, at a fresh broker's partitions and offsets;
-    each hostile message just before the day's event it is due before (as ``publish_hostile_day``)."""
+    each hostile message just before the day's event it is due before."""
     signer = EdgeSigner(EDGE_KEY)
     offsets: Counter[tuple[str, int]] = Counter()
     records: list[Record] = []
-    due = deque(sorted(hostile, key=lambda message: message.before))
-    forwarded = 0
 
     def append(topic: str, key: bytes, value: bytes | None, headers: list[tuple[str, bytes]]) -> None:
         partition = (murmur2(key) & 0x7FFFFFFF) % PARTITIONS  # kafka-python's default partitioner
         records.append(Record(topic, partition, offsets[(topic, partition)], key, value, headers))
         offsets[(topic, partition)] += 1
 
-    def send_due(upto: int) -> None:
-        while due and due[0].before <= upto:
-            message = due.popleft()
-            append(message.topic, message.key, message.value, message.headers)
-
     def send(event: Event, topic: str) -> None:
-        nonlocal forwarded
-        if not isinstance(event, EdgeHeartbeat):
-            send_due(forwarded)
-            forwarded += 1
         raw = event.to_bytes()
         append(topic, event.key, raw, signer.headers(event, raw))
 
-    forward_store_day(store_day, send)
-    send_due(len(store_day.events))
+    def send_hostile(message: HostileMessage) -> None:
+        append(message.topic, message.key, message.value, message.headers)
+
+    forward_hostile_day(store_day, hostile, send, send_hostile)
     return records
 
 

@@ -446,6 +446,32 @@ def place_of(message: HostileMessage, events: int) -> Place:
     return Place.END if message.before >= events else Place.MIDDAY
 
 
+def forward_hostile_day(
+    store_day: StoreDay,
+    messages: Sequence[HostileMessage],
+    send: Callable[[Event, str], None],
+    send_hostile: Callable[[HostileMessage], None],
+) -> None:
+    """The store-day through its gateway (``send`` gets each event and heartbeat with its topic), each
+    hostile message handed to ``send_hostile`` just before the day's event it is due before."""
+    due = deque(sorted(messages, key=lambda message: message.before))
+    forwarded = 0
+
+    def send_due(upto: int) -> None:
+        while due and due[0].before <= upto:
+            send_hostile(due.popleft())
+
+    def forward(event: Event, topic: str) -> None:
+        nonlocal forwarded
+        if not isinstance(event, EdgeHeartbeat):  # the gateway forwards the day's events one by one
+            send_due(forwarded)
+            forwarded += 1
+        send(event, topic)
+
+    forward_store_day(store_day, forward)
+    send_due(len(store_day.events))
+
+
 def publish_hostile_day(
     settings: Settings, store_day: StoreDay, messages: Sequence[HostileMessage]
 ) -> list[SentHostile]:
@@ -457,29 +483,20 @@ def publish_hostile_day(
     create_topics(settings)
     producer = make_producer(settings, max_request_size=MAX_REQUEST_BYTES)
     outbox = Outbox(producer)
-    due = deque(sorted(messages, key=lambda message: message.before))
     futures: list[tuple[HostileMessage, Any]] = []
-    forwarded = 0
 
-    def send_due(upto: int) -> None:
-        while due and due[0].before <= upto:
-            message = due.popleft()
-            headers = message.headers or None
-            future = producer.send(message.topic, key=message.key, value=message.value, headers=headers)
-            futures.append((message, future))
+    def send_hostile(message: HostileMessage) -> None:
+        headers = message.headers or None
+        future = producer.send(message.topic, key=message.key, value=message.value, headers=headers)
+        futures.append((message, future))
 
     def send(event: Event, topic: str) -> None:
-        nonlocal forwarded
-        if not isinstance(event, EdgeHeartbeat):  # the gateway forwards the day's events one by one
-            send_due(forwarded)
-            forwarded += 1
         outbox.send(event, topic=topic, signer=signer)
         if len(outbox) >= 10_000:
             outbox.confirm()
 
     try:
-        forward_store_day(store_day, send)
-        send_due(len(store_day.events))
+        forward_hostile_day(store_day, messages, send, send_hostile)
         outbox.confirm()
         landed = [(message, future.get(timeout=60)) for message, future in futures]
     finally:
