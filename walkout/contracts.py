@@ -95,6 +95,8 @@ Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-
 EventId = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
 Metres = Annotated[float, Field(ge=-1.0, le=500.0)]
+VisitId = Annotated[Identifier, Field(description="Visit.")]
+PayerId = Annotated[Identifier, Field(description="Pseudonymous member id of the payer.")]
 Seconds = Annotated[float, Field(ge=0.0, le=24 * 3600.0)]
 Krw = Annotated[int, Field(ge=0, le=100_000_000)]
 MAX_QUANTITY = 100  # units of one product in a shelf event or a receipt line
@@ -249,8 +251,8 @@ class Visit(Event):
     event_type: Literal["visit"] = "visit"
     store_id: Identifier = Field(description="Store visited.")
     ts: UtcTimestamp = Field(description="Entry time when opened, exit time when closed (UTC).")
-    visit_id: Identifier = Field(description="Visit.")
-    shopper_id: Identifier = Field(description="Pseudonymous member id of the payer.")
+    visit_id: VisitId
+    shopper_id: PayerId
     status: VisitStatus = Field(description="opened or closed.")
     group_size: GroupSize = Field(description="People admitted by the token.")
     track_ids: tuple[Identifier, ...] = Field((), description="Camera track ids of the visit's people.")
@@ -287,8 +289,8 @@ class DwellSegment(Event):
     TOPIC: ClassVar[str] = "dwell_paths"
     event_type: Literal["dwell.segment"] = "dwell.segment"
     ts: UtcTimestamp = Field(description="End of the segment (UTC).")
-    visit_id: Identifier = Field(description="Visit.")
-    shopper_id: Identifier = Field(description="Pseudonymous member id of the payer.")
+    visit_id: VisitId
+    shopper_id: PayerId
     zone_id: Identifier = Field(description="Zone.")
     entered_at: UtcTimestamp = Field(description="When the person entered the zone (UTC).")
     exited_at: UtcTimestamp = Field(description="When the person left the zone (UTC).")
@@ -329,8 +331,8 @@ class Purchase(Event):
     TOPIC: ClassVar[str] = "purchases"
     event_type: Literal["purchase"] = "purchase"
     ts: UtcTimestamp = Field(description="When the receipt was charged (UTC).")
-    visit_id: Identifier = Field(description="Visit.")
-    shopper_id: Identifier = Field(description="Pseudonymous member id of the payer.")
+    visit_id: VisitId
+    shopper_id: PayerId
     group_size: GroupSize = Field(1, description="People admitted by the token.")
     lines: tuple[ReceiptLine, ...] = Field(
         min_length=1, max_length=200, description="Receipt lines, one per product."
@@ -357,8 +359,8 @@ class Cart(Event):
     TOPIC: ClassVar[str] = "carts"
     event_type: Literal["cart"] = "cart"
     ts: UtcTimestamp = Field(description="When the checkout decided the change (UTC).")
-    visit_id: Identifier = Field(description="Visit.")
-    shopper_id: Identifier = Field(description="Pseudonymous member id of the payer.")
+    visit_id: VisitId
+    shopper_id: PayerId
     revision: int = Field(
         ge=1, le=1_000_000, description="The cart's nth change in its visit; the highest is the latest."
     )
