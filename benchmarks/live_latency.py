@@ -47,6 +47,8 @@ from pathlib import Path
 from typing import IO
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from ingestion.gateway import StoreGateway
 from ingestion.simulator.run import SimulationPlan, StoreDay, edge_to_kafka, pacer, simulate_store_days
 from realtime.checkout.fusion import DEFAULT_PARAMS
@@ -365,9 +367,8 @@ def next_shopper_wait(store_day: StoreDay, one: Exit) -> float:
 
 
 def percentile(values: list[float], q: float) -> float:
-    """Nearest rank: of few values, the p99 is the largest."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)] if ordered else math.nan
+    """Nearest rank (numpy's inverted CDF): of few values, the p99 is the largest."""
+    return float(np.percentile(values, q * 100, method="inverted_cdf")) if values else math.nan
 
 
 def seconds(value: float, digits: int = 1) -> str:
