@@ -240,6 +240,18 @@ class Outbox:
             )
 
 
+    def close(self) -> None:
+        """Close the producer without waiting for sends still in flight: they were not confirmed, so
+        nothing was committed past them and a restart sends them again. (kafka-python's
+        ``close(timeout=0)`` raises on them instead, which would hide why a service stopped.)"""
+        sender = self.producer._sender  # kafka-python has no public way to abandon what is in flight
+        if sender is not None:
+            sender.force_close()  # fails every unfinished send, then the I/O thread ends
+            sender.join(CONFIRM_TIMEOUT_S)
+        self.producer.close(timeout=0)
+        self._futures = []
+
+
 class BrokerDataLostError(KafkaSetupError):
     """The broker under a service no longer has the topics it was reading: restarted without its data,
     or the topics deleted. Resuming would skip or repeat data, so the service stops."""

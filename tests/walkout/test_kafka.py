@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from walkout.broker import EmbeddedBroker
 from walkout.contracts import GateDirection, GateScan, ScanOutcome, make_event_id, parse_event
 from walkout.kafka import (
     KafkaSetupError,
+    Outbox,
     TopicSpec,
     create_topics,
     drain,
@@ -110,3 +115,27 @@ def test_publish_routes_by_contract_topic(kafka_settings: Settings) -> None:
     metadata = publish(producer, scans("S009", 1, "publish")[0]).get(timeout=10)
     producer.close()
     assert metadata.topic == GateScan.TOPIC
+
+
+def test_an_outbox_closes_at_once_on_a_broker_that_stopped_answering(tmp_path: Path) -> None:
+    """A service that stops (a full disk, a bad broker) closes its outbox with sends still in flight;
+    the close must neither wait for the broker nor raise over the error that stopped the service."""
+    settings = Settings(data_dir=tmp_path, topic_partitions=1)  # its own broker, on a free port
+    broker = EmbeddedBroker(settings)
+    state = broker.start()
+    try:
+        create_topics(settings, [TopicSpec("test.outbox", 1)])
+        outbox = Outbox(make_producer(settings))
+        (answered,) = scans("S001", 1, "answered")
+        outbox.send(answered, topic="test.outbox")
+        outbox.confirm()  # the producer knows the topic: the next send goes straight to the wire
+        os.kill(state.pid, signal.SIGSTOP)  # the broker hangs: nothing sent now is ever acknowledged
+        try:
+            for event in scans("S001", 3, "in-flight"):
+                outbox.send(event, topic="test.outbox")
+            outbox.close()
+            assert len(outbox) == 0
+        finally:
+            os.kill(state.pid, signal.SIGCONT)
+    finally:
+        broker.stop()
