@@ -239,7 +239,6 @@ class Outbox:
                 f"(first: {failed[0].exception or 'no answer'})"
             )
 
-
     def close(self) -> None:
         """Close the producer without waiting for sends still in flight: they were not confirmed, so
         nothing was committed past them and a restart sends them again. (kafka-python's
