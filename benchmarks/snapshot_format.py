@@ -51,7 +51,7 @@ def busiest_state(catalog: Catalog) -> tuple[CheckoutState, int]:
         for store_id, until in marks.items():
             if store_id in state.stores and until > -math.inf:
                 state.stores[store_id].expire(until)
-                state.forget_seen_before(until - DEDUPE_WINDOW_S)
+                state.forget_seen_before(store_id, until - DEDUPE_WINDOW_S)
         open_visits = sum(len(fusion.visits) for fusion in state.stores.values())
         if number % LOOK_EVERY == 0 and open_visits > busiest:
             busiest, snapshot = open_visits, encode_snapshot(state, {})
@@ -95,7 +95,7 @@ def main() -> None:
     print(
         f"busy state ({PLAN.stores[0]}, {PLAN.start}, seed {PLAN.seed}): {open_visits} open visits, "
         f"{sum(len(fusion.tracks) for fusion in fusions)} tracks, {len(state.buffer)} held events, "
-        f"{len(state.seen):,} ids remembered"
+        f"{sum(len(ids) for ids in state.seen.values()):,} ids remembered"
     )
     print(f"{'':10}{'encode':>10}{'decode':>10}{'size':>12}")
     rows = [

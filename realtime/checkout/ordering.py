@@ -50,6 +50,7 @@ AHEAD_S = 600.0  # an event this far ahead of its stream is parked
 LATE_S = 3600.0  # an event this far behind its stream is too late: the ids of its time are forgotten
 FIRST_AHEAD_S = 3600.0  # a stream's first event this far ahead of the store's other streams too
 HELD_APART = "held apart"  # what :meth:`EventTimeBuffer.add` says of an event it parked
+NO_ROOM = "no room"  # ... of a heartbeat it could not park: it carries no data, so it is let go
 MAX_PARKED_PER_DEVICE = 2_000  # as many as one poll brings (a store's first events all wait for agreement)
 MAX_PARKED = 3 * MAX_PARKED_PER_DEVICE  # per store: room for its first events beside two faulty devices
 LIVE_WINDOW_S = 120.0  # a store whose newest event is this recent (by the wall clock) is live
@@ -126,7 +127,17 @@ class EventTimeBuffer:
             heapq.heappush(self.held.setdefault(event.store_id, []), (ts, event.event_id, event))
 
     def _park(self, event: Event, topic: str, ts: float) -> str:
-        parked = self.parked.setdefault(event.store_id, [])
+        refusal = self._no_room(event)
+        if refusal is None:
+            self.parked.setdefault(event.store_id, []).append((ts, event.event_id, topic, event))
+            return HELD_APART
+        # a gateway's heartbeats can outrun a new store's first events by hours (a replay reading its
+        # small topics first): the next heartbeat vouches for as much, so one let go loses nothing
+        return NO_ROOM if isinstance(event, EdgeHeartbeat) else refusal
+
+    def _no_room(self, event: Event) -> str | None:
+        """Why the event cannot be parked, or None."""
+        parked = self.parked.get(event.store_id, [])
         if len(parked) >= MAX_PARKED:
             return f"dated ahead of the rest of its stream, with {MAX_PARKED} events of its store held apart"
         if len(parked) >= MAX_PARKED_PER_DEVICE:  # only then may one device have filled its share
@@ -136,8 +147,7 @@ class EventTimeBuffer:
                     f"dated ahead of the rest of its stream, with {MAX_PARKED_PER_DEVICE} events of "
                     f"{device} held apart"
                 )
-        parked.append((ts, event.event_id, topic, event))
-        return HELD_APART
+        return None
 
     def _unpark(self, store: str, wall: float) -> None:
         """Parked events their stream has caught up with, or that a parked event of another device

@@ -45,7 +45,7 @@ from kafka.structs import OffsetAndMetadata
 
 from realtime.checkout.errors import CheckoutError
 from realtime.checkout.fusion import StoreCheckout
-from realtime.checkout.ordering import HELD_APART, LATE_S, EventTimeBuffer
+from realtime.checkout.ordering import HELD_APART, LATE_S, NO_ROOM, EventTimeBuffer
 from realtime.checkout.snapshot import read_snapshot, write_snapshot
 from walkout.catalog import Catalog, load_catalog
 from walkout.contracts import (
@@ -88,9 +88,11 @@ class CheckoutState:
 
     stores: dict[str, StoreCheckout] = field(default_factory=dict)
     buffer: EventTimeBuffer = field(default_factory=lambda: EventTimeBuffer(EDGE_TOPICS))
-    # (topic, event id) → event time and a checksum of its bytes, to drop repeats and catch conflicts
-    seen: dict[tuple[str, str], tuple[float, int]] = field(default_factory=dict)
-    seen_until: float = -math.inf  # ids of events before this instant have been forgotten
+    # store → (topic, event id) → event time and a checksum of its bytes, to drop repeats and catch
+    # conflicts. Per store: stores are read at their own pace (their partitions), so one store's
+    # progress must not make another's events too late
+    seen: dict[str, dict[tuple[str, str], tuple[float, int]]] = field(default_factory=dict)
+    seen_until: dict[str, float] = field(default_factory=dict)  # store → ids before this are forgotten
     decided_until: dict[str, float] = field(default_factory=dict)  # store → its watermark so far
     positions: dict[tuple[str, int], int] = field(default_factory=dict)
 
@@ -101,19 +103,28 @@ class CheckoutState:
 
     def repeat_of(self, topic: str, event: Event, raw: bytes) -> str | None:
         """None for an event not seen before in its topic; else "repeat" or "conflicting"."""
-        seen = self.seen.get((topic, event.event_id))
+        seen = self.seen.get(event.store_id, {}).get((topic, event.event_id))
         if seen is None:
             return None
         return "repeat" if seen[1] == zlib.crc32(raw) else "conflicting"
 
     def remember(self, topic: str, event: Event, raw: bytes) -> None:
-        self.seen[(topic, event.event_id)] = (event.ts.timestamp(), zlib.crc32(raw))
+        self.seen.setdefault(event.store_id, {})[(topic, event.event_id)] = (
+            event.ts.timestamp(),
+            zlib.crc32(raw),
+        )
 
-    def forget_seen_before(self, at: float) -> None:
-        """Forget ids of events long decided; at most once a minute of event time (it walks them all)."""
-        if at - self.seen_until >= 60.0:
-            self.seen = {key: seen for key, seen in self.seen.items() if seen[0] >= at}
-            self.seen_until = at
+    def forgotten_until(self, store_id: str) -> float:
+        """Ids of the store's events before this instant have been forgotten."""
+        return self.seen_until.get(store_id, -math.inf)
+
+    def forget_seen_before(self, store_id: str, at: float) -> None:
+        """Forget ids of a store's events long decided; at most once a minute of event time (it walks
+        them all)."""
+        if at - self.forgotten_until(store_id) >= 60.0:
+            seen = self.seen.get(store_id, {})
+            self.seen[store_id] = {key: value for key, value in seen.items() if value[0] >= at}
+            self.seen_until[store_id] = at
 
 
 def snapshot_path(settings: Settings, instance: str) -> Path:
@@ -177,6 +188,7 @@ class CheckoutStats:
     # dated far ahead of their stream, or of the devices that started their store: used only once their
     # stream gets there (a store's first events, waiting for a second device to agree, are not counted)
     held_apart: int = 0
+    heartbeats_let_go: int = 0  # found no room to be held apart (they carry no data)
     dead_lettered: int = 0
     dead_letter_reasons: Counter[str] = field(default_factory=Counter)  # by offending field
     published: Counter[str] = field(default_factory=Counter)
@@ -345,7 +357,8 @@ def _ingest(
     else:
         # behind its stream, or behind what was decided when ids were last forgotten
         behind = max(
-            state.buffer.lag_s(event, record.topic), state.seen_until + DEDUPE_WINDOW_S - event.ts.timestamp()
+            state.buffer.lag_s(event, record.topic),
+            state.forgotten_until(event.store_id) + DEDUPE_WINDOW_S - event.ts.timestamp(),
         )
         if behind > DEDUPE_WINDOW_S:
             too_late = ContractError(
@@ -368,6 +381,8 @@ def _ingest(
     if refusal == HELD_APART:
         if started:  # else it waits with its store's first events: counted if they leave it behind
             stats.held_apart += 1
+    elif refusal == NO_ROOM:
+        stats.heartbeats_let_go += 1
     elif refusal is not None:
         return [_dead_letter(record, ContractError("ts", refusal, event.event_type), stats, event.store_id)]
     if isinstance(event, EdgeHeartbeat):
@@ -412,8 +427,7 @@ def _decide(
             state.decided_until[store_id] = until
             outputs += state.stores[store_id].advance(until)
             outputs += state.stores[store_id].expire(until)
-    if state.decided_until:
-        state.forget_seen_before(min(state.decided_until.values()) - DEDUPE_WINDOW_S)
+            state.forget_seen_before(store_id, until - DEDUPE_WINDOW_S)
     return outputs
 
 

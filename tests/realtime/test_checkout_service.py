@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from ingestion.gateway import StoreGateway
 from ingestion.simulator.run import StoreDay, edge_to_kafka, forward_store_day
 from realtime.checkout.evaluate import read_receipts, score_receipts
 from realtime.checkout.service import run_checkout
 from walkout.broker import kafka_available
-from walkout.contracts import GateScan, Purchase
+from walkout.contracts import CameraTrack, GateScan, Purchase, make_event_id
 from walkout.kafka import create_topics, make_producer
 from walkout.settings import Settings
 
@@ -89,3 +90,33 @@ def test_kill_minus_nine_loses_and_duplicates_no_receipt(
     unique = {r.event_id: r for r in receipts}  # downstream drops re-sent ids
     assert len(unique) == len({r.visit_id for r in unique.values()})
     assert receipt_set(list(unique.values())) == receipt_set(uninterrupted)
+
+
+def test_a_store_read_after_another_stores_whole_day_is_decided_as_if_alone(
+    tmp_path: Path, simulated_day: list[StoreDay], uninterrupted: list[Purchase]
+) -> None:
+    """Each store is read at its own pace (its partitions), so one store's day can all come before
+    another's. The checkout once forgot the ids of every store's events up to where the furthest store
+    had been decided, and refused the slower store's events as too late: the demo lost a third of its
+    receipts whenever the broker happened to hand one store's partition over first."""
+    (day,) = simulated_day
+    settings = Settings(data_dir=tmp_path, topic_partitions=1)  # one partition: S001 strictly first
+    frames = [event for _, event in day.events if isinstance(event, CameraTrack)][::200]
+    with kafka_available(settings):
+        with edge_to_kafka(settings) as send:
+            gateway = StoreGateway("S001", send)  # a quiet S001 over the same hours, heartbeats and all
+            for frame in frames:
+                ours = frame.model_copy(
+                    update={
+                        "event_id": make_event_id("S001 frame", frame.event_id),
+                        "store_id": "S001",
+                        "camera_id": frame.camera_id.replace(day.store_id, "S001"),
+                        "zone_id": None,
+                    }
+                )
+                gateway.forward(ours.ts.timestamp(), ours)
+        publish_day(settings, day)
+        stats = run_checkout(settings, idle_exit_s=5.0)
+        receipts = [receipt for receipt in read_receipts(settings) if receipt.store_id == day.store_id]
+    assert stats.dead_letter_reasons == {"(payload)": 1}, stats.dead_letter_reasons  # the garbled gate
+    assert receipt_set(receipts) == receipt_set(uninterrupted)

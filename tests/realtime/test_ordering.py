@@ -20,6 +20,7 @@ from realtime.checkout.ordering import (
     HELD_APART,
     MAX_PARKED,
     MAX_PARKED_PER_DEVICE,
+    NO_ROOM,
     SILENT_S,
     EventTimeBuffer,
 )
@@ -241,6 +242,24 @@ def test_a_heartbeat_is_held_apart_or_refused_like_an_event() -> None:
     assert buffer.release(0.0, REPLAY) == ([], {STORE: mark})
     [refusal] = add(buffer, [heartbeat(600 + 3600, SHELVES)], wall=600.0, now=T0 + 600)
     assert "after the wall clock" in str(refusal)
+
+
+def test_a_new_stores_heartbeats_that_outrun_its_first_events_are_let_go_not_dead_lettered() -> None:
+    """A replay can read a store's small topics hours ahead of its cameras: before the store starts,
+    only its gateway speaks on them. What finds no room to wait is let go (the next heartbeat vouches
+    as much), not sent to the dead letters by the thousand (a device's event with no room still is
+    refused: see the flood of future frames)."""
+    buffer = EventTimeBuffer(EDGE_TOPICS)
+    beats = [
+        heartbeat(t, topic) for t in range(0, 20 * MAX_PARKED_PER_DEVICE, 10) for topic in (GATES, SHELVES)
+    ]
+
+    answers = add(buffer, beats)
+
+    assert answers[:MAX_PARKED_PER_DEVICE] == [HELD_APART] * MAX_PARKED_PER_DEVICE
+    assert set(answers[MAX_PARKED_PER_DEVICE:]) == {NO_ROOM}
+    released, mark = replayed(buffer, busy(0, 600))
+    assert mark > T0 and released, "the store starts once its devices speak"
 
 
 def test_live_a_silent_stream_follows_the_wall_clock_after_a_while_but_nothing_passes_it() -> None:

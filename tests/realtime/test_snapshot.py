@@ -246,8 +246,8 @@ def test_a_class_outside_the_state_is_refused(
 
 def test_state_of_the_wrong_shape_is_refused_naming_what(catalog: Catalog, tmp_path: Path) -> None:
     path = tmp_path / "checkout-0.snapshot"
-    save_state(CheckoutState(seen={("gate.scans", "e1"): ("yesterday", 7)}), path)
-    assert "CheckoutState.seen.('gate.scans', 'e1').0: Input should be a valid number" in refusal(
+    save_state(CheckoutState(seen={"S002": {("gate.scans", "e1"): ("yesterday", 7)}}), path)
+    assert "CheckoutState.seen.S002.('gate.scans', 'e1').0: Input should be a valid number" in refusal(
         path, catalog
     )
     fusion = StoreCheckout(catalog.store("S002"), catalog)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -297,7 +298,13 @@ def test_demo_runs_end_to_end_and_stops_its_broker(tmp_path: Path) -> None:
     result = walkout("demo", data_dir=tmp_path, WALKOUT_DEMO_HISTORY_DAYS="2")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "gate.scans" in result.stdout
-    assert "dead-lettered" in result.stdout
+    # the checkout decided the streamed days right, however the broker interleaved the stores' partitions
+    # (one store's progress once made the other's events too late: 0.66 exact, ~50,000 dead letters)
+    exact = re.search(r"exact receipt rate\s*│\s*([0-9.]+)", result.stdout)
+    dead = re.search(r"dead-lettered\s*│\s*(\d+) ", result.stdout)
+    assert exact and dead, result.stdout
+    assert float(exact[1]) >= 0.98  # measured 1.0000 on 2 stores x 1 day
+    assert int(dead[1]) <= 50  # the garbled demo message and takes charged to nobody: measured 11
     assert "4 store-days backfilled" in result.stdout
     assert "fct_purchase_lines" in result.stdout
     assert (tmp_path / "warehouse" / "published.duckdb").exists()
