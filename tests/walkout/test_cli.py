@@ -302,7 +302,8 @@ def test_demo_runs_end_to_end_and_stops_its_broker(tmp_path: Path) -> None:
     # (one store's progress once made the other's events too late: 0.66 exact, ~50,000 dead letters)
     exact = re.search(r"exact receipt rate\s*│\s*([0-9.]+)", result.stdout)
     dead = re.search(r"dead-lettered\s*│\s*(\d+) ", result.stdout)
-    assert exact and dead, result.stdout
+    assert exact, result.stdout
+    assert dead, result.stdout
     assert float(exact[1]) >= 0.98  # measured 1.0000 on 2 stores x 1 day
     assert int(dead[1]) <= 50  # the garbled demo message and takes charged to nobody: measured 11
     assert "4 store-days backfilled" in result.stdout
