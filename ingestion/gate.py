@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pydantic import TypeAdapter, ValidationError
 
 from walkout.contracts import (
+    MAX_GROUP_SIZE,
     GateDirection,
     GateScan,
     Identifier,
@@ -41,7 +42,6 @@ from walkout.errors import WalkoutError
 TOKEN_VALIDITY = timedelta(minutes=5)
 CLOCK_SKEW = timedelta(seconds=30)
 """How far in the future a token may be issued: the phone's clock may run ahead of the gate's."""
-MAX_GROUP_SIZE = 4
 MAX_VISIT = timedelta(hours=3)
 """An entry never closed by an exit scan is forgotten after this long (the shopper walked out unscanned)."""
 REPLAY_MARGIN = timedelta(minutes=1)
@@ -96,7 +96,7 @@ def issue_token(
     """The QR payload the member app shows: who, where, when and how many, signed with the store's secret."""
     _require_aware(issued_at, "issued_at")
     if not 1 <= group_size <= MAX_GROUP_SIZE:
-        raise GateError(f"group_size {group_size} is outside 1..{MAX_GROUP_SIZE}: one QR admits at most 4")
+        raise GateError(f"group_size {group_size} is outside 1..{MAX_GROUP_SIZE} (people one QR admits)")
     token_id = secrets.token_hex(8) if token_id is None else token_id
     for name, value in (("token_id", token_id), ("member_id", member_id), ("store_id", store_id)):
         _require_identifier(value, name)

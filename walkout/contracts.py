@@ -101,7 +101,8 @@ Seconds = Annotated[float, Field(ge=0.0, le=24 * 3600.0)]
 Krw = Annotated[int, Field(ge=0, le=100_000_000)]
 MAX_QUANTITY = 100  # units of one product in a shelf event or a receipt line
 Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
-GroupSize = Annotated[int, Field(ge=1, le=4)]
+MAX_GROUP_SIZE = 4  # people one QR token admits
+GroupSize = Annotated[int, Field(ge=1, le=MAX_GROUP_SIZE)]
 LabValue = Annotated[float, Field(ge=0.0, le=255.0)]  # a CIELAB channel on OpenCV's 8-bit scale
 
 
@@ -169,7 +170,7 @@ class GateScan(Event):
     shopper_id: Identifier | None = Field(None, description="Member the token belongs to (accepted scans).")
     outcome: ScanOutcome = Field(description="accepted or rejected.")
     rejection: ScanRejection | None = Field(None, description="Why a rejected scan was rejected.")
-    group_size: GroupSize = Field(1, description="People one token admits (1-4).")
+    group_size: GroupSize = Field(1, description=f"People one token admits (1-{MAX_GROUP_SIZE}).")
     people_passed: int = Field(1, ge=0, le=10, description="People the gate's beam counted.")
     tailgating: bool = Field(False, description="More people passed than the token admits.")
 

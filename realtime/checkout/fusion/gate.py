@@ -12,7 +12,7 @@ import math
 from realtime.checkout.fusion import exits, receipts
 from realtime.checkout.fusion.state import FusionState, OpenVisit, epoch
 from realtime.checkout.fusion.tracks import Point, Track, distance
-from walkout.contracts import Event, GateDirection, GateScan, ScanOutcome, VisitStatus
+from walkout.contracts import MAX_GROUP_SIZE, Event, GateDirection, GateScan, ScanOutcome, VisitStatus
 
 
 def _lane_at(state: FusionState, position: Point) -> str | None:
@@ -68,7 +68,7 @@ def _entrants(state: FusionState, scan: GateScan) -> list[Track]:
     params = state.params
     at = epoch(scan.ts)
     last = at + params.member_gap_s * (scan.group_size - 1) + params.entry_window_s[1]
-    latest = last + params.member_gap_s * (params.max_group - 1)  # room for a group scanned in meanwhile
+    latest = last + params.member_gap_s * (MAX_GROUP_SIZE - 1)  # room for a group scanned in meanwhile
     entrants = sorted(
         (
             track

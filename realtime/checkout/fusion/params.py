@@ -24,7 +24,6 @@ class FusionParams:
     lane_doubt_m: float = 0.4  # a first sighting this much further from a neighbouring lane: maybe it
     entry_window_s: tuple[float, float] = (1.0, 2.0)  # a group appears at the gate from just before its scan
     member_gap_s: float = 0.9  # members of a group come through the gate about this far apart
-    max_group: int = 4  # one QR admits up to this many people
     unpaired_s: float = 1.5  # how far from when a member was due an id may come or go: then someone else
     exit_window_s: tuple[float, float] = (
         1.5,
