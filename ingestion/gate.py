@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import re
 import secrets
 from collections.abc import Callable, Container
@@ -38,6 +37,7 @@ from walkout.contracts import (
     make_event_id,
 )
 from walkout.errors import WalkoutError
+from walkout.keys import derive, matches, signature
 
 TOKEN_VALIDITY = timedelta(minutes=5)
 CLOCK_SKEW = timedelta(seconds=30)
@@ -82,7 +82,7 @@ def store_secret(store_id: str, master_key: bytes) -> bytes:
     The master key is the ``gate_key`` setting."""
     _require_identifier(store_id, "store_id")
     _require_secret(master_key, "master_key")
-    return hmac.new(master_key, b"walkout-gate-store:" + store_id.encode(), hashlib.sha256).digest()
+    return derive(master_key, f"walkout-gate-store:{store_id}")
 
 
 def issue_token(
@@ -134,7 +134,7 @@ def _read_claims(token: str) -> _Claims | None:
 
 
 def _sign(signed_text: str, secret: bytes) -> str:
-    return _encode(hmac.new(secret, signed_text.encode("ascii"), hashlib.sha256).digest())
+    return _encode(signature(secret, signed_text.encode("ascii")))
 
 
 def _encode(data: bytes) -> str:
@@ -256,7 +256,7 @@ class SpeedGate:
         if claims.store_id != self.store_id:
             return ScanRejection.WRONG_STORE
         expected = _sign(claims.signed_text, self._secret)
-        if not hmac.compare_digest(expected.encode("ascii"), claims.signature.encode("ascii")):
+        if not matches(expected, claims.signature):
             return ScanRejection.BAD_SIGNATURE
         return claims
 

@@ -24,8 +24,6 @@ ad API's live feed); anything it refuses is a :class:`ContractError` naming why,
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 from collections.abc import Callable, Sequence
 
@@ -45,6 +43,7 @@ from walkout.contracts import (
     ShelfEvent,
     parse_event,
 )
+from walkout.keys import derive, matches, signature
 
 Headers = Sequence[tuple[str, bytes | None]]
 UNSURE_READING = 0.5
@@ -73,8 +72,7 @@ def device_of(event: Event) -> str:
 
 
 def device_key(edge_key: bytes, store_id: str, device_id: str) -> bytes:
-    store_key = hmac.new(edge_key, b"walkout-edge-store:" + store_id.encode(), hashlib.sha256).digest()
-    return hmac.new(store_key, b"walkout-edge-device:" + device_id.encode(), hashlib.sha256).digest()
+    return derive(edge_key, f"walkout-edge-store:{store_id}", f"walkout-edge-device:{device_id}")
 
 
 class _DeviceKeys:
@@ -101,7 +99,7 @@ class EdgeSigner:
 
     def headers(self, event: Event, raw: bytes) -> list[tuple[str, bytes]]:
         device = device_of(event)
-        digest = hmac.new(self._keys.of(event.store_id, device), raw, hashlib.sha256).hexdigest()
+        digest = signature(self._keys.of(event.store_id, device), raw).hex()
         return [(SIGNATURE_HEADER, f"{device}:{digest}".encode())]
 
 
@@ -157,8 +155,8 @@ class EdgeAdmission:
         if signer != device.encode():
             named = signer[:64].decode("ascii", "replace")
             raise _refused(event, "(signature)", f"signed by {named!r}, not by {device}, which saw it")
-        expected = hmac.new(self._keys.of(event.store_id, device), raw, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected.encode(), digest):
+        expected = signature(self._keys.of(event.store_id, device), raw).hex()
+        if not matches(expected, digest):
             raise _refused(event, "(signature)", f"forged: not signed with {device}'s key")
 
     def _check_scan(self, store: Store, scan: GateScan) -> None:

@@ -8,11 +8,10 @@ to start, unless the public demo keys were asked for (``WALKOUT_DEMO_KEYS=1``, a
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 
 from walkout.catalog import AdScreen, Catalog, Store
+from walkout.keys import derive, matches
 from walkout.settings import Settings
 
 KEY_CHARS = 32
@@ -36,7 +35,7 @@ def master_key(settings: Settings) -> bytes:
 
 
 def derive_key(master: bytes, purpose: str) -> str:
-    return hmac.new(master, purpose.encode(), hashlib.sha256).hexdigest()[:KEY_CHARS]
+    return derive(master, purpose).hex()[:KEY_CHARS]
 
 
 def screen_key(master: bytes, screen_id: str) -> str:
@@ -48,7 +47,7 @@ def member_app_key(master: bytes) -> str:
 
 
 def key_matches(expected: str, presented: str | None) -> bool:
-    return presented is not None and hmac.compare_digest(expected.encode(), presented.encode())
+    return matches(expected, presented)
 
 
 def screens_of(catalog: Catalog) -> dict[str, Screen]:
