@@ -27,9 +27,6 @@ BUILD_HINT = "build it with `walkout warehouse build` (or `make demo`)"
 ALL_WEEKDAYS = (1, 2, 3, 4, 5, 6, 7)
 """ISO weekdays, 1 = Monday."""
 ALL_HOURS = (0, 23)
-K_ANONYMITY = 5
-"""A figure about a shopper group behind fewer distinct shoppers is never shown (the warehouse's own
-``k_anonymity`` variable; a test keeps the two equal)."""
 AGE_BANDS = tuple(band.value for band in AgeBand if band is not AgeBand.UNKNOWN)
 GENDERS = tuple(gender.value for gender in Gender if gender is not Gender.UNKNOWN)
 """The shopper groups the warehouse reports (members always have a known age band and gender)."""
@@ -98,6 +95,12 @@ class Warehouse:
         """Names of the published marts."""
         names = self.query("select table_name from duckdb_tables() where schema_name = ?", (MARTS_SCHEMA,))
         return frozenset(names["table_name"].to_list())
+
+    def k_anonymity(self) -> int:
+        """A figure about a shopper group behind fewer distinct shoppers is never shown: the warehouse's
+        own rule, published with the marts (``marts.privacy_rules``)."""
+        rule = require_rows(self.query("select k_anonymity from marts.privacy_rules"), "privacy rules")
+        return int(rule.item())
 
     def query(self, sql: str, params: Sequence[Param] = ()) -> pl.DataFrame:
         """Run a read-only query; a mart it names (``marts.<name>``) that is not published raises

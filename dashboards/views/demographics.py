@@ -7,7 +7,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards.charts import Dimension, Measure, matrix
-from dashboards.data import AGE_BANDS, GENDERS, K_ANONYMITY, Warehouse, require_rows
+from dashboards.data import AGE_BANDS, GENDERS, Warehouse, require_rows
 from dashboards.format import Column, Kind, in_plain_words, plain
 from dashboards.page import chart, open_page, pick_store, section, table
 
@@ -27,7 +27,11 @@ MEASURES = {
 CELL_COLUMNS = [
     Column("shoppers_group", "Shoppers"),
     Column("category_name", "Category"),
-    Column("status", "Shown as", help=f"Suppressed: fewer than {K_ANONYMITY} shoppers (or buyers) behind it"),
+    Column(
+        "status",
+        "Shown as",
+        help="Suppressed: too few shoppers (or buyers) behind it to show (see the caption)",
+    ),
     Column("visitors", "Visitors", Kind.COUNT, "Shoppers of the group who entered the category's zone"),
     Column("visitor_share", "Share of the category's visitors", Kind.SHARE),
     Column("buyers", "Buyers", Kind.COUNT),
@@ -82,10 +86,12 @@ def for_measure(cells: pl.DataFrame, measure: Measure, purchase_figure: bool) ->
 def render() -> None:
     warehouse = open_page(
         "Demographics",
-        "Who buys what: the paying member's age band and gender against the product categories. "
-        f"Cells behind fewer than {K_ANONYMITY} shoppers are suppressed to protect privacy.",
+        "Who buys what: the paying member's age band and gender against the product categories.",
     )
     store_id, store_name = pick_store(warehouse, "demographic_heatmap", "demographics-store")
+    st.caption(
+        f"Cells behind fewer than {warehouse.k_anonymity()} shoppers are suppressed to protect privacy."
+    )
     choice = st.segmented_control(
         "Measure", list(MEASURES), default=next(iter(MEASURES)), required=True, key="demographics-measure"
     )

@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards.charts import Dimension, Measure, matrix
-from dashboards.data import AGE_BANDS, GENDERS, K_ANONYMITY, Slice, Warehouse, available_period, require_rows
+from dashboards.data import AGE_BANDS, GENDERS, Slice, Warehouse, available_period, require_rows
 from dashboards.floor import floor_plans, occupancy_grid, zone_map
 from dashboards.format import Column, Kind, in_plain_words, plain, zone_name
 from dashboards.page import (
@@ -43,7 +43,7 @@ ZONE_COLUMNS = [
     Column("conversion", "Conversion", Kind.SHARE, "Share of visitors who bought a product kept in the zone"),
     Column("revenue_krw", "Revenue", Kind.KRW, "What visitors paid for the zone's products"),
     Column("revenue_per_visitor_krw", "Revenue per visitor", Kind.KRW),
-    Column("status", "Shown as", help=f"Suppressed: fewer than {K_ANONYMITY} shoppers of the group"),
+    Column("status", "Shown as", help="Suppressed: too few shoppers of the group to show (see the caption)"),
 ]
 HOUR_COLUMNS = [Column("local_hour", "Hour of day", Kind.HOUR), *ZONE_COLUMNS]
 CELL_COLUMNS = [
@@ -117,12 +117,12 @@ def _for_group(warehouse: Warehouse, scope: Slice, group: Group, keys: str) -> p
             group by {keys}
         )
         select {keys},
-            {", ".join(f"case when shoppers >= {K_ANONYMITY} then {name} end as {name}" for name in figures)},
+            {", ".join(f"case when shoppers >= k_anonymity then {name} end as {name}" for name in figures)},
             null::double as conversion,
             null::bigint as revenue_krw,
             null::double as revenue_per_visitor_krw,
-            case when shoppers >= {K_ANONYMITY} then 'shown' else 'suppressed' end as status
-        from stays order by {keys}
+            case when shoppers >= k_anonymity then 'shown' else 'suppressed' end as status
+        from stays cross join marts.privacy_rules order by {keys}
         """,
         (*params, group.age_bands or AGE_BANDS, group.genders or GENDERS),
     )
@@ -172,12 +172,13 @@ def columns_for(group: Group, columns: list[Column]) -> list[Column]:
     return [column for column in columns if column.name not in GROUPLESS_COLUMNS]
 
 
-def pick_measure(group: Group) -> Measure:
+def pick_measure(warehouse: Warehouse, group: Group) -> Measure:
     names = [name for name in MEASURES if group.everyone or name not in WITHOUT_DEMOGRAPHICS]
     if not group.everyone:
         st.caption(
             "For a shopper group: visitors, dwell and stops of the paying member's visits; zones behind "
-            f"fewer than {K_ANONYMITY} shoppers are suppressed. Conversion and revenue are kept for everyone."
+            f"fewer than {warehouse.k_anonymity()} shoppers are suppressed. Conversion and revenue are kept "
+            "for everyone."
         )
     choice = st.segmented_control(
         "Colour zones by", names, default=names[0], required=True, key="zones-measure"
@@ -200,7 +201,7 @@ def render() -> None:
     group = pick_group("zones")
     scope = Slice((store_id,), period, weekdays, hours)
     plan = floor_plans()[store_id]
-    measure = pick_measure(group)
+    measure = pick_measure(warehouse, group)
     with section(
         "Zones on the floor plan",
         f"{store_name}, {period}. Grey zones had no visitors (or are suppressed).",
