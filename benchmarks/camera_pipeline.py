@@ -22,8 +22,8 @@ import numpy as np
 from ingestion.camera.ceiling import CeilingPipeline
 from ingestion.camera.entrance import EntranceCamera, read_image
 from ingestion.camera.scoring import score_tracking
-from ingestion.camera.twin import ClipRequest, busy_paths
-from ingestion.simulator.render import camera_config, ceiling_camera, render_frames
+from twin.camera_clips import ClipRequest, busy_paths
+from twin.render import camera_config, ceiling_camera, render_frames
 from walkout.catalog import load_catalog
 
 STREAM_FPS = 15.0

@@ -20,9 +20,9 @@ import argparse
 import statistics
 from datetime import date
 
-from ingestion.simulator.run import SimulationPlan, fault_rates, simulate_store_days
-from realtime.checkout.evaluate import CheckoutScore, WrongReceipts, explain_wrong_receipts, score_receipts
 from realtime.checkout.replay import replay_checkout
+from twin.checkout_evaluate import CheckoutScore, WrongReceipts, explain_wrong_receipts, score_receipts
+from twin.run import SimulationPlan, fault_rates, simulate_store_days
 from walkout.catalog import load_catalog
 from walkout.contracts import CameraTrack, Event, Purchase
 from walkout.vocabulary import CameraSource

@@ -17,9 +17,9 @@ import time
 from datetime import date
 from pathlib import Path
 
-from ingestion.simulator.run import SimulationPlan, simulate_to_kafka
 from realtime.checkout.ordering import GRACE_S
 from realtime.checkout.service import run_checkout
+from twin.run import SimulationPlan, simulate_to_kafka
 from walkout.broker import kafka_available
 from walkout.contracts import EDGE_TOPICS
 from walkout.kafka import make_consumer

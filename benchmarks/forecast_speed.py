@@ -34,8 +34,9 @@ from rich.console import Console
 from forecasting.backtest import Backtest, run_backtest
 from forecasting.models import add_intervals, forecast_chosen
 from forecasting.report import backtest_table
-from forecasting.sales import DAY, SERIES, UNITS, SalesHistory, store_product_series, twin_history
-from ingestion.simulator.run import SimulationPlan, simulate_history
+from forecasting.sales import DAY, SERIES, UNITS, SalesHistory, store_product_series
+from twin.run import SimulationPlan, simulate_history
+from twin.sales import twin_history
 from walkout.catalog import load_catalog
 
 T = TypeVar("T")

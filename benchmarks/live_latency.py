@@ -50,9 +50,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from ingestion.gateway import StoreGateway
-from ingestion.simulator.run import SimulationPlan, StoreDay, edge_to_kafka, pacer, simulate_store_days
 from realtime.checkout.fusion import DEFAULT_PARAMS
 from realtime.checkout.ordering import GRACE_S
+from twin.run import SimulationPlan, StoreDay, edge_to_kafka, pacer, simulate_store_days
 from walkout.broker import kafka_available
 from walkout.catalog import load_catalog
 from walkout.contracts import (

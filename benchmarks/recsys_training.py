@@ -20,11 +20,11 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from ingestion.simulator.run import SimulationPlan, simulate_history
 from recsys.evaluate import evaluate_interactions
 from recsys.interactions import UserItems, check_interactions, user_items
 from recsys.models import fit_als
 from recsys.train import DEFAULT_ALS
+from twin.run import SimulationPlan, simulate_history
 from walkout.catalog import load_catalog
 
 COMMAND = ".venv/bin/python benchmarks/recsys_training.py"

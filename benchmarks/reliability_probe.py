@@ -3,7 +3,7 @@
 The store-day (S001, seed 5, 2026-12-06: the issue's probe day) goes through a real broker twice,
 each time a fresh embedded one: as its gateway sends it (the clean run), then with every class of
 hostile message of the issue mixed in before the day's first events, mid-day and at the end, on each
-edge topic it applies to (:mod:`ingestion.simulator.hostile`). The checkout and the lander run over
+edge topic it applies to (:mod:`twin.hostile`). The checkout and the lander run over
 each until idle. Per class of hostile input, the table counts the messages tried; those rejected
 (dead-lettered by the checkout and, where it must, the lander; with their reasons); those held
 apart; services that crashed; what was let through (a receipt, visit or cart that differs from the
@@ -30,7 +30,9 @@ from pathlib import Path
 
 import polars as pl
 
-from ingestion.simulator.hostile import (
+from realtime.checkout.service import run_checkout
+from realtime.lander import run_lander
+from twin.hostile import (
     Fate,
     HostileMessage,
     SentHostile,
@@ -40,15 +42,13 @@ from ingestion.simulator.hostile import (
     read_dead_letters,
     read_topic,
 )
-from ingestion.simulator.run import (
+from twin.run import (
     SimulationPlan,
     StoreDay,
     edge_to_kafka,
     forward_store_day,
     simulate_store_days,
 )
-from realtime.checkout.service import run_checkout
-from realtime.lander import run_lander
 from walkout.broker import kafka_available
 from walkout.catalog import load_catalog
 from walkout.contracts import EDGE_TOPICS, Cart, DeadLetter, Purchase, ShelfEvent, Visit, parse_event

@@ -30,9 +30,9 @@ from pathlib import Path
 
 from kafka.partitioner.default import murmur2
 
-from ingestion.simulator.hostile import HostileMessage, forward_hostile_day, hostile_messages
-from ingestion.simulator.run import SimulationPlan, StoreDay, simulate_store_days
 from realtime.checkout.service import CheckoutState, CheckoutStats, take_records
+from twin.hostile import HostileMessage, forward_hostile_day, hostile_messages
+from twin.run import SimulationPlan, StoreDay, simulate_store_days
 from walkout.catalog import Catalog, load_catalog
 from walkout.contracts import (
     DEFAULT_MAX_EVENT_BYTES,

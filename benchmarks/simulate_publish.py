@@ -13,7 +13,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from ingestion.simulator.run import SimulationPlan, simulate_store_days, simulate_to_kafka
+from twin.run import SimulationPlan, simulate_store_days, simulate_to_kafka
 from walkout.broker import kafka_available
 from walkout.catalog import load_catalog
 from walkout.settings import Settings

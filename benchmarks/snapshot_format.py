@@ -21,10 +21,10 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from ingestion.simulator.run import SimulationPlan, simulate_store_days
 from realtime.checkout.fusion import StoreCheckout
 from realtime.checkout.service import DEDUPE_WINDOW_S, CheckoutState
 from realtime.checkout.snapshot import decode_snapshot, encode_snapshot
+from twin.run import SimulationPlan, simulate_store_days
 from walkout.catalog import Catalog, load_catalog
 
 COMMAND = ".venv/bin/python benchmarks/snapshot_format.py"

@@ -26,11 +26,11 @@ from typing import Any
 
 import polars as pl
 
-from ingestion.simulator.run import SimulationPlan, simulate_store_days
 from orchestration.build import WarehouseBuild, build_warehouse
 from orchestration.resources import WarehouseResource
 from realtime.checkout.replay import replay_checkout
 from realtime.lander import land_offline
+from twin.run import SimulationPlan, simulate_store_days
 from walkout.catalog import load_catalog
 from walkout.contracts import TOPICS
 from walkout.lake import dates_present, parquet_files, partition_dir

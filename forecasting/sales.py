@@ -1,5 +1,5 @@
-"""Daily sales as forecasting reads them: a checked sales file, the warehouse's ``fct_sales_daily``, or
-the digital twin's true receipts (weeks of known demand, for tests and benchmarks).
+"""Daily sales as forecasting reads them: a checked sales file or the warehouse's ``fct_sales_daily``
+(the digital twin's true receipts, weeks of known demand for tests and benchmarks: :mod:`twin.sales`).
 
 Either becomes a :class:`SalesHistory`: one zero-filled daily series per store x product (or per
 ``series_id`` of a file), in statsforecast's long format ``unique_id, ds, y``.
@@ -7,20 +7,14 @@ Either becomes a :class:`SalesHistory`: one zero-filled daily series per store x
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
 
 from forecasting.errors import ForecastError
-
-if TYPE_CHECKING:
-    from ingestion.simulator.truth import StoreDayTruth
-    from walkout.catalog import Catalog
 
 SERIES, DAY, UNITS = "unique_id", "ds", "y"
 """statsforecast's column names: series id, date, units sold."""
@@ -110,38 +104,6 @@ def store_product_series() -> pl.Expr:
     return pl.concat_str(
         pl.col("store_id").cast(pl.String), pl.col("product_id").cast(pl.String), separator="/"
     ).alias(SERIES)
-
-
-def twin_history(catalog: Catalog, truths: Iterable[StoreDayTruth]) -> SalesHistory:
-    """Daily units of the twin's true receipts (``simulate_history``), one series per store x product
-    the store carries, zero on the simulated days it did not sell."""
-    sold, store_days = [], []
-    for truth in truths:
-        store_days.append((truth.store_id, truth.day))
-        sold.append(
-            truth.receipts.group_by("product_id")
-            .agg(pl.col("quantity").sum().alias(UNITS))
-            .select(
-                pl.lit(truth.store_id).alias("store_id"), "product_id", pl.lit(truth.day).alias(DAY), UNITS
-            )
-        )
-    carried = pl.DataFrame(
-        [
-            (store_id, product.product_id, str(product.category))
-            for store_id in sorted({store for store, _ in store_days})
-            for product in catalog.products.values()
-            if catalog.store(store_id).plates_of(product.product_id)
-        ],
-        schema=["store_id", "product_id", "category"],
-        orient="row",
-    ).with_columns(store_product_series())
-    days = pl.DataFrame(store_days, schema=["store_id", DAY], orient="row")
-    series = (
-        carried.join(days, on="store_id")
-        .join(pl.concat(sold), on=["store_id", "product_id", DAY], how="left")
-        .select(SERIES, DAY, pl.col(UNITS).fill_null(0).cast(pl.Float64))
-    )
-    return SalesHistory(daily_series(series), carried.select(SERIES, "store_id", "product_id", "category"))
 
 
 def _read_table(path: Path) -> pl.DataFrame:

@@ -1,1 +1,1 @@
-"""Store edge: QR speed gate, shelf weight plates, cameras and the store simulator (digital twin)."""
+"""Store edge: QR speed gate, shelf weight plates, the store gateway and cameras."""

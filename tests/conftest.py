@@ -1,6 +1,6 @@
 """Shared fixtures: one Kafka broker per test session, a small simulated store-day, its lake landed
 without Kafka and one warehouse built from it through Dagster (``build_warehouse``), shared by the
-warehouse and dashboard tests that only read it."""
+warehouse and dashboard tests that only read it; and six weeks of the twin's true daily sales."""
 
 from __future__ import annotations
 
@@ -13,15 +13,20 @@ from typing import TypeVar
 
 import pytest
 
-from ingestion.simulator.run import SimulationPlan, StoreDay, simulate_store_days
+from forecasting.sales import SalesHistory
 from orchestration.build import WarehouseBuild, build_warehouse
 from realtime.checkout.replay import replay_checkout
 from realtime.lander import land_offline
+from twin.run import SimulationPlan, StoreDay, simulate_history, simulate_store_days
+from twin.sales import twin_history
 from walkout.broker import kafka_available
 from walkout.catalog import load_catalog
 from walkout.contracts import Event
 from walkout.kafka import create_topics
 from walkout.settings import Settings
+
+TWIN_PLAN = SimulationPlan(("S002",), date(2026, 9, 7), days=42, seed=23)
+"""The smallest store, six weeks: a backtest of three weekly folds on five, and one week to come."""
 
 # Tests sign, verify and serve with the public demo keys, as `walkout demo` does (never a store).
 os.environ.setdefault("WALKOUT_DEMO_KEYS", "1")
@@ -47,6 +52,13 @@ def simulated_day() -> list[StoreDay]:
     return list(
         simulate_store_days(load_catalog(), SimulationPlan(("S002",), date(2026, 11, 18), 1, seed=11))
     )
+
+
+@pytest.fixture(scope="session")
+def twin_sales() -> SalesHistory:
+    """Six weeks of the twin's true daily sales (forecasting's tests), computed once per session."""
+    catalog = load_catalog()
+    return twin_history(catalog, simulate_history(catalog, TWIN_PLAN))
 
 
 E = TypeVar("E", bound=Event)

@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from ingestion.simulator.speed import Speed
+from twin.speed import Speed
 from walkout.broker import EmbeddedBroker
 from walkout.errors import WalkoutError
 from walkout.kafka import create_topics, list_topics
@@ -193,8 +193,8 @@ def simulate(
     cameras: CamerasOption = CameraSource.STAND_IN,
 ) -> None:
     """Simulate store-days and publish their edge events to Kafka, with ground truth under the data dir."""
-    from ingestion.simulator.report import summary_tables
-    from ingestion.simulator.run import fault_rates, ground_truth_dir, plan_for, simulate_to_kafka
+    from twin.report import summary_tables
+    from twin.run import fault_rates, ground_truth_dir, plan_for, simulate_to_kafka
     from walkout.catalog import load_catalog
 
     settings = get_settings()
@@ -237,8 +237,8 @@ def checkout_evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Simulate through the real broker and the real service, then score receipts against ground truth."""
-    from ingestion.simulator.run import plan_for
-    from realtime.checkout.evaluate import evaluate_checkout
+    from twin.checkout_evaluate import evaluate_checkout
+    from twin.run import plan_for
     from walkout.catalog import load_catalog
 
     settings = get_settings()
@@ -291,8 +291,8 @@ def land_backfill(
     start: StartOption = None,
 ) -> None:
     """Land simulated history without Kafka: the twin's store-days replayed through checkout offline."""
-    from ingestion.simulator.run import plan_for
-    from realtime.backfill import backfill
+    from twin.backfill import backfill
+    from twin.run import plan_for
     from walkout.catalog import load_catalog
 
     settings = get_settings()
@@ -514,7 +514,7 @@ def vision_evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Score the ceiling pipeline on rendered frames of the twin: MOTA, IDF1, position error."""
-    from ingestion.camera.twin import ClipRequest, evaluate_tracking
+    from twin.camera_clips import ClipRequest, evaluate_tracking
 
     evaluation = evaluate_tracking(ClipRequest(store, seed, visits, seconds))
     if as_json:
@@ -537,7 +537,7 @@ def vision_render(
     seed: ClipSeed = 7,
 ) -> None:
     """Render a synthetic ceiling-camera clip of the twin's shoppers (to try `walkout vision track`)."""
-    from ingestion.camera.twin import ClipRequest, render_clip
+    from twin.camera_clips import ClipRequest, render_clip
 
     video, config = render_clip(ClipRequest(store, seed, visits, seconds), out)
     console.print(

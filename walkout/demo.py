@@ -18,26 +18,26 @@ from rich.table import Table
 
 from forecasting.artifacts import forecasts_root
 from forecasting.report import published_tables
-from ingestion.simulator.report import summary_tables
-from ingestion.simulator.run import (
-    SimulationPlan,
-    SimulationSummary,
-    ground_truth_dir,
-    plan_for,
-    simulate_to_kafka,
-)
-from ingestion.simulator.speed import Speed
-from ingestion.simulator.truth import GroundTruth
 from orchestration.build import build_warehouse
 from orchestration.instance import dagster_ui_command
-from realtime.backfill import backfill
-from realtime.checkout.evaluate import read_receipts, score_receipts
 from realtime.checkout.service import run_checkout
 from realtime.lander import run_lander
 from recsys.api.app import running_api
 from recsys.api.keys import master_key, screen_key
 from recsys.artifact import artifact_dir, load_model
 from recsys.report import evaluation_table
+from twin.backfill import backfill
+from twin.checkout_evaluate import read_receipts, score_receipts
+from twin.report import summary_tables
+from twin.run import (
+    SimulationPlan,
+    SimulationSummary,
+    ground_truth_dir,
+    plan_for,
+    simulate_to_kafka,
+)
+from twin.speed import Speed
+from twin.truth import GroundTruth
 from walkout.broker import kafka_available
 from walkout.catalog import load_catalog
 from walkout.contracts import TOPICS, GateScan

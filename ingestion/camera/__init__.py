@@ -10,9 +10,8 @@ that estimates their age band and gender.
 * ``tracker`` follows them from frame to frame (Kalman prediction, Hungarian assignment, coasting
   through short occlusions, entries and exits);
 * ``ceiling`` runs the whole chain on a video and turns the tracks into ``camera.tracks`` events;
-  ``scoring`` scores tracks against ground truth (MOTA, IDF1, position error) with motmetrics;
-  ``twin`` scores the chain on rendered frames of the digital twin, and ``store_day`` films whole
-  store-days of the twin through it (the simulator's ``pipeline`` camera source);
+  ``scoring`` scores tracks against ground truth (MOTA, IDF1, position error) with motmetrics (the
+  twin scores the chain on its rendered frames: :mod:`twin.camera_clips`, :mod:`twin.camera_day`);
 * ``models`` finds the face, age and gender ONNX models installed from their PyPI wheels and checks
   them; ``entrance`` detects faces (CenterFace) and estimates age band and gender per face and per
   visit (a member's declared profile wins over the estimate).

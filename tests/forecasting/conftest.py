@@ -1,22 +1,18 @@
-"""Fixtures of the forecasting tests: six weeks of the twin's true daily sales, and the forecast of
-their first five weeks, each computed once per session."""
+"""Fixtures of the forecasting tests: the forecast of the first five weeks of the twin's true daily
+sales (``twin_sales``, six weeks: tests/conftest.py), computed once per session."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 import polars as pl
 import pytest
 
 from forecasting.demand import DemandForecast, forecast_demand
 from forecasting.policy import ForecastSettings
-from forecasting.sales import DAY, SalesHistory, twin_history
-from ingestion.simulator.run import SimulationPlan, simulate_history
-from walkout.catalog import load_catalog
+from forecasting.sales import DAY, SalesHistory
 
-TWIN_PLAN = SimulationPlan(("S002",), date(2026, 9, 7), days=42, seed=23)
-"""The smallest store, six weeks: a backtest of three weekly folds on five, and one week to come."""
 NEXT_WEEK = 7
 
 
@@ -27,12 +23,6 @@ class TwinForecast:
     history: SalesHistory
     demand: DemandForecast
     next_week: pl.DataFrame
-
-
-@pytest.fixture(scope="session")
-def twin_sales() -> SalesHistory:
-    catalog = load_catalog()
-    return twin_history(catalog, simulate_history(catalog, TWIN_PLAN))
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Daily sales files and the twin's history become zero-filled daily series."""
+"""Daily sales files become zero-filled daily series."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
-import pytest
 
-from forecasting.sales import DAY, SERIES, UNITS, SalesHistory, read_sales_file
-from walkout.catalog import load_catalog
+from forecasting.sales import DAY, SERIES, UNITS, read_sales_file
 
 
 def test_a_csv_of_store_products_is_summed_per_day_and_zero_filled(tmp_path: Path) -> None:
@@ -46,13 +44,3 @@ def test_a_parquet_file_may_carry_series_ids_and_timestamps(tmp_path: Path) -> N
         }
     ).write_parquet(path)
     assert read_sales_file(path).series[UNITS].to_list() == [1.0, 0.0, 2.0]
-
-
-@pytest.mark.slow
-def test_the_twin_history_has_every_carried_product_on_every_day(twin_sales: SalesHistory) -> None:
-    store = load_catalog().store("S002")
-    carried = {plate.product_id for plate in store.plates}
-    assert set(twin_sales.keys["product_id"]) == carried
-    assert twin_sales.series.height == len(carried) * twin_sales.days
-    assert twin_sales.series[UNITS].sum() > 0
-    assert twin_sales.days == 42

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingestion.gateway import DECISION_WINDOW_S, HEARTBEAT_S, KEEPALIVE_S, StoreGateway
-from ingestion.simulator.run import StoreDay, pacer
+from twin.run import StoreDay, pacer
 from walkout.contracts import (
     EDGE_TOPICS,
     CameraTrack,

@@ -20,8 +20,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ingestion.simulator.run import StoreDay, edge_to_kafka, forward_store_day
-from realtime.checkout.evaluate import read_receipts
+from twin.checkout_evaluate import read_receipts
+from twin.run import StoreDay, edge_to_kafka, forward_store_day
 from walkout.broker import EmbeddedBroker
 from walkout.contracts import Purchase
 from walkout.lake import read_lake

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from ingestion.gateway import StoreGateway
-from ingestion.simulator.run import StoreDay, edge_to_kafka, forward_store_day
-from realtime.checkout.evaluate import read_receipts, score_receipts
 from realtime.checkout.service import run_checkout
+from twin.checkout_evaluate import read_receipts, score_receipts
+from twin.run import StoreDay, edge_to_kafka, forward_store_day
 from walkout.broker import kafka_available
 from walkout.contracts import CameraTrack, GateScan, Purchase, make_event_id
 from walkout.kafka import create_topics, make_producer

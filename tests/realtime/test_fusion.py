@@ -18,8 +18,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ingestion.simulator.run import SimulationPlan, StoreDay, simulate_store_days
-from realtime.checkout.evaluate import score_receipts
 from realtime.checkout.fusion import AGE_NOT_VERIFIED, DEFAULT_PARAMS, FusionParams, StoreCheckout, swaps
 from realtime.checkout.fusion.tracks import (
     Colour,
@@ -30,6 +28,8 @@ from realtime.checkout.fusion.tracks import (
 )
 from realtime.checkout.replay import replay_checkout
 from realtime.checkout.service import CheckoutState, load_state, save_state
+from twin.checkout_evaluate import score_receipts
+from twin.run import SimulationPlan, StoreDay, simulate_store_days
 from walkout.catalog import Catalog, load_catalog
 from walkout.contracts import (
     CameraTrack,

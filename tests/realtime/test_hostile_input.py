@@ -3,7 +3,7 @@
 The twin's day (S002, seed 11) is published twice, each time on a fresh embedded broker: once as its
 gateway sends it, and once with every class of hostile message of the issue sent before the day's
 first events, mid-day and at the end, on each edge topic it applies to
-(:mod:`ingestion.simulator.hostile`). The checkout and the lander run over each. Neither may stop;
+(:mod:`twin.hostile`). The checkout and the lander run over each. Neither may stop;
 every hostile message is dead-lettered with a reason naming what is wrong, or (a genuine camera's
 frames dated a day ahead) held apart; the day's receipts, visits and carts are byte for byte those of
 the clean run; the lake's edge tables gain no hostile row, and every dead letter lands, the 1 MB
@@ -22,7 +22,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ingestion.simulator.hostile import (
+from realtime.checkout.service import CheckoutStats, run_checkout
+from realtime.lander import LanderStats, run_lander
+from twin.hostile import (
     Fate,
     Place,
     SentHostile,
@@ -32,9 +34,7 @@ from ingestion.simulator.hostile import (
     read_dead_letters,
     read_topic,
 )
-from ingestion.simulator.run import StoreDay, edge_to_kafka, forward_store_day
-from realtime.checkout.service import CheckoutStats, run_checkout
-from realtime.lander import LanderStats, run_lander
+from twin.run import StoreDay, edge_to_kafka, forward_store_day
 from walkout.broker import kafka_available
 from walkout.catalog import load_catalog
 from walkout.contracts import (

@@ -13,7 +13,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingestion.simulator.run import StoreDay
 from realtime.checkout.ordering import (
     FUTURE_S,
     GRACE_S,
@@ -24,6 +23,7 @@ from realtime.checkout.ordering import (
     SILENT_S,
     EventTimeBuffer,
 )
+from twin.run import StoreDay
 from walkout.contracts import (
     EDGE_TOPICS,
     CameraTrack,

@@ -18,7 +18,6 @@ from pathlib import Path
 import msgpack
 import pytest
 
-from ingestion.simulator.run import StoreDay
 from realtime.checkout.errors import CheckoutError
 from realtime.checkout.fusion import StoreCheckout
 from realtime.checkout.ordering import HELD_APART
@@ -31,6 +30,7 @@ from realtime.checkout.snapshot import (
     read_snapshot,
     write_snapshot,
 )
+from twin.run import StoreDay
 from walkout.catalog import Catalog, load_catalog
 from walkout.contracts import Event, ShelfEvent
 from walkout.settings import Settings

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ingestion.simulator.run import StoreDay
 from realtime.checkout.demographics import Estimate, visit_profile
 from realtime.checkout.fusion import StoreCheckout
+from twin.run import StoreDay
 from walkout.catalog import Catalog, Member, load_catalog
 from walkout.contracts import Event, Visit, VisitStatus
 from walkout.vocabulary import AgeBand, DemographicSource, Gender

@@ -9,9 +9,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from ingestion.simulator.run import SimulationPlan, simulate_history
 from recsys.interactions import check_interactions
 from recsys.train import train_from_warehouse
+from twin.run import SimulationPlan, simulate_history
 from walkout.catalog import load_catalog
 
 HISTORY_PLAN = SimulationPlan(("S002",), date(2026, 9, 14), 28, seed=7)

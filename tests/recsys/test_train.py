@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from ingestion.simulator.run import StoreDay
 from orchestration.build import build_warehouse
 from orchestration.definitions import build_definitions
 from realtime.checkout.replay import replay_checkout
@@ -19,6 +18,7 @@ from recsys.artifact import KEEP_VERSIONS, ServedModel, artifact_dir, current_ve
 from recsys.evaluate import SERVED_MODEL
 from recsys.interactions import UserItems
 from recsys.models import FactorModel
+from twin.run import StoreDay
 from walkout.catalog import load_catalog
 from walkout.settings import Settings
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from ingestion.shelf import PlateChange, to_shelf_event
-from ingestion.simulator.run import StoreDay, forward_store_day
+from twin.run import StoreDay, forward_store_day
 from walkout.catalog import Catalog, Plate, load_catalog
 from walkout.contracts import (
     EDGE_TOPICS,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.camera.twin import ClipRequest, render_clip
+from twin.camera_clips import ClipRequest, render_clip
 
 
 @pytest.fixture(scope="session")

@@ -30,8 +30,8 @@ from ingestion.shelf import (
     synthesize_plate_window,
     to_shelf_event,
 )
-from ingestion.simulator.looks import look_of
-from ingestion.simulator.trips import HandOnPlate, Person, PlannedVisit, Trip
+from twin.looks import look_of
+from twin.trips import HandOnPlate, Person, PlannedVisit, Trip
 from walkout.catalog import Catalog, Plate, Store
 from walkout.contracts import CameraTrack, Event, GateDirection, GateScan, ShelfEvent, make_event_id
 from walkout.vocabulary import AgeBand, Gender

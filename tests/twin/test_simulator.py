@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from ingestion.simulator.run import (
+from twin.run import (
     SimulationError,
     SimulationPlan,
     StoreDay,
@@ -24,14 +24,14 @@ from ingestion.simulator.run import (
     simulate_history,
     simulate_store_days,
 )
-from ingestion.simulator.sensors import (
+from twin.sensors import (
     RESEND_AFTER_S,
     RESENT_TOPICS,
     EdgeOutput,
     FaultRates,
     apply_transport_faults,
 )
-from ingestion.simulator.trips import TripConfig
+from twin.trips import TripConfig
 from walkout.catalog import RESTRICTED_CATEGORIES, load_catalog
 from walkout.contracts import CameraTrack, EdgeHeartbeat, GateScan, ScanRejection, ShelfEvent, parse_event
 from walkout.kafka import drain, make_consumer

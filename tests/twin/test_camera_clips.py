@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingestion.camera.twin import ClipRequest, evaluate_tracking
+from twin.camera_clips import ClipRequest, evaluate_tracking
 
 
 @pytest.mark.slow

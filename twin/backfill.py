@@ -17,10 +17,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
-from ingestion.simulator.run import SimulationPlan, ground_truth_dir, simulate_store_days
-from ingestion.simulator.truth import GroundTruth
 from realtime.checkout.replay import replay_checkout
 from realtime.lander import land_offline
+from twin.run import SimulationPlan, ground_truth_dir, simulate_store_days
+from twin.truth import GroundTruth
 from walkout.catalog import load_catalog
 from walkout.settings import Settings
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import pytest
 
-from ingestion.simulator.truth import StoreDayTruth
-from realtime.checkout.evaluate import WrongReceipts, explain_wrong_receipts, score_receipts
 from realtime.checkout.fusion import AGE_NOT_VERIFIED
+from twin.checkout_evaluate import WrongReceipts, explain_wrong_receipts, score_receipts
+from twin.truth import StoreDayTruth
 from walkout.contracts import Purchase, ReceiptLine, ShelfAction, ShelfEvent, make_event_id
 
 PRICE = 1500

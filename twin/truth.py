@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from ingestion.simulator.trips import PlannedVisit, StoreShelves
+from twin.trips import PlannedVisit, StoreShelves
 from walkout.catalog import Catalog, Store
 
 

@@ -10,12 +10,12 @@ import numpy as np
 import polars as pl
 import pytest
 
-import ingestion.camera.store_day as store_day
-from ingestion.camera.store_day import LEAD_S, TAIL_S, film_spell, occupied_spells
-from ingestion.simulator.render import CeilingRenderer, camera_config, ceiling_camera
-from ingestion.simulator.run import SimulationPlan, simulate_store_days
-from realtime.checkout.evaluate import score_receipts
+import twin.camera_day as camera_day
 from realtime.checkout.replay import replay_checkout
+from twin.camera_day import LEAD_S, TAIL_S, film_spell, occupied_spells
+from twin.checkout_evaluate import score_receipts
+from twin.render import CeilingRenderer, camera_config, ceiling_camera
+from twin.run import SimulationPlan, simulate_store_days
 from walkout.catalog import load_catalog
 from walkout.contracts import CameraTrack, Purchase, parse_event
 from walkout.vocabulary import CameraSource
@@ -98,13 +98,13 @@ def test_checkout_on_the_pipelines_tracks_charges_an_evening_hour_right(
     checkout fusion offline, receipts scored against the ground truth. Measured: 23 visits, 23 exact
     receipts (the stand-in tracks of the same hour: 22); the floor leaves room for fusion changes."""
     filmed: list[tuple[float, float]] = []
-    every_spell = store_day.occupied_spells
+    every_spell = camera_day.occupied_spells
 
     def spells_of_the_hour(paths: pl.DataFrame) -> list[tuple[float, float]]:
         filmed.extend(s for s in every_spell(paths) if EVENING[0] <= s[0] < EVENING[1])
         return filmed
 
-    monkeypatch.setattr(store_day, "occupied_spells", spells_of_the_hour)  # a whole day takes minutes
+    monkeypatch.setattr(camera_day, "occupied_spells", spells_of_the_hour)  # a whole day takes minutes
     catalog = load_catalog()
     plan = replace(SimulationPlan(("S002",), date(2026, 11, 18), 1, seed=7), cameras=CameraSource.PIPELINE)
     day = next(simulate_store_days(catalog, plan))

@@ -1,12 +1,12 @@
 """The real ceiling pipeline watching a whole store-day of the twin: the ``camera.tracks`` it reports.
 
-The twin's shoppers are drawn top-down (:mod:`ingestion.simulator.render`) from their exact walks,
+The twin's shoppers are drawn top-down (:mod:`twin.render`) from their exact walks,
 only while someone is in the store, and each such spell of frames goes through the real ceiling
 pipeline (:class:`CeilingPipeline` with the camera's calibration). A spell opens on the empty store
 (the background model primes on it) and closes once the last tracks have ended, so nothing carries
 over the empty stretches in between. Frames live in memory one at a time; none is written anywhere.
 Rendered frames have no faces, so the entrance camera stays the twin's stand-in
-(:func:`ingestion.simulator.sensors.entrance_estimate`), handed to the track that starts at the gate.
+(:func:`twin.sensors.entrance_estimate`), handed to the track that starts at the gate.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import polars as pl
 
 from ingestion.camera.ceiling import CeilingPipeline, camera_track_events
 from ingestion.camera.config import CameraConfig, ForegroundDetectorConfig, TrackerConfig
-from ingestion.simulator.render import CeilingRenderer, camera_config, ceiling_camera, walks
-from ingestion.simulator.sensors import ENTRANCE_CAMERA_S, entrance_estimate
-from ingestion.simulator.trips import PlannedVisit
+from twin.render import CeilingRenderer, camera_config, ceiling_camera, walks
+from twin.sensors import ENTRANCE_CAMERA_S, entrance_estimate
+from twin.trips import PlannedVisit
 from walkout.catalog import Store
 from walkout.contracts import CameraTrack
 from walkout.vocabulary import AgeBand, Gender

@@ -13,10 +13,10 @@ from typing import Any
 
 import polars as pl
 
-from ingestion.simulator.run import SimulationPlan, ground_truth_dir, simulate_to_kafka
-from ingestion.simulator.truth import GroundTruth, StoreDayTruth
 from realtime.checkout.fusion import AGE_NOT_VERIFIED
 from realtime.checkout.service import run_checkout
+from twin.run import SimulationPlan, ground_truth_dir, simulate_to_kafka
+from twin.truth import GroundTruth, StoreDayTruth
 from walkout.broker import kafka_available
 from walkout.contracts import Event, Purchase, ShelfAction, ShelfEvent, parse_event
 from walkout.kafka import drain, make_consumer

@@ -1,7 +1,7 @@
 """What each person of the twin looks like from the ceiling.
 
-The renderer draws this look (:mod:`ingestion.simulator.render`) and the stand-in tracker reports
-its colour with the camera pipeline's noise (:mod:`ingestion.simulator.sensors`), so both kinds of
+The renderer draws this look (:mod:`twin.render`) and the stand-in tracker reports
+its colour with the camera pipeline's noise (:mod:`twin.sensors`), so both kinds of
 ``camera.tracks`` carry the same people.
 """
 

@@ -25,8 +25,8 @@ import polars as pl
 
 from ingestion.camera.config import CameraConfig, ReferencePoint, dump_camera_config
 from ingestion.camera.video import Frame
-from ingestion.simulator.looks import HEAD_RADIUS_M, SHOULDER_HALF_M, look_of
-from ingestion.simulator.trips import PlannedVisit
+from twin.looks import HEAD_RADIUS_M, SHOULDER_HALF_M, look_of
+from twin.trips import PlannedVisit
 from walkout.catalog import Store
 
 MARGIN_PX = 16

@@ -22,9 +22,9 @@ from rich.progress import Progress
 from ingestion.gate import AdmissionLedger, SpeedGate, store_secret
 from ingestion.gateway import Send, StoreGateway
 from ingestion.shelf import DetectionScore
-from ingestion.simulator.arrivals import draw_arrivals
-from ingestion.simulator.floor import build_floor_grid
-from ingestion.simulator.sensors import (
+from twin.arrivals import draw_arrivals
+from twin.floor import build_floor_grid
+from twin.sensors import (
     EdgeOutput,
     FaultRates,
     apply_transport_faults,
@@ -33,10 +33,10 @@ from ingestion.simulator.sensors import (
     emit_shelf_events,
     visit_token_id,
 )
-from ingestion.simulator.shoppers import Shopper, ShopperBase, build_shoppers
-from ingestion.simulator.speed import Speed
-from ingestion.simulator.trips import PlannedVisit, StoreShelves, TripConfig, TripPlanner
-from ingestion.simulator.truth import GroundTruth, StoreDayTruth
+from twin.shoppers import Shopper, ShopperBase, build_shoppers
+from twin.speed import Speed
+from twin.trips import PlannedVisit, StoreShelves, TripConfig, TripPlanner
+from twin.truth import GroundTruth, StoreDayTruth
 from walkout.catalog import Catalog, Category, Store, load_catalog
 from walkout.contracts import Event
 from walkout.edge import EdgeSigner
@@ -257,7 +257,7 @@ class StoreTwin:
         if self.plan.cameras is CameraSource.STAND_IN:
             emit_camera_tracks(rng, self.store, visits, self.plan.faults, edge)
             return
-        from ingestion.camera.store_day import film_store_day  # OpenCV, onnxruntime, SciPy: only when asked
+        from twin.camera_day import film_store_day  # OpenCV, onnxruntime, SciPy: only when asked
 
         for sent_at, track in film_store_day(self.store, visits, seed=int(rng.integers(2**31))):
             edge.add(sent_at, track)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from ingestion.simulator.run import SimulationSummary
+from twin.run import SimulationSummary
 
 
 def summary_tables(summary: SimulationSummary) -> list[Table]:

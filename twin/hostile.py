@@ -5,7 +5,7 @@ measured (poison bytes, impossible and future timestamps, unknown places, forged
 duplicates, wrong picks), each with its place in the day's send order (before the day's first events,
 mid-day, at the end) and what the consumers of the edge topics must make of it (its :class:`Fate`).
 :func:`publish_hostile_day` sends the day through its gateway, signed as
-:func:`~ingestion.simulator.run.edge_to_kafka` signs it, with the hostile messages in their places,
+:func:`~twin.run.edge_to_kafka` signs it, with the hostile messages in their places,
 and says where each one landed (partition, offset), so that its dead letter can be found by its source.
 
 "Signed" means signed as a faulty genuine device signs: with that device's own key. Proof of origin
@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from ingestion.simulator.run import StoreDay, forward_store_day
+from twin.run import StoreDay, forward_store_day
 from walkout.catalog import Catalog
 from walkout.contracts import (
     CameraTrack,

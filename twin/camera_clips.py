@@ -3,8 +3,8 @@
 :func:`evaluate_tracking` simulates a store-day, renders a busy clip of its shoppers from the
 ceiling, tracks it and compares the tracks with where everyone truly was (MOTA, IDF1, floor error).
 The clip is a "rush hour" made of the day's own visits moved in time (see
-:func:`ingestion.simulator.render.rush_hour`): busier than an average hour, every path planned.
-(The pipeline as the checkout's input, for whole store-days: :mod:`ingestion.camera.store_day`.)
+:func:`twin.render.rush_hour`): busier than an average hour, every path planned.
+(The pipeline as the checkout's input, for whole store-days: :mod:`twin.camera_day`.)
 
 Frames are rendered and tracked one at a time; none is kept.
 """
@@ -21,7 +21,7 @@ import polars as pl
 from ingestion.camera.ceiling import CeilingPipeline
 from ingestion.camera.scoring import TrackingScore, Truth, score_tracking
 from ingestion.camera.video import Frame
-from ingestion.simulator.render import (
+from twin.render import (
     RenderedFrame,
     camera_config,
     ceiling_camera,
@@ -29,7 +29,7 @@ from ingestion.simulator.render import (
     rush_hour,
     write_clip,
 )
-from ingestion.simulator.run import SimulationPlan, simulate_store_days
+from twin.run import SimulationPlan, simulate_store_days
 from walkout.catalog import load_catalog
 
 EVALUATION_DAY = date(2026, 11, 18)

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
-from ingestion.simulator.floor import FloorGrid, Point
-from ingestion.simulator.shoppers import Shopper, ShopperBase
+from twin.floor import FloorGrid, Point
+from twin.shoppers import Shopper, ShopperBase
 from walkout.catalog import RESTRICTED_CATEGORIES, Plate, Product, Store
 from walkout.contracts import ShelfAction
 from walkout.vocabulary import AgeBand, Gender
