@@ -612,6 +612,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     # kafka-python's event loop can catch the KeyboardInterrupt into a request that then fails:
     # remember the Ctrl-C, so it still ends the command as one (130), not as that failure.
+    _interrupted.clear()  # a Ctrl-C of an earlier call in this process (tests call main()) is not this one's
     signal.signal(signal.SIGINT, _on_ctrl_c)
     try:
         sys.exit(app(standalone_mode=False))  # typer's own exit code (Ctrl-C: 130), else 0
