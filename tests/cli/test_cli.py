@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from walkout import cli
+from cli import app as cli
 from walkout.errors import WalkoutError
 from walkout.settings import Settings
 

@@ -575,7 +575,7 @@ def demo(
     """Run the main job end to end on the embedded defaults and print what happened."""
     import os
 
-    from walkout.demo import run_demo
+    from cli.demo import run_demo
 
     os.environ["WALKOUT_DEMO_KEYS"] = "1"  # the demo asks for the public demo keys (a set key still wins)
     get_settings.cache_clear()
