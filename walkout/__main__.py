@@ -1,5 +1,5 @@
 """``python -m walkout`` is the ``walkout`` command."""
 
-from walkout.cli import main
+from cli.app import main
 
 main()

@@ -8,10 +8,10 @@ import importlib
 import pytest
 from typer.testing import CliRunner
 
+from cli.app import app
 from dashboards.format import change, count, krw, plain, segment_name, share, zone_name
 from dashboards.navigation import PAGES, VIEWS_DIR, PageSpec
 from dashboards.server import streamlit_command, url
-from walkout.cli import app
 
 
 def test_every_view_is_a_registered_page_and_every_page_has_a_view() -> None:

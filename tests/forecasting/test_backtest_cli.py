@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from walkout.cli import main
+from cli.app import main
 
 DAYS = 35
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from walkout import cli
+from cli import broker
+from cli.app import main
 from walkout.errors import WalkoutError
 from walkout.settings import Settings
 
@@ -230,13 +231,13 @@ def test_ctrl_c_caught_by_a_library_still_exits_130(
             raise WalkoutError(f"cannot reach Kafka: {error!r}") from error
         return {}
 
-    monkeypatch.setattr(cli, "list_topics", interrupted_request)
+    monkeypatch.setattr(broker, "list_topics", interrupted_request)
     monkeypatch.setattr(sys, "argv", ["walkout", "topics", "list"])
     monkeypatch.setenv("WALKOUT_DATA_DIR", str(tmp_path))
     previous = signal.getsignal(signal.SIGINT)
     try:
         with pytest.raises(SystemExit) as exit_:
-            cli.main()
+            main()
     finally:
         signal.signal(signal.SIGINT, previous)
     assert exit_.value.code == 130

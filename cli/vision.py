@@ -1,0 +1,113 @@
+"""``walkout vision``: the ceiling camera's tracking, the entrance camera's faces, and rendered clips of
+the twin to try and score them on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cli.options import JsonOption, console
+
+vision_app = typer.Typer(
+    help="Cameras: shoppers tracked from the ceiling, faces at the entrance.", no_args_is_help=True
+)
+
+
+@vision_app.command("track")
+def vision_track(
+    video: Annotated[str, typer.Option(help="Video file, rtsp:// (or http://) URL, or device number.")],
+    config: Annotated[
+        Path | None, typer.Option(help="The camera's YAML (calibration, zones, detector, tracker).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Track shoppers in a ceiling camera's video: detections per frame, tracks, frames per second."""
+    from ingestion.camera.ceiling import track_video
+
+    summary = track_video(video, config).summary()
+    if as_json:
+        print(json.dumps(summary))
+        return
+    detections = summary["detections_per_frame"]
+    console.print(
+        f"{summary['frames']} frames ({summary['video_fps']} fps video) at {summary['fps']} frames/s; "
+        f"{summary['tracks']} tracks; {sum(detections) / max(len(detections), 1):.2f} detections per frame"
+        + ("" if summary["calibrated"] else " (no --config: positions are not on the floor plan)")
+    )
+
+
+@vision_app.command("faces")
+def vision_faces(
+    image: Annotated[Path, typer.Option(help="An entrance camera image (any format OpenCV reads).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Faces in an image with their estimated age band and gender (nothing is stored)."""
+    from ingestion.camera.entrance import estimate_faces
+
+    faces = [face.as_dict() for face in estimate_faces(image)]
+    if as_json:
+        print(json.dumps({"faces": faces}))
+        return
+    table = Table(
+        "box", "face", "age band", "age conf.", "gender", "gender conf.", title=f"{len(faces)} faces"
+    )
+    for face in faces:
+        table.add_row(
+            str(face["box"]),
+            f"{face['face_confidence']:.2f}",
+            str(face["age_band"]),
+            f"{face['age_confidence']:.2f}",
+            str(face["gender"]),
+            f"{face['gender_confidence']:.2f}",
+        )
+    console.print(table)
+
+
+ClipStore = Annotated[str, typer.Option(help="Store of the catalog whose ceiling is rendered.")]
+ClipVisits = Annotated[int, typer.Option(min=1, help="Visits of the simulated day moved into the clip.")]
+ClipSeconds = Annotated[float, typer.Option(min=1.0, help="Length of the clip.")]
+ClipSeed = Annotated[int, typer.Option(min=0, help="Seed of the simulated day and the rendering.")]
+
+
+@vision_app.command("evaluate")
+def vision_evaluate(
+    store: ClipStore = "S002",
+    visits: ClipVisits = 12,
+    seconds: ClipSeconds = 60.0,
+    seed: ClipSeed = 7,
+    as_json: JsonOption = False,
+) -> None:
+    """Score the ceiling pipeline on rendered frames of the twin: MOTA, IDF1, position error."""
+    from twin.camera_clips import ClipRequest, evaluate_tracking
+
+    evaluation = evaluate_tracking(ClipRequest(store, seed, visits, seconds))
+    if as_json:
+        print(json.dumps(evaluation.as_dict()))
+        return
+    table = Table(
+        "measure", "value", title=f"ceiling tracking vs truth: {store}, {visits} visits in {seconds:.0f} s"
+    )
+    for name, value in evaluation.as_dict().items():
+        table.add_row(name.replace("_", " "), f"{value:.4f}" if isinstance(value, float) else str(value))
+    console.print(table)
+
+
+@vision_app.command("render")
+def vision_render(
+    out: Annotated[Path, typer.Option(help="Directory for the video, its camera YAML and its truth.")],
+    store: ClipStore = "S002",
+    visits: ClipVisits = 12,
+    seconds: ClipSeconds = 30.0,
+    seed: ClipSeed = 7,
+) -> None:
+    """Render a synthetic ceiling-camera clip of the twin's shoppers (to try `walkout vision track`)."""
+    from twin.camera_clips import ClipRequest, render_clip
+
+    video, config = render_clip(ClipRequest(store, seed, visits, seconds), out)
+    console.print(
+        f"video {video}\ncamera config {config}\ntry: walkout vision track --video {video} --config {config}"
+    )
