@@ -3,9 +3,8 @@
 - ``<table>/<version>.parquet`` (or ``.json``): every version, the newest :data:`KEEP_VERSIONS` kept;
 - ``latest/<table>.parquet``: the newest version, swapped in with one rename, what dashboards read.
 
-Each file is written under a temporary name, fsynced and renamed (:mod:`walkout.files`), so a reader
-sees a whole old file or a whole new one; ``latest/`` holds hard links to versions. Every table
-carries its ``version`` column.
+Versions are written whole and pruned by :mod:`walkout.versions`; ``latest/`` holds hard links to
+them, each swapped in with one rename. Every table carries its ``version`` column.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ import polars as pl
 
 from forecasting.errors import ForecastError
 from walkout.files import write_atomically
+from walkout.versions import write_version
 
 LATEST = "latest"
 KEEP_VERSIONS = 30
@@ -37,11 +36,6 @@ NOT_PUBLISHED = (
 def forecasts_root(data_dir: Path) -> Path:
     """Where a data directory keeps its forecasts, backtests and reorder suggestions."""
     return data_dir.resolve() / "models" / "forecasts"
-
-
-def new_version(run_id: str) -> str:
-    """A version name that sorts by time and names the run: ``20261118T070512Z-1a2b3c4d``."""
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{run_id[:8]}"
 
 
 def publish_table(root: Path, name: str, version: str, table: pl.DataFrame) -> Path:
@@ -78,11 +72,6 @@ def read_latest_summary(root: Path, name: str) -> dict[str, Any]:
 
 
 def _publish(root: Path, name: str, version: str, suffix: str, write: Callable[[Path], Any]) -> Path:
-    versions = root / name
-    target = versions / f"{version}{suffix}"
-    write_atomically(target, write)
-    latest = latest_path(root, name, suffix)
-    write_atomically(latest, lambda path: os.link(target, path))
-    for old in sorted(versions.glob(f"*{suffix}"))[:-KEEP_VERSIONS]:
-        old.unlink()
+    target = write_version(root / name, version, suffix, write, KEEP_VERSIONS)
+    write_atomically(latest_path(root, name, suffix), lambda path: os.link(target, path))
     return target

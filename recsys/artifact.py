@@ -3,14 +3,14 @@
 ``<data dir>/artifacts/recsys/`` holds ``model-<version>.npz`` (factors, the shoppers' histories,
 popularity overall and per demographic segment, and a JSON manifest: hyperparameters, metrics, data
 window) and ``CURRENT``, the version readers load, replaced by a rename once its model file is in
-place. Versions sort by time; the last few are kept so a reader still loading one never loses it.
+place. Versions are written and pruned by :mod:`walkout.versions`: the last few are kept so a reader
+still loading one never loses it.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +21,12 @@ import scipy.sparse as sp
 from recsys import RecsysError
 from recsys.interactions import UserItems
 from recsys.models import FactorModel, Scores
-from walkout.files import replace_durably, write_atomically
+from walkout.files import write_atomically
+from walkout.versions import write_version
 
 KEEP_VERSIONS = 5
 POINTER = "CURRENT"
+MODEL_PREFIX, MODEL_SUFFIX = "model-", ".npz"
 
 
 @dataclass(frozen=True)
@@ -70,11 +72,7 @@ def artifact_dir(data_dir: Path) -> Path:
 
 
 def model_path(directory: Path, version: str) -> Path:
-    return directory / f"model-{version}.npz"
-
-
-def new_version() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return directory / f"{MODEL_PREFIX}{version}{MODEL_SUFFIX}"
 
 
 def _matrix_arrays(name: str, matrix: sp.csr_matrix) -> dict[str, npt.NDArray[Any]]:
@@ -88,9 +86,6 @@ def _matrix(arrays: Any, name: str, shape: tuple[int, int]) -> sp.csr_matrix:
 
 def write_model(directory: Path, model: ServedModel) -> Path:
     """Write ``model`` as its version's file, then point ``CURRENT`` at it; older versions beyond a few go."""
-    directory.mkdir(parents=True, exist_ok=True)
-    target = model_path(directory, model.version)
-    partial = directory / f".{target.name}.tmp"
     segments = sorted(model.segments)
     arrays: dict[str, Any] = {
         "manifest": np.array(json.dumps(model.manifest | {"version": model.version})),
@@ -107,12 +102,13 @@ def write_model(directory: Path, model: ServedModel) -> Path:
         **_matrix_arrays("confidence", model.history.confidence),
         **_matrix_arrays("bought", model.history.bought),
     }
-    with partial.open("wb") as file:
-        np.savez(file, **arrays)
-    replace_durably(partial, target)
+
+    def save(partial: Path) -> None:
+        with partial.open("wb") as file:  # a file object: np.savez would add ".npz" to a bare temp name
+            np.savez(file, **arrays)
+
+    target = write_version(directory, model.version, MODEL_SUFFIX, save, KEEP_VERSIONS, MODEL_PREFIX)
     write_atomically(directory / POINTER, lambda pointer: pointer.write_text(model.version + "\n"))
-    for old in sorted(directory.glob("model-*.npz"))[:-KEEP_VERSIONS]:
-        old.unlink(missing_ok=True)
     return target
 
 

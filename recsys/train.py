@@ -17,11 +17,12 @@ from typing import Any
 import polars as pl
 
 from recsys import RecsysError
-from recsys.artifact import ServedModel, new_version, write_model
+from recsys.artifact import ServedModel, write_model
 from recsys.baselines import segment_popularity, units_per_product
 from recsys.evaluate import SERVED_MODEL, Evaluation, evaluate_interactions
 from recsys.interactions import published_demographics, published_pairs, published_purchases, user_items
 from recsys.models import AlsConfig, fit_als
+from walkout.versions import new_version
 
 DEFAULT_ALS = AlsConfig(factors=16, regularization=0.05, alpha=10.0, confidence="linear")
 DEFAULT_REPURCHASE_WEIGHT = 1.0

@@ -12,12 +12,13 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from forecasting.artifacts import BACKTEST_SUMMARY, forecasts_root, new_version, read_latest_summary
+from forecasting.artifacts import BACKTEST_SUMMARY, forecasts_root, read_latest_summary
 from forecasting.backtest import ShortHistoryError
 from forecasting.demand import publish_demand_forecast
 from forecasting.models import BASELINE
 from forecasting.reorder import publish_reorder_suggestions
 from orchestration.resources import WarehouseResource
+from walkout.versions import new_version
 
 PUBLISHED = dg.AssetKey(["published", "warehouse"])
 BACKTEST_REPORT = dg.AssetKey(["published", "backtest_report"])

@@ -30,13 +30,13 @@ from forecasting.artifacts import (
     DEMAND_FORECASTS,
     REORDER_SUGGESTIONS,
     forecasts_root,
-    new_version,
     publish_table,
 )
 from forecasting.policy import policy_of
 from forecasting.reorder import read_positions, suggest_orders
 from orchestration.build import WarehouseBuild
 from walkout.settings import Settings, get_settings
+from walkout.versions import new_version
 
 if TYPE_CHECKING:  # session fixtures of tests/conftest.py
     from tests.conftest import SmallLake

@@ -28,7 +28,7 @@ from recsys.api.app import create_app
 from recsys.api.context import LiveContext
 from recsys.api.feed import STALE_S, LiveFeed
 from recsys.api.keys import member_app_key, screen_key
-from recsys.artifact import ServedModel, artifact_dir, load_model, new_version, write_model
+from recsys.artifact import ServedModel, artifact_dir, load_model, write_model
 from walkout.broker import EmbeddedBroker
 from walkout.catalog import Category, ZoneKind, load_catalog
 from walkout.contracts import (
@@ -45,6 +45,7 @@ from walkout.contracts import (
 from walkout.edge import EdgeSigner
 from walkout.kafka import bootstrap_servers, create_topics, drain, make_consumer, make_producer, publish
 from walkout.settings import DEMO_KEYS, Settings
+from walkout.versions import new_version
 from walkout.vocabulary import AgeBand, DemographicSource
 
 SCREEN = "S002-AD2"
