@@ -17,6 +17,7 @@ import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from orchestration.defs.lake import LAKE_DATES
+from orchestration.defs.warehouse import built_lake_versions
 from orchestration.instance import WRITER_TAG
 from orchestration.resources import WarehouseResource
 from walkout.catalog import Catalog, load_catalog
@@ -44,8 +45,11 @@ warehouse_job = dg.define_asset_job(
 def lake_files_sensor(
     context: dg.SensorEvaluationContext, warehouse: WarehouseResource
 ) -> Iterator[dg.RunRequest]:
-    """One run over the lake dates whose files changed since the last look (all of them at first)."""
-    seen: dict[str, int] = json.loads(context.cursor) if context.cursor else {}
+    """One run over the lake dates whose files changed since the last look; at first, since the lake the
+    published marts were built from (every date if they never were)."""
+    seen: dict[str, int] = (
+        json.loads(context.cursor) if context.cursor else built_lake_versions(context.instance)
+    )
     current = folder_versions(warehouse.lake_dir)
     changed = sorted(
         day

@@ -1,18 +1,37 @@
-"""The sensor asks for one run over the lake dates whose files changed; the nightly schedule, at night
-in the stores' timezone, rebuilds the UTC lake dates of the local day just ended."""
+"""The sensor asks for one run over the lake dates whose files changed (at first, since the lake the
+published marts were built from); the nightly schedule, at night in the stores' timezone, rebuilds the
+UTC lake dates of the local day just ended."""
 
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import dagster as dg
+import duckdb
+import pytest
 
+from orchestration.build import WarehouseBuild
 from orchestration.definitions import build_definitions
-from orchestration.defs.automation import lake_files_sensor, nightly_schedule, nightly_warehouse
+from orchestration.defs.automation import (
+    lake_files_sensor,
+    nightly_schedule,
+    nightly_warehouse,
+    partition_range_tags,
+)
+from orchestration.defs.warehouse import PUBLISHED_KEY
+from orchestration.instance import dagster_home
 from walkout.settings import Settings
+
+if TYPE_CHECKING:  # fixtures come from conftest.py, which is not importable as a module
+    from tests.conftest import SmallLake
+
+DAYS = ["2026-11-17", "2026-11-18", "2026-11-19"]
 
 
 def add_file(data_dir: Path, topic: str, day: str, name: str, mtime_ns: int) -> None:
@@ -22,10 +41,17 @@ def add_file(data_dir: Path, topic: str, day: str, name: str, mtime_ns: int) -> 
     os.utime(folder, ns=(mtime_ns, mtime_ns))
 
 
-def evaluate(data_dir: Path, cursor: str | None) -> tuple[list[tuple[str, str]], str | None]:
+def evaluate(
+    data_dir: Path, cursor: str | None, instance: dg.DagsterInstance | None = None
+) -> tuple[list[tuple[str, str]], str | None]:
     """The (first, last) lake dates of each run the sensor asks for, and its new cursor."""
     defs = build_definitions(Settings(data_dir=data_dir))
-    context = dg.build_sensor_context(cursor=cursor, definitions=defs, resources=defs.resources)
+    context = dg.build_sensor_context(
+        cursor=cursor,
+        definitions=defs,
+        resources=defs.resources,
+        instance=instance or dg.DagsterInstance.ephemeral(),
+    )
     result = lake_files_sensor.evaluate_tick(context)
     ranges = [request.partition_key_range for request in result.run_requests or []]
     return [(keys.start, keys.end) for keys in ranges if keys is not None], result.cursor
@@ -46,6 +72,71 @@ def test_sensor_asks_for_one_run_over_the_changed_lake_dates(tmp_path: Path) -> 
 def test_sensor_ignores_folders_that_are_no_lake_date(tmp_path: Path) -> None:
     add_file(tmp_path, "visits", "not-a-date", "part-1.parquet", 1_000)
     assert evaluate(tmp_path, None)[0] == []
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
+    """The data directory's instance, the one ``walkout warehouse build``, the demo and ``walkout ui`` use."""
+    with dg.DagsterInstance.from_config(str(dagster_home(Settings(data_dir=tmp_path)))) as instance:
+        yield instance
+
+
+def publish(data_dir: Path, instance: dg.DagsterInstance, first: str, last: str) -> None:
+    """Run the ``warehouse`` job's last step, publishing, as a build of lake dates ``first``..``last``."""
+    warehouse = data_dir / "warehouse" / "walkout.duckdb"
+    if not warehouse.exists():
+        warehouse.parent.mkdir(parents=True, exist_ok=True)
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute("create schema marts; create table marts.fct_visits as select 1 as visit_id")
+    job = build_definitions(Settings(data_dir=data_dir)).resolve_job_def("warehouse")
+    tags = partition_range_tags(first, last)
+    assert job.execute_in_process(instance=instance, asset_selection=[PUBLISHED_KEY], tags=tags).success
+
+
+def test_a_new_sensor_asks_only_for_what_changed_since_the_last_build(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    for day in DAYS:
+        add_file(tmp_path, "visits", day, "part-1.parquet", 1_000)
+    add_file(tmp_path, "visits", "not-a-date", "part-1.parquet", 1_000)
+    assert evaluate(tmp_path, None, instance)[0] == [(DAYS[0], DAYS[-1])]  # never built: every date
+
+    publish(tmp_path, instance, DAYS[0], DAYS[-1])
+    assert evaluate(tmp_path, None, instance)[0] == []  # the UI opened after a build
+
+    add_file(tmp_path, "purchases", DAYS[1], "part-1.parquet", 2_000)
+    assert evaluate(tmp_path, None, instance)[0] == [(DAYS[1], DAYS[1])]
+
+
+def test_a_build_of_some_dates_keeps_what_the_others_were_built_from(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    for day in DAYS:
+        add_file(tmp_path, "visits", day, "part-1.parquet", 1_000)
+    publish(tmp_path, instance, DAYS[0], DAYS[-1])
+    add_file(tmp_path, "visits", DAYS[0], "part-2.parquet", 2_000)
+    add_file(tmp_path, "visits", DAYS[2], "part-2.parquet", 2_000)
+    publish(tmp_path, instance, DAYS[2], DAYS[2])
+    assert evaluate(tmp_path, None, instance)[0] == [(DAYS[0], DAYS[0])]
+
+
+def test_files_landed_while_a_build_ran_are_asked_for_again(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    for day in DAYS:
+        add_file(tmp_path, "visits", day, "part-1.parquet", 1_000)
+    later = time.time_ns() + 3_600 * 10**9  # a folder changed after the run started
+    add_file(tmp_path, "visits", DAYS[1], "part-2.parquet", later)
+    publish(tmp_path, instance, DAYS[0], DAYS[-1])
+    assert evaluate(tmp_path, None, instance)[0] == [(DAYS[1], DAYS[1])]
+
+
+@pytest.mark.slow
+def test_after_a_cli_build_the_uis_sensor_asks_for_nothing(
+    small_lake: SmallLake, warehouse: WarehouseBuild
+) -> None:
+    with dg.DagsterInstance.from_config(str(dagster_home(small_lake.settings))) as instance:
+        assert evaluate(small_lake.settings.data_dir, None, instance)[0] == []
 
 
 def run_range(schedule: dg.ScheduleDefinition, at: datetime) -> tuple[str, str]:
