@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
 
 from orchestration.defs.lake import IO_RETRY, LAKE_DATES
 from orchestration.publish import publish_marts
@@ -52,7 +58,15 @@ def prepare_manifest(project: DbtProject = dbt_project) -> Path:
 
 
 class LayeredTranslator(DagsterDbtTranslator):
-    """Keys ``<layer>/<model>`` and groups named after the dbt layer folders (seeds in ``seeds``)."""
+    """Keys ``<layer>/<model>`` and groups named after the dbt layer folders (seeds in ``seeds``).
+
+    Every dbt test is an asset check on the model it tests, blocking when its severity is error (the
+    project's default): what depends on a failed one does not materialize. A singular test that reads
+    several models names the one it guards in its ``meta: dagster: ref:``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
