@@ -117,8 +117,9 @@ MART_KEYS = [key for key in warehouse_models.keys if key.path[0] == "marts"]
 PUBLISHED_KEY = dg.AssetKey(["published", "warehouse"])
 LAKE_VERSIONS = "lake_versions"
 """The published asset's metadata: per lake date, the folder version (ns) the marts were built from."""
-CLOCK_MARGIN = timedelta(seconds=1)
-"""A folder changed this close to the run's start may have changed after it (file times are coarse)."""
+CLOCK_MARGIN = timedelta(milliseconds=20)
+"""A folder changed this close before the run started may have changed after it: file times trail the
+clock by up to a kernel tick (at most 10 ms)."""
 
 
 def built_lake_versions(instance: dg.DagsterInstance) -> dict[str, int]:
