@@ -1,5 +1,8 @@
 {#- Revenue = sum of lines, per store: fct_sales_daily (zero-filled over the store's products) keeps
-    every charged won; a line of a product the store does not carry would go missing here. -#}
+    every charged won; a line of a product the store does not carry would go missing here.
+    It reads two models; Dagster attaches it as a check to the one it guards (meta.dagster.ref). -#}
+{{ config(meta={'dagster': {'ref': {'name': 'fct_sales_daily'}}}) }}
+
 with
 
 receipts as (

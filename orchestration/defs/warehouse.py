@@ -4,21 +4,32 @@ Asset keys and groups follow the dbt layers (``staging/stg_purchases``, ``marts/
 sources map to the lake and catalog assets (``lake/gate_scans``, ``catalog/products``). One ``dbt
 build`` per run: a failing error-severity test skips what depends on its model and fails the run,
 so nothing is published. The daily models rebuild only the lake dates of the run's partitions.
+
+The published asset records the lake it was built from (``lake_versions``: each lake date's folder
+version), so that a sensor without a cursor (a new UI on the instance a CLI build used) asks only for
+the dates that changed since.
 """
 
 import shutil
 import sys
 from collections.abc import Iterator, Mapping
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
 
-from orchestration.defs.lake import IO_RETRY
+from orchestration.defs.lake import IO_RETRY, LAKE_DATES
 from orchestration.publish import publish_marts
 from orchestration.resources import WarehouseResource, environment
+from walkout.lake import folder_versions
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 DBT_SOURCES = ("models", "macros", "seeds", "tests", "dbt_project.yml")
@@ -47,7 +58,15 @@ def prepare_manifest(project: DbtProject = dbt_project) -> Path:
 
 
 class LayeredTranslator(DagsterDbtTranslator):
-    """Keys ``<layer>/<model>`` and groups named after the dbt layer folders (seeds in ``seeds``)."""
+    """Keys ``<layer>/<model>`` and groups named after the dbt layer folders (seeds in ``seeds``).
+
+    Every dbt test is an asset check on the model it tests, blocking when its severity is error (the
+    project's default): what depends on a failed one does not materialize. A singular test that reads
+    several models names the one it guards in its ``meta: dagster: ref:``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -95,10 +114,46 @@ def warehouse_models(
 
 
 MART_KEYS = [key for key in warehouse_models.keys if key.path[0] == "marts"]
+PUBLISHED_KEY = dg.AssetKey(["published", "warehouse"])
+LAKE_VERSIONS = "lake_versions"
+"""The published asset's metadata: per lake date, the folder version (ns) the marts were built from."""
+CLOCK_MARGIN = timedelta(milliseconds=20)
+"""A folder changed this close before the run started may have changed after it: file times trail the
+clock by up to a kernel tick (at most 10 ms)."""
+
+
+def built_lake_versions(instance: dg.DagsterInstance) -> dict[str, int]:
+    """The lake the published marts were last built from: folder version per lake date (none if never)."""
+    event = instance.get_latest_materialization_event(PUBLISHED_KEY)
+    materialization = event.asset_materialization if event is not None else None
+    if materialization is None or LAKE_VERSIONS not in materialization.metadata:
+        return {}
+    versions = materialization.metadata[LAKE_VERSIONS].value
+    return {str(day): int(version) for day, version in versions.items()} if isinstance(versions, dict) else {}
+
+
+def lake_versions_after_run(context: dg.AssetExecutionContext, lake_dir: Path) -> dict[str, int]:
+    """What the marts are built from once this run succeeds: its lake dates at the versions they had
+    when it started (a folder changed since is left out, to be built again), the others as before."""
+    record = context.instance.get_run_record_by_id(context.run.run_id)
+    started = record.create_timestamp if record is not None else datetime.now(UTC)
+    before_start = int((started - CLOCK_MARGIN).timestamp() * 1e9)
+    lake_dates = lake_dates_of_run(context)
+
+    def in_run(day: str) -> bool:
+        return lake_dates is None or lake_dates[0] <= date.fromisoformat(day) <= lake_dates[1]
+
+    versions = {
+        day: version for day, version in built_lake_versions(context.instance).items() if not in_run(day)
+    }
+    for day, version in folder_versions(lake_dir).items():
+        if LAKE_DATES.has_partition_key(day) and in_run(day) and version <= before_start:
+            versions[day] = version
+    return dict(sorted(versions.items()))
 
 
 @dg.asset(
-    key=["published", "warehouse"],
+    key=PUBLISHED_KEY,
     group_name="published",
     kinds={"duckdb"},
     deps=MART_KEYS,
@@ -106,7 +161,9 @@ MART_KEYS = [key for key in warehouse_models.keys if key.path[0] == "marts"]
     freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(days=1)),
     description="Read-only copy of the marts for dashboards and the ad API, swapped in after each build.",
 )
-def published_warehouse(warehouse: WarehouseResource) -> dg.MaterializeResult[None]:
+def published_warehouse(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult[None]:
     with warehouse.writing():
         rows = publish_marts(warehouse.warehouse_path, warehouse.published_path)
     return dg.MaterializeResult(
@@ -114,6 +171,7 @@ def published_warehouse(warehouse: WarehouseResource) -> dg.MaterializeResult[No
             "path": str(warehouse.published_path),
             "marts": len(rows),
             "rows": dg.MetadataValue.json(rows),
+            LAKE_VERSIONS: dg.MetadataValue.json(lake_versions_after_run(context, warehouse.lake_dir)),
         }
     )
 

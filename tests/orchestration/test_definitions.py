@@ -3,6 +3,7 @@ dbt layers, dbt tests as (blocking) checks, and the job, sensor and schedule tha
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -10,6 +11,7 @@ import pytest
 
 from orchestration import definitions
 from orchestration.defs.lake import topic_asset_key
+from orchestration.defs.warehouse import dbt_project
 from walkout.catalog.export import TABLES as CATALOG_TABLES
 from walkout.contracts import TOPICS
 from walkout.settings import Settings, get_settings
@@ -69,6 +71,24 @@ def test_dbt_tests_are_checks_and_errors_block(defs: dg.Definitions) -> None:
     graph = defs.resolve_asset_graph()
     assert graph.get_check_spec(checks["intermediate/int_plate_stock:no_negative_stock"]).blocking
     assert graph.get_check_spec(checks["lake/purchases:matches_contract"]).blocking
+
+
+def test_every_dbt_test_is_a_check_on_its_model_and_errors_block(defs: dg.Definitions) -> None:
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    tests = {uid: node for uid, node in manifest["nodes"].items() if node["resource_type"] == "test"}
+    graph = defs.resolve_asset_graph()
+    specs = {
+        spec.metadata["dagster_dbt/unique_id"]: spec
+        for spec in (graph.get_check_spec(key) for key in graph.asset_check_keys)
+        if "dagster_dbt/unique_id" in spec.metadata
+    }
+    assert set(specs) == set(tests)  # none is left to a mere observation
+    for uid, test in tests.items():
+        assert specs[uid].blocking == (test["config"]["severity"].lower() == "error"), uid
+    # a singular test that reads two models guards the one it names
+    sales = specs["test.walkout.assert_daily_sales_equal_receipts"]
+    assert sales.asset_key == dg.AssetKey(["marts", "fct_sales_daily"])
+    assert dg.AssetKey(["marts", "fct_visits"]) in {dep.asset_key for dep in sales.additional_deps}
 
 
 def test_a_job_a_sensor_and_a_schedule_run_the_warehouse(defs: dg.Definitions) -> None:
