@@ -1,26 +1,21 @@
-"""What is happening in the stores right now, for the Live page: a background Kafka consumer of
+"""What is happening in the stores right now, for the Live page: a :class:`walkout.live.LiveFeed` of
 ``camera.tracks``, ``visits`` and ``carts`` keeping a bounded window in memory.
 
 "Now" is event time: the newest event seen from a store. A person is in the store while their track
 was seen within :data:`PRESENCE_S` of that; a visit is open from its ``opened`` event to its ``closed``
-one. The consumer reads from the earliest offset without a consumer group (it commits nothing and
-disturbs no one), so a page opened mid-simulation catches up on what is already in the topics.
+one. The feed reads from the earliest offset without a consumer group (it commits nothing and disturbs
+no one), so a page opened mid-simulation catches up on what is already in the topics.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
 
-from kafka.errors import KafkaError
-
-from walkout.contracts import CameraTrack, Cart, ContractError, Event, Visit, VisitStatus, parse_event
-from walkout.kafka import KafkaSetupError, bootstrap_servers, make_consumer
+from walkout.contracts import CameraTrack, Cart, Event, Visit, VisitStatus
+from walkout.live import LiveFeed
 from walkout.settings import Settings
 
 TOPICS = (CameraTrack.TOPIC, Visit.TOPIC, Cart.TOPIC)
@@ -29,11 +24,6 @@ PRESENCE_S = 5.0
 OPEN_VISIT_LIMIT_S = 4 * 3600.0
 """A visit open this long without a ``closed`` event is dropped (its exit was missed)."""
 MAX_OPEN_VISITS = 5_000
-RETRY_S = 5.0
-BOOTSTRAP_TIMEOUT_MS = 5_000
-"""How long to try a cluster before the page says it is not reachable."""
-RECHECK_BROKER_S = 15.0
-POLL_MS = 500
 
 
 @dataclass(frozen=True)
@@ -86,20 +76,19 @@ class LiveWindow:
         self._stores: dict[str, _StoreWindow] = {}
         self._lock = threading.Lock()
 
-    def add(self, events: Iterable[Event]) -> None:
+    def apply(self, event: Event) -> None:
+        """Take one event into its store's window, and forget what it makes too old there."""
         with self._lock:
-            for event in events:
-                store = self._stores.setdefault(event.store_id, _StoreWindow())
-                if store.as_of is None or event.ts > store.as_of:
-                    store.as_of = event.ts
-                if isinstance(event, CameraTrack):
-                    _see(store, event)
-                elif isinstance(event, Visit):
-                    _track_visit(store, event, self.max_open_visits)
-                elif isinstance(event, Cart):
-                    _fill_cart(store, event, self.max_open_visits)
-            for store in self._stores.values():
-                self._forget_old(store)
+            store = self._stores.setdefault(event.store_id, _StoreWindow())
+            if store.as_of is None or event.ts > store.as_of:
+                store.as_of = event.ts
+            if isinstance(event, CameraTrack):
+                _see(store, event)
+            elif isinstance(event, Visit):
+                _track_visit(store, event, self.max_open_visits)
+            elif isinstance(event, Cart):
+                _fill_cart(store, event, self.max_open_visits)
+            self._forget_old(store)
 
     def _forget_old(self, store: _StoreWindow) -> None:
         if store.as_of is None:
@@ -169,104 +158,25 @@ def _with_cart(visit: OpenVisit, cart: Cart | None) -> OpenVisit:
 
 
 @dataclass(frozen=True)
-class FeedStatus:
-    """Whether the feed reads Kafka, and if not, why (a message for the page)."""
+class LiveStores:
+    """The Live page's window on the stores, and the feed that fills it from Kafka."""
 
-    bootstrap: str | None = None
-    problem: str | None = None
-    messages: int = 0
-    rejected: int = 0
-    last_message_at: float | None = None
-    """``time.monotonic()`` of the last message received."""
-
-    @property
-    def connected(self) -> bool:
-        return self.bootstrap is not None and self.problem is None
+    window: LiveWindow
+    feed: LiveFeed
 
 
-class LiveFeed:
-    """A daemon thread filling a :class:`LiveWindow` from Kafka; it reconnects when Kafka comes back or
-    the embedded broker restarts on another port."""
-
-    def __init__(self, settings: Settings, window: LiveWindow | None = None) -> None:
-        self.settings = settings
-        self.window = window or LiveWindow()
-        self._status = FeedStatus()
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="walkout-live-feed", daemon=True)
-
-    def start(self) -> LiveFeed:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=30)
-
-    def status(self) -> FeedStatus:
-        with self._lock:
-            return self._status
-
-    def _update(self, **changes: Any) -> None:
-        with self._lock:
-            self._status = replace(self._status, **changes)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self._consume()
-            except (KafkaSetupError, KafkaError) as error:
-                self._update(bootstrap=None, problem=str(error) or type(error).__name__)
-                self._stop.wait(RETRY_S)
-
-    def _consume(self) -> None:
-        """Read until stopped, or until the broker's address changes (then the caller reconnects)."""
-        bootstrap = bootstrap_servers(self.settings)
-        consumer = make_consumer(
-            self.settings, "dashboard-live", TOPICS, group_id=None, bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS
-        )
-        self._update(bootstrap=bootstrap, problem=None)
-        checked = time.monotonic()
-        try:
-            while not self._stop.is_set():
-                batches = consumer.poll(timeout_ms=POLL_MS)
-                self._take([record for records in batches.values() for record in records])
-                if time.monotonic() - checked > RECHECK_BROKER_S:
-                    checked = time.monotonic()
-                    if bootstrap_servers(self.settings) != bootstrap:
-                        return
-        finally:
-            consumer.close()
-
-    def _take(self, records: list[Any]) -> None:
-        if not records:
-            return
-        events, rejected = [], 0
-        for record in records:
-            try:
-                events.append(parse_event(record.value, record.topic))
-            except ContractError:
-                rejected += 1
-        self.window.add(events)
-        with self._lock:
-            self._status = replace(
-                self._status,
-                messages=self._status.messages + len(records),
-                rejected=self._status.rejected + rejected,
-                last_message_at=time.monotonic(),
-            )
+_live: dict[tuple[str, str | None], LiveStores] = {}
+_live_lock = threading.Lock()
 
 
-_feeds: dict[tuple[str, str | None], LiveFeed] = {}
-_feeds_lock = threading.Lock()
-
-
-def live_feed(settings: Settings) -> LiveFeed:
-    """The running feed of this data directory and cluster, started on first use and shared by every
+def live_stores(settings: Settings) -> LiveStores:
+    """The window of this data directory and cluster, its feed started on first use; shared by every
     session of the app."""
     key = (str(settings.data_dir.resolve()), settings.kafka_bootstrap)
-    with _feeds_lock:
-        if key not in _feeds:
-            _feeds[key] = LiveFeed(settings).start()
-        return _feeds[key]
+    with _live_lock:
+        if key not in _live:
+            window = LiveWindow()
+            _live[key] = LiveStores(
+                window, LiveFeed(settings, "dashboard-live-feed", TOPICS, window.apply).start()
+            )
+        return _live[key]

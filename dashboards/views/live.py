@@ -15,9 +15,10 @@ import streamlit as st
 from dashboards.charts import Measure
 from dashboards.floor import floor_plans, people_on_plan, zones_of
 from dashboards.format import Column, Kind
-from dashboards.live import FeedStatus, LiveFeed, StoreNow, live_feed
+from dashboards.live import LiveStores, StoreNow, live_stores
 from dashboards.page import chart, table
 from walkout.catalog import Store
+from walkout.live import FeedHealth
 from walkout.settings import get_settings
 
 REFRESH_S = 2
@@ -82,23 +83,25 @@ def open_visits(store: Store, now: StoreNow) -> pl.DataFrame:
     )
 
 
-def say_feed_state(status: FeedStatus, now: StoreNow, store: Store) -> None:
+def say_feed_state(health: FeedHealth, now: StoreNow, store: Store) -> None:
     """Tell what the feed is doing when it is not simply showing the store."""
-    if status.problem is not None:
+    if health.cut_off is not None:
         st.warning(
-            f"Kafka is not reachable: {status.problem}. Then: {SEND_HINT}", icon=":material/cloud_off:"
+            f"Kafka is not reachable: {health.cut_off}. Then: {SEND_HINT}", icon=":material/cloud_off:"
         )
-    elif not status.connected:
+    elif health.running and not health.connected:
         st.info("Connecting to Kafka…", icon=":material/hourglass_top:")
+    elif health.problem is not None:  # stuck, or stopped: what is shown is not now
+        st.warning(f"Not live: {health.problem}.", icon=":material/sync_problem:")
     elif now.as_of is None:
-        st.info(f"Connected to Kafka at {status.bootstrap}; no events from {store.name} yet. {SEND_HINT}")
-    elif status.last_message_at is not None and time.monotonic() - status.last_message_at > QUIET_S:
-        st.caption(f"No new events for {time.monotonic() - status.last_message_at:.0f} s.")
+        st.info(f"Connected to Kafka at {health.bootstrap}; no events from {store.name} yet. {SEND_HINT}")
+    elif health.last_received_at is not None and time.monotonic() - health.last_received_at > QUIET_S:
+        st.caption(f"No new events for {time.monotonic() - health.last_received_at:.0f} s.")
 
 
-def show_store(feed: LiveFeed, store: Store) -> None:
-    now = feed.window.now(store.store_id)
-    say_feed_state(feed.status(), now, store)
+def show_store(live: LiveStores, store: Store) -> None:
+    now = live.window.now(store.store_id)
+    say_feed_state(live.feed.health(), now, store)
     if now.as_of is None:
         return
     zones = zone_occupancy(store, now)
@@ -134,11 +137,11 @@ def render() -> None:
     store_id = st.sidebar.selectbox(
         "Store", list(plans), format_func=lambda s: plans[s].name, key="live-store"
     )
-    feed = live_feed(get_settings())
+    live = live_stores(get_settings())
 
     @st.fragment(run_every=REFRESH_S)
     def refresh() -> None:
-        show_store(feed, plans[store_id or next(iter(plans))])
+        show_store(live, plans[store_id or next(iter(plans))])
 
     refresh()
 

@@ -32,7 +32,7 @@ from fastapi_offline import FastAPIOffline
 
 from recsys import RecsysError
 from recsys.api.context import LiveContext
-from recsys.api.feed import LiveFeed
+from recsys.api.feed import follow_live_topics
 from recsys.api.impressions import ImpressionSink, KafkaImpressions
 from recsys.api.keys import master_key, screens_of
 from recsys.api.metrics import Metrics, RequestMetrics
@@ -42,6 +42,7 @@ from recsys.api.rules import REPEAT_WINDOW_S, RepeatGuard
 from recsys.api.service import AdService, NotReadyError, UnknownIdError
 from recsys.artifact import artifact_dir
 from walkout.catalog import load_catalog
+from walkout.live import LiveFeed
 from walkout.settings import Settings
 
 STATUS_OF_REFUSAL: dict[type[Exception], int] = {NotReadyError: 503, UnknownIdError: 404}
@@ -113,7 +114,7 @@ def running_api(
 ) -> Iterator[tuple[str, LiveContext]]:
     """The API serving from a background thread, with its live feed: yields its URL and live context."""
     context = LiveContext(load_catalog())
-    app = create_app(settings, context, feed=LiveFeed(settings, context))
+    app = create_app(settings, context, feed=follow_live_topics(settings, context))
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="ad-api", daemon=True)
     thread.start()
@@ -132,5 +133,5 @@ def running_api(
 def serve(settings: Settings, host: str, port: int) -> None:
     """Run the API with uvicorn until Ctrl-C/SIGTERM, following the live topics of Kafka."""
     context = LiveContext(load_catalog())
-    app = create_app(settings, context, feed=LiveFeed(settings, context))
+    app = create_app(settings, context, feed=follow_live_topics(settings, context))
     uvicorn.run(app, host=host, port=port, log_level="warning")

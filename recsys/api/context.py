@@ -12,7 +12,7 @@ estimate of each of its tracks all count, so any sign of a minor keeps alcohol a
 
 "Now" is per store: the newest event time seen, advanced by the wall clock since it arrived, so a
 replay and a live store behave alike and people leave the screen when their tracks stop. The topics
-come in through :class:`recsys.api.feed.LiveFeed`.
+come in through :func:`recsys.api.feed.follow_live_topics`.
 """
 
 from __future__ import annotations

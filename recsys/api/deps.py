@@ -14,10 +14,10 @@ from fastapi import Path as PathParameter
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from recsys.api.context import LiveContext
-from recsys.api.feed import LiveFeed
 from recsys.api.keys import Screen, key_matches, member_app_key, screen_key
 from recsys.api.schemas import ID_PATTERN
 from recsys.api.service import AdService
+from walkout.live import LiveFeed
 
 UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
 

@@ -12,7 +12,7 @@ import pytest
 
 from dashboards.floor import PLAN_WIDTH_PX, floor_plans
 from dashboards.format import zone_name
-from dashboards.live import live_feed
+from dashboards.live import live_stores
 from dashboards.navigation import PAGES, PageSpec
 from walkout.contracts import Purchase, Visit
 from walkout.settings import Settings
@@ -186,10 +186,10 @@ def test_ads_show_lift_screens_and_segments(with_later_outputs: Settings, open_p
 
 
 def test_live_says_when_kafka_is_not_reachable(no_warehouse: Settings, open_page: OpenPage) -> None:
-    feed = live_feed(no_warehouse)
+    feed = live_stores(no_warehouse).feed
     try:
         deadline = time.monotonic() + 60
-        while feed.status().problem is None and time.monotonic() < deadline:
+        while feed.health().cut_off is None and time.monotonic() < deadline:
             time.sleep(0.2)
         app = open_page(no_warehouse, "live.py")
         assert_sound(app, PAGES[5])

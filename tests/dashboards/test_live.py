@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from dashboards.live import PRESENCE_S, LiveFeed, LiveWindow, live_feed
-from walkout.contracts import CameraTrack, Cart, ReceiptLine, Visit, VisitStatus, make_event_id
+from dashboards.live import PRESENCE_S, LiveWindow, live_stores
+from walkout.contracts import CameraTrack, Cart, Event, ReceiptLine, Visit, VisitStatus, make_event_id
 from walkout.kafka import make_producer, publish
 from walkout.settings import Settings
 
@@ -69,10 +69,16 @@ def cart(store: str, visit_id: str, seconds: float, revision: int, **quantities:
     )
 
 
+def fill(window: LiveWindow, *events: Event) -> None:
+    """What the feed does with each event it reads, in order."""
+    for event in events:
+        window.apply(event)
+
+
 def test_a_person_counts_while_their_track_is_recent() -> None:
     window = LiveWindow()
-    window.add([track("S001", "t1", 0, "S001-snacks"), track("S001", "t2", 1, "S001-dairy")])
-    window.add([track("S001", "t2", PRESENCE_S + 0.5, "S001-beverages")])
+    fill(window, track("S001", "t1", 0, "S001-snacks"), track("S001", "t2", 1, "S001-dairy"))
+    fill(window, track("S001", "t2", PRESENCE_S + 0.5, "S001-beverages"))
     now = window.now("S001")
     assert now.as_of == START + timedelta(seconds=PRESENCE_S + 0.5)
     assert [(person.track_id, person.zone_id) for person in now.people] == [("t2", "S001-beverages")]
@@ -80,14 +86,14 @@ def test_a_person_counts_while_their_track_is_recent() -> None:
 
 def test_a_late_sample_does_not_move_a_person_back() -> None:
     window = LiveWindow()
-    window.add([track("S001", "t1", 3, "S001-dairy", x=3.0), track("S001", "t1", 2, "S001-snacks", x=2.0)])
+    fill(window, track("S001", "t1", 3, "S001-dairy", x=3.0), track("S001", "t1", 2, "S001-snacks", x=2.0))
     (person,) = window.now("S001").people
     assert (person.zone_id, person.x_m) == ("S001-dairy", 3.0)
 
 
 def test_stores_are_kept_apart() -> None:
     window = LiveWindow()
-    window.add([track("S001", "t1", 0), track("S002", "t9", 100)])
+    fill(window, track("S001", "t1", 0), track("S002", "t9", 100))
     assert [p.track_id for p in window.now("S001").people] == ["t1"]
     assert window.stores() == ["S001", "S002"]
     assert window.now("S003").as_of is None
@@ -95,9 +101,9 @@ def test_stores_are_kept_apart() -> None:
 
 def test_open_visits_close_and_stay_bounded() -> None:
     window = LiveWindow(max_open_visits=2)
-    window.add([visit("S001", "v1", 0), visit("S001", "v2", 10, group=3), visit("S001", "v3", 20)])
+    fill(window, visit("S001", "v1", 0), visit("S001", "v2", 10, group=3), visit("S001", "v3", 20))
     assert [v.visit_id for v in window.now("S001").open_visits] == ["v2", "v3"]  # the oldest made room
-    window.add([visit("S001", "v2", 10, closed_at=60)])
+    fill(window, visit("S001", "v2", 10, closed_at=60))
     (open_visit,) = window.now("S001").open_visits
     assert open_visit.visit_id == "v3"
 
@@ -105,33 +111,33 @@ def test_open_visits_close_and_stay_bounded() -> None:
 def test_an_open_visit_shows_its_newest_cart_until_it_leaves() -> None:
     """Carts and visits come on two topics in no set order: a cart may arrive before its visit."""
     window = LiveWindow()
-    window.add([cart("S001", "v1", 20, 2, P0001=2, P0002=1), visit("S001", "v1", 0)])
-    window.add([cart("S001", "v1", 15, 1, P0001=1), visit("S001", "v1", 0)])  # late: an older cart, a repeat
+    fill(window, cart("S001", "v1", 20, 2, P0001=2, P0002=1), visit("S001", "v1", 0))
+    fill(window, cart("S001", "v1", 15, 1, P0001=1), visit("S001", "v1", 0))  # late: an older cart, a repeat
     (shown,) = window.now("S001").open_visits
     assert (shown.cart, shown.cart_total_krw, shown.cart_revision) == ((("P0001", 2), ("P0002", 1)), 3000, 2)
-    window.add([cart("S001", "v1", 30, 3)])  # everything put back
+    fill(window, cart("S001", "v1", 30, 3))  # everything put back
     assert window.now("S001").open_visits[0].cart == ()
-    window.add([visit("S001", "v1", 0, closed_at=60), cart("S001", "v1", 59, 4, P0001=1)])
-    window.add([visit("S001", "v1", 0)])  # its opening again, after it closed
+    fill(window, visit("S001", "v1", 0, closed_at=60), cart("S001", "v1", 59, 4, P0001=1))
+    fill(window, visit("S001", "v1", 0))  # its opening again, after it closed
     assert window.now("S001").open_visits == ()
 
 
 def test_a_visit_whose_exit_was_missed_is_dropped_after_hours() -> None:
     window = LiveWindow()
-    window.add([visit("S001", "v1", 0), track("S001", "t1", 5 * 3600)])
+    fill(window, visit("S001", "v1", 0), track("S001", "t1", 5 * 3600))
     assert window.now("S001").open_visits == ()
 
 
 @pytest.mark.slow
 def test_the_feed_says_why_kafka_is_not_reachable(tmp_path: Path) -> None:
-    feed = LiveFeed(Settings(data_dir=tmp_path, kafka_bootstrap="127.0.0.1:9")).start()
+    feed = live_stores(Settings(data_dir=tmp_path, kafka_bootstrap="127.0.0.1:9")).feed
     try:
         deadline = time.monotonic() + 60
-        while feed.status().problem is None and time.monotonic() < deadline:
+        while feed.health().cut_off is None and time.monotonic() < deadline:
             time.sleep(0.2)
-        status = feed.status()
-        assert not status.connected
-        assert "127.0.0.1:9" in (status.problem or "")
+        health = feed.health()
+        assert not health.connected
+        assert "127.0.0.1:9" in (health.cut_off or "")
     finally:
         feed.stop()
 
@@ -155,11 +161,11 @@ def test_the_live_page_shows_people_and_open_visits_from_kafka(
         publish(producer, event)
     producer.flush()
     producer.close()
-    feed = live_feed(kafka_settings)
+    live = live_stores(kafka_settings)
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            now = feed.window.now(store)
+            now = live.window.now(store)
             if len(now.people) == 3 and any(visit.cart_revision for visit in now.open_visits):
                 break
             time.sleep(0.5)
@@ -175,4 +181,4 @@ def test_the_live_page_shows_people_and_open_visits_from_kafka(
         assert shown["Cart total (KRW)"] == 2000
         assert not app.exception
     finally:
-        feed.stop()
+        live.feed.stop()

@@ -26,7 +26,7 @@ from fastapi.testclient import TestClient
 
 from recsys.api.app import create_app
 from recsys.api.context import LiveContext
-from recsys.api.feed import STALE_S, LiveFeed
+from recsys.api.feed import follow_live_topics
 from recsys.api.keys import member_app_key, screen_key
 from recsys.artifact import ServedModel, artifact_dir, load_model, write_model
 from walkout.broker import EmbeddedBroker
@@ -44,6 +44,7 @@ from walkout.contracts import (
 )
 from walkout.edge import EdgeSigner
 from walkout.kafka import bootstrap_servers, create_topics, drain, make_consumer, make_producer, publish
+from walkout.live import STALE_S
 from walkout.settings import DEMO_KEYS, Settings
 from walkout.versions import new_version
 from walkout.vocabulary import AgeBand, DemographicSource
@@ -128,7 +129,7 @@ def start_api(
         settings,
         context,
         kwargs.pop("impressions", sink),
-        feed=LiveFeed(settings, context, stale_s) if live else None,
+        feed=follow_live_topics(settings, context, stale_s) if live else None,
         repeat_window_s=repeat_window_s,
         clock=lambda: clock[0],
         **kwargs,
@@ -631,7 +632,7 @@ def test_the_live_feed_skips_what_it_cannot_apply_and_survives_a_restart(
     publish(producer, track("K1", SCREEN_ZONE.zone_id, at), signer=CAMERA)
     producer.flush()
     producer.close()
-    caplog.set_level(logging.WARNING, logger="recsys.api.feed")
+    caplog.set_level(logging.WARNING, logger="walkout.live")
 
     def logged_every_bad_message() -> bool:
         return all(any(where in record.message for record in caplog.records) for where in bad)

@@ -16,12 +16,13 @@ router = APIRouter(tags=["monitoring"])
 def healthz(response: Response, service: ServiceDep, context: LiveContextDep, feed: FeedDep) -> Health:
     """Ready when a model and the published warehouse are loaded and the live feed follows Kafka."""
     model = service.published.model
+    live = feed.health() if feed else None
     problems = [
         problem
         for problem in (
             None if model else "no recommendation model loaded yet",
             None if service.published.shelves else "no published warehouse loaded yet",
-            feed.problem() if feed else None,
+            live.problem if live else None,
         )
         if problem is not None
     ]
@@ -31,7 +32,7 @@ def healthz(response: Response, service: ServiceDep, context: LiveContextDep, fe
         problems=problems,
         model_version=model.version if model else None,
         live_events=context.events_applied,
-        live_events_skipped=feed.skipped if feed else 0,
+        live_events_skipped=live.skipped if live else 0,
     )
 
 
@@ -41,5 +42,5 @@ def prometheus_metrics(service: ServiceDep, context: LiveContextDep, feed: FeedD
     Prometheus text exposition format."""
     metrics = service.metrics
     metrics.live_events.set(context.events_applied)
-    metrics.live_skipped.set(feed.skipped if feed else 0)
+    metrics.live_skipped.set(feed.health().skipped if feed else 0)
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
