@@ -28,7 +28,7 @@ import httpx
 import numpy as np
 
 from recsys.api.keys import screen_key, screens_of
-from recsys.artifact import artifact_dir, load_model
+from recsys.artifact import load_model
 from walkout.broker import kafka_available
 from walkout.catalog import load_catalog
 from walkout.contracts import CameraTrack, Visit, VisitStatus, make_event_id
@@ -145,7 +145,7 @@ def main() -> None:
     data_dir = Path(sys.argv[1] if len(sys.argv) > 1 else "data").resolve()
     concurrency = int(sys.argv[2]) if len(sys.argv) > 2 else CONCURRENCY
     settings = Settings(data_dir=data_dir, demo_keys=True)  # a benchmark signs and serves with the demo keys
-    model = load_model(artifact_dir(data_dir))  # fails clearly without one: run `walkout demo` first
+    model = load_model(settings.paths.recsys_dir)  # fails clearly without one: run `walkout demo` first
     with kafka_available(settings) as bootstrap:
         create_topics(settings)
         port = free_port()

@@ -27,12 +27,12 @@ from typing import Any
 import polars as pl
 
 from orchestration.build import WarehouseBuild, build_warehouse
-from orchestration.resources import WarehouseResource
 from realtime.checkout.replay import replay_checkout
 from realtime.lander import land_offline
 from twin.run import SimulationPlan, simulate_store_days
 from walkout.catalog import load_catalog
 from walkout.contracts import TOPICS
+from walkout.data_dir import DataDir
 from walkout.lake import dates_present, parquet_files, partition_dir
 from walkout.settings import Settings
 
@@ -63,14 +63,14 @@ def cached_store_days(cache: Path) -> dict[tuple[str, date], Path]:
             landing = Settings(data_dir=cache / f".{name}")
             land_offline(landing, events)
             # whole store-days only, should this be stopped
-            landing.lake_dir.replace(cache / name)
+            landing.paths.lake_dir.replace(cache / name)
             print(f"  simulated and landed {name}: {len(events):,} events", flush=True)
     return lakes
 
 
 def assemble(lakes: list[Path], data_dir: Path) -> tuple[int, float]:
     """One data directory whose lake holds the given store-days; returns (rows, MB) of the lake."""
-    lake_dir = Settings(data_dir=data_dir).lake_dir
+    lake_dir = DataDir(data_dir).lake_dir
     for lake in lakes:
         shutil.copytree(lake, lake_dir, dirs_exist_ok=True)
     files = list(lake_dir.rglob("*.parquet"))
@@ -86,9 +86,7 @@ def quietly(build: Callable[..., WarehouseBuild], *args: Any, **kwargs: Any) -> 
 
 def report(label: str, build: WarehouseBuild, settings: Settings, rows: int, megabytes: float) -> None:
     """The run's wall time, dbt's share of it (from its run_results.json) and the slowest model."""
-    run_results = (
-        WarehouseResource(data_dir=str(settings.data_dir)).dbt_run_dir(build.run_id) / "run_results.json"
-    )
+    run_results = settings.paths.dbt_run_dir(build.run_id) / "run_results.json"
     results = json.loads(run_results.read_text())
     models = [r for r in results["results"] if r["unique_id"].startswith("model.")]
     slowest = max(models, key=lambda r: r["execution_time"])
@@ -102,10 +100,9 @@ def report(label: str, build: WarehouseBuild, settings: Settings, rows: int, meg
 def fastest_full_build(settings: Settings) -> WarehouseBuild:
     """The fastest of REPEATS full builds, each from an empty warehouse (shared machines are noisy)."""
     builds = []
-    warehouse = WarehouseResource(data_dir=str(settings.data_dir))
     for _ in range(REPEATS):
-        warehouse.warehouse_path.unlink(missing_ok=True)  # keep the runs' dbt artifacts for report()
-        shutil.rmtree(warehouse.dbt_state_dir, ignore_errors=True)
+        settings.paths.warehouse_file.unlink(missing_ok=True)  # keep the runs' dbt artifacts for report()
+        shutil.rmtree(settings.paths.dbt_state_dir, ignore_errors=True)
         builds.append(quietly(build_warehouse, settings))
     return min(builds, key=lambda build: build.seconds)
 
@@ -123,10 +120,12 @@ def main() -> None:
         rows, megabytes = assemble(chosen, data_dir)
         settings = Settings(data_dir=data_dir)
         report(f"full build, {size} store-days", fastest_full_build(settings), settings, rows, megabytes)
-    last_day = dates_present(settings.lake_dir)[-1]
+    last_day = dates_present(settings.paths.lake_dir)[-1]
     last_date = last_day.isoformat()
     files = [
-        file for topic in TOPICS for file in parquet_files(partition_dir(settings.lake_dir, topic, last_day))
+        file
+        for topic in TOPICS
+        for file in parquet_files(partition_dir(settings.paths.lake_dir, topic, last_day))
     ]
     day_rows = sum(pl.scan_parquet(file).select(pl.len()).collect().item() for file in files)
     day_megabytes = sum(file.stat().st_size for file in files) / 1e6

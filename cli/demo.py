@@ -16,7 +16,6 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from forecasting.artifacts import forecasts_root
 from forecasting.report import published_tables
 from orchestration.build import build_warehouse
 from orchestration.instance import dagster_ui_command
@@ -24,7 +23,7 @@ from realtime.checkout.service import run_checkout
 from realtime.lander import run_lander
 from recsys.api.app import running_api
 from recsys.api.keys import master_key, screen_key
-from recsys.artifact import artifact_dir, load_model
+from recsys.artifact import load_model
 from recsys.report import evaluation_table
 from twin.backfill import backfill
 from twin.checkout_evaluate import read_receipts, score_receipts
@@ -32,7 +31,6 @@ from twin.report import summary_tables
 from twin.run import (
     SimulationPlan,
     SimulationSummary,
-    ground_truth_dir,
     plan_for,
     simulate_to_kafka,
 )
@@ -87,7 +85,7 @@ def simulate_store_days(context: DemoContext) -> None:
         context.simulation = simulate_to_kafka(context.settings, plan, Speed.MAX, progress)
     for table in summary_tables(context.simulation):
         context.console.print(table)
-    context.notes.append(f"ground truth of the simulated days: {ground_truth_dir(context.settings)}")
+    context.notes.append(f"ground truth of the simulated days: {context.settings.paths.ground_truth_dir}")
 
 
 def run_checkout_stage(context: DemoContext) -> None:
@@ -99,7 +97,7 @@ def run_checkout_stage(context: DemoContext) -> None:
     producer.close()
     stats = run_checkout(settings, idle_exit_s=5.0, group="demo-checkout")
     receipts = read_receipts(settings)
-    truth = GroundTruth(ground_truth_dir(settings))
+    truth = GroundTruth(settings.paths.ground_truth_dir)
     store_days = list(context.plan.store_days()) if context.plan else None
     visits, lines = truth.read("visits", store_days), truth.read("receipts", store_days)
     score = score_receipts(receipts, visits, lines)
@@ -142,15 +140,15 @@ def run_lander_stage(context: DemoContext) -> None:
     """The lander writes every topic to the Parquet lake, each event once."""
     settings = context.settings
     stats = run_lander(settings, idle_exit_s=5.0, group="demo-lander")
-    table = Table("topic", "rows in the lake", "files", title=f"lake: {settings.lake_dir.resolve()}")
+    table = Table("topic", "rows in the lake", "files", title=f"lake: {settings.paths.lake_dir.resolve()}")
     for topic in TOPICS:
-        files = topic_files(settings.lake_dir, topic)
+        files = topic_files(settings.paths.lake_dir, topic)
         table.add_row(topic, str(read_lake(settings, topic).height), str(len(files)))
     context.console.print(table)
     context.console.print(
         f"{stats.duplicates_skipped} duplicate messages skipped, {stats.files_written} files written"
     )
-    context.notes.append(f"lake (Parquet by topic and date): {settings.lake_dir.resolve()}")
+    context.notes.append(f"lake (Parquet by topic and date): {settings.paths.lake_dir.resolve()}")
 
 
 def backfill_history(context: DemoContext) -> None:
@@ -191,7 +189,7 @@ def build_warehouse_stage(context: DemoContext) -> None:
 def serve_ads_stage(context: DemoContext) -> None:
     """The model the warehouse job trained, its scores against the baselines, and the ad API at work."""
     settings = context.settings
-    model = load_model(artifact_dir(settings.data_dir))
+    model = load_model(settings.paths.recsys_dir)
     evaluation = model.manifest["evaluation"]
     skipped = f"not evaluated: {model.manifest['evaluation_skipped']}"
     context.console.print(evaluation_table(evaluation) if evaluation else skipped)
@@ -220,9 +218,9 @@ def serve_ads_stage(context: DemoContext) -> None:
 
 def show_forecasts_stage(context: DemoContext) -> None:
     """The demand forecasts' backtest and the reorder suggestions that the warehouse job published."""
-    for table in published_tables(context.settings.data_dir):
+    root = context.settings.paths.resolved().forecasts_dir
+    for table in published_tables(root):
         context.console.print(table)
-    root = forecasts_root(context.settings.data_dir)
     context.notes.append(f"forecasts, backtest, reorder suggestions (Parquet, newest in latest/): {root}")
 
 

@@ -22,7 +22,7 @@ def land_run(
     from realtime.lander import run_lander
 
     settings = get_settings()
-    console.print(f"landing into {settings.lake_dir}; Ctrl-C or SIGTERM stops it cleanly")
+    console.print(f"landing into {settings.paths.lake_dir}; Ctrl-C or SIGTERM stops it cleanly")
     stats = run_lander(settings, stop=stop_on_signals(), idle_exit_s=idle_exit)
     console.print(
         f"read {stats.records_read} records; landed {dict(stats.rows_landed)}; "

@@ -46,13 +46,12 @@ def recsys_train(
     test_days: TestDaysOption = 7,
 ) -> None:
     """Evaluate, tune and train a new model version from the published warehouse, as its Dagster asset."""
-    from recsys.artifact import artifact_dir
     from recsys.report import evaluation_table
     from recsys.train import train_from_warehouse
 
     settings = get_settings()
-    directory = artifact_dir(settings.data_dir)
-    model = train_from_warehouse(settings.published_warehouse_path, directory, k, test_days)
+    directory = settings.paths.recsys_dir
+    model = train_from_warehouse(settings.paths.published_warehouse_file, directory, k, test_days)
     evaluation = model.manifest["evaluation"]
     console.print(
         f"model {model.version}: {len(model.history.shoppers)} shoppers x {len(model.history.products)} "

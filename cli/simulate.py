@@ -29,7 +29,7 @@ def simulate(
 ) -> None:
     """Simulate store-days and publish their edge events to Kafka, with ground truth under the data dir."""
     from twin.report import summary_tables
-    from twin.run import fault_rates, ground_truth_dir, plan_for, simulate_to_kafka
+    from twin.run import fault_rates, plan_for, simulate_to_kafka
     from walkout.catalog import load_catalog
 
     settings = get_settings()
@@ -41,4 +41,4 @@ def simulate(
         summary = simulate_to_kafka(settings, plan, speed, progress)
     for table in summary_tables(summary):
         console.print(table)
-    console.print(f"ground truth: {ground_truth_dir(settings)}")
+    console.print(f"ground truth: {settings.paths.ground_truth_dir}")

@@ -77,7 +77,7 @@ class Warehouse:
 
     @classmethod
     def of(cls, settings: Settings) -> Warehouse:
-        return cls(settings.published_warehouse_path)
+        return cls(settings.paths.published_warehouse_file)
 
     def version(self) -> FileVersion:
         """The current copy's version; raises :class:`WarehouseNotBuiltError` when there is none."""

@@ -1,4 +1,5 @@
-"""Forecast outputs as files a reader can trust, under ``<data dir>/models/forecasts/``:
+"""Forecast outputs as files a reader can trust, under a data directory's ``forecasts_dir``
+(``models/forecasts/``, see :class:`walkout.data_dir.DataDir`):
 
 - ``<table>/<version>.parquet`` (or ``.json``): every version, the newest :data:`KEEP_VERSIONS` kept;
 - ``latest/<table>.parquet``: the newest version, swapped in with one rename, what dashboards read.
@@ -31,11 +32,6 @@ NOT_PUBLISHED = (
     "the warehouse build (walkout warehouse build) publishes it once the lake holds enough days of sales "
     "for a backtest (its log says how many)"
 )
-
-
-def forecasts_root(data_dir: Path) -> Path:
-    """Where a data directory keeps its forecasts, backtests and reorder suggestions."""
-    return data_dir.resolve() / "models" / "forecasts"
 
 
 def publish_table(root: Path, name: str, version: str, table: pl.DataFrame) -> Path:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import polars as pl
 
@@ -13,7 +12,6 @@ from forecasting.artifacts import (
     BACKTEST_REPORT,
     BACKTEST_SUMMARY,
     DEMAND_FORECASTS,
-    forecasts_root,
     publish_summary,
     publish_table,
 )
@@ -21,6 +19,7 @@ from forecasting.backtest import Backtest, folds_that_fit, run_backtest
 from forecasting.models import add_intervals, forecast_chosen
 from forecasting.policy import ForecastSettings, policy_of
 from forecasting.sales import DAY, SERIES, SalesHistory, read_warehouse_sales
+from walkout.data_dir import DataDir
 
 
 @dataclass(frozen=True)
@@ -70,11 +69,11 @@ def forecast_demand(history: SalesHistory, settings: ForecastSettings) -> Demand
     )
 
 
-def publish_demand_forecast(published: Path, data_dir: Path, version: str) -> DemandForecast:
+def publish_demand_forecast(paths: DataDir, version: str) -> DemandForecast:
     """Forecast the published warehouse's daily sales with the data directory's policy, and publish the
     forecasts, the backtest report and its summary as ``version`` (see :mod:`forecasting.artifacts`)."""
-    demand = forecast_demand(read_warehouse_sales(published), policy_of(data_dir).forecast)
-    root = forecasts_root(data_dir)
+    demand = forecast_demand(read_warehouse_sales(paths.published_warehouse_file), policy_of(paths).forecast)
+    root = paths.forecasts_dir
     publish_table(root, BACKTEST_REPORT, version, demand.backtest_table())
     publish_summary(root, BACKTEST_SUMMARY, version, demand.summary())
     publish_table(root, DEMAND_FORECASTS, version, demand.forecast_table())

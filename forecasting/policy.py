@@ -10,10 +10,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from forecasting.errors import ForecastError
+from walkout.data_dir import DataDir
 
 DEFAULT_POLICY = Path(__file__).with_name("policy.yaml")
-DEPLOYMENT_POLICY = "forecasting.yaml"
-"""A data directory's own policy file, used instead of the default when it exists."""
 
 
 class _Strict(BaseModel):
@@ -83,7 +82,7 @@ def load_policy(path: Path = DEFAULT_POLICY) -> Policy:
         raise ForecastError(f"forecast policy {path}: {field}: {detail['msg']}") from None
 
 
-def policy_of(data_dir: Path) -> Policy:
+def policy_of(paths: DataDir) -> Policy:
     """The policy of a data directory: its ``forecasting.yaml`` if there is one, else the default."""
-    own = data_dir / DEPLOYMENT_POLICY
+    own = paths.forecast_policy_file
     return load_policy(own if own.exists() else DEFAULT_POLICY)

@@ -25,13 +25,13 @@ from forecasting.artifacts import (
     BACKTEST_REPORT,
     DEMAND_FORECASTS,
     REORDER_SUGGESTIONS,
-    forecasts_root,
     publish_table,
     read_latest,
 )
 from forecasting.errors import ForecastError
 from forecasting.models import FORECAST
 from forecasting.policy import ReplenishmentPolicy, policy_of
+from walkout.data_dir import DataDir
 
 ITEM = ["store_id", "product_id"]
 POSITIONS_SQL = """
@@ -157,14 +157,14 @@ def suggest_orders(
     ).sort(ITEM)
 
 
-def publish_reorder_suggestions(published: Path, data_dir: Path, version: str) -> pl.DataFrame:
+def publish_reorder_suggestions(paths: DataDir, version: str) -> pl.DataFrame:
     """Suggest orders from the latest published forecasts and backtest, the published warehouse's shelf
     positions and the data directory's policy; publish them as ``version`` with their ``forecast_version``."""
-    root = forecasts_root(data_dir)
+    root = paths.forecasts_dir
     forecasts = read_latest(root, DEMAND_FORECASTS)
     errors = read_latest(root, BACKTEST_REPORT).filter("chosen")
     suggestions = suggest_orders(
-        forecasts, errors, read_positions(published), policy_of(data_dir).replenishment
+        forecasts, errors, read_positions(paths.published_warehouse_file), policy_of(paths).replenishment
     ).with_columns(pl.lit(forecasts["version"].first()).alias("forecast_version"))
     publish_table(root, REORDER_SUGGESTIONS, version, suggestions)
     return suggestions

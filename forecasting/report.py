@@ -13,7 +13,6 @@ from rich.table import Table
 from forecasting.artifacts import (
     BACKTEST_SUMMARY,
     REORDER_SUGGESTIONS,
-    forecasts_root,
     read_latest,
     read_latest_summary,
 )
@@ -45,9 +44,9 @@ def backtest_table(summary: Mapping[str, Any]) -> Table:
     return table
 
 
-def published_tables(data_dir: Path) -> list[RenderableType]:
-    """The published backtest and the most urgent reorder suggestions, or why there are none."""
-    root = forecasts_root(data_dir)
+def published_tables(root: Path) -> list[RenderableType]:
+    """The backtest and the most urgent reorder suggestions published under ``root`` (a data directory's
+    ``forecasts_dir``), or why there are none."""
     try:
         summary = read_latest_summary(root, BACKTEST_SUMMARY)
         suggestions = read_latest(root, REORDER_SUGGESTIONS)

@@ -48,10 +48,11 @@ def _lake_dates(settings: Settings, partition: str | None) -> tuple[date, date]:
     """The first and last lake date to build; checked before the job starts, which takes a while."""
     if partition is not None and not LAKE_DATES.has_partition_key(partition):
         raise WarehouseError(f"{partition!r} is not a lake date (YYYY-MM-DD, from 2015-01-01 to today)")
-    days = [day for day in dates_present(settings.lake_dir) if LAKE_DATES.has_partition_key(day.isoformat())]
+    lake_dir = settings.paths.lake_dir
+    days = [day for day in dates_present(lake_dir) if LAKE_DATES.has_partition_key(day.isoformat())]
     if not days:
         raise WarehouseError(
-            f"the lake at {settings.lake_dir.resolve()} has no files; land events first (walkout land run)"
+            f"the lake at {lake_dir.resolve()} has no files; land events first (walkout land run)"
         )
     if partition is None:
         return days[0], days[-1]

@@ -1,4 +1,4 @@
-"""The Dagster instance of a data directory (``<data_dir>/dagster``) and the command that opens its UI.
+"""The Dagster instance of a data directory (its ``dagster_dir``) and the command that opens its UI.
 
 Kept free of Dagster imports, so ``walkout ui`` starts without loading the definitions twice.
 """
@@ -39,8 +39,9 @@ class UiCommand:
 
 
 def dagster_home(settings: Settings) -> Path:
-    """``<data_dir>/dagster`` with its ``dagster.yaml``: telemetry off, one warehouse writer at a time."""
-    home = settings.data_dir.resolve() / "dagster"
+    """The data directory's ``dagster_dir`` with its ``dagster.yaml``: telemetry off, one warehouse writer
+    at a time."""
+    home = settings.paths.resolved().dagster_dir  # Dagster wants DAGSTER_HOME absolute
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     text = yaml.safe_dump(INSTANCE_CONFIG, sort_keys=False)
@@ -56,7 +57,7 @@ def dagster_ui_command(settings: Settings, port: int = UI_PORT) -> UiCommand:
         argv=[*dagster_dev, "--host", UI_HOST, "--port", str(port)],
         env={
             "DAGSTER_HOME": str(dagster_home(settings)),
-            "WALKOUT_DATA_DIR": str(settings.data_dir.resolve()),
+            "WALKOUT_DATA_DIR": str(settings.paths.resolved().root),
         },
         url=f"http://{UI_HOST}:{port}",
     )

@@ -16,51 +16,25 @@ from pathlib import Path
 
 import dagster as dg
 
-from walkout.settings import Settings
+from walkout.data_dir import DataDir
 
 
 class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]  # the resource is its own value
-    """Paths of one walkout data directory (``Settings.data_dir``) as the batch side uses them."""
+    """One walkout data directory (``Settings.data_dir``) as the batch side uses it."""
 
     data_dir: str
 
     @property
-    def root(self) -> Path:
-        return Path(self.data_dir).resolve()
-
-    @property
-    def lake_dir(self) -> Path:
-        return Settings(data_dir=self.root).lake_dir
-
-    @property
-    def catalog_dir(self) -> Path:
-        """The catalog tables exported for dbt (one Parquet file per table)."""
-        return self.root / "catalog"
-
-    @property
-    def warehouse_path(self) -> Path:
-        """The DuckDB file dbt writes; only a Dagster run opens it."""
-        return self.root / "warehouse" / "walkout.duckdb"
-
-    @property
-    def published_path(self) -> Path:
-        """The read-only copy of the marts that dashboards and the ad API open."""
-        return Settings(data_dir=self.root).published_warehouse_path
-
-    def dbt_run_dir(self, run_id: str) -> Path:
-        """Where a run's dbt artifacts and logs go (beside the warehouse, not in the repository)."""
-        return self.root / "warehouse" / "dbt-runs" / run_id
-
-    @property
-    def dbt_state_dir(self) -> Path:
-        """dbt's parse of the project for this data directory, kept from run to run."""
-        return self.root / "warehouse" / "dbt-state"
+    def paths(self) -> DataDir:
+        """The data directory's places, absolute: dbt runs in its project folder and Dagster's run
+        workers wherever they are started, and both must find the same files."""
+        return DataDir(Path(self.data_dir)).resolved()
 
     def dbt_environment(self, lake_dates: tuple[date, date] | None) -> dict[str, str]:
         """The dbt project's environment; ``lake_dates`` (first, last) limit what the daily models rebuild."""
         environment = {
-            "WALKOUT_DATA_DIR": str(self.root),
-            "WALKOUT_WAREHOUSE_PATH": str(self.warehouse_path),
+            "WALKOUT_DATA_DIR": str(self.paths.root),
+            "WALKOUT_WAREHOUSE_PATH": str(self.paths.warehouse_file),
             "WALKOUT_DBT_START_DATE": "",
             "WALKOUT_DBT_END_DATE": "",
         }
@@ -73,8 +47,9 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]  # t
     @contextmanager
     def writing(self) -> Iterator[None]:
         """Hold the warehouse's writer lock: DuckDB allows one writer, so concurrent runs take turns."""
-        self.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-        with (self.warehouse_path.parent / ".writer.lock").open("w") as lock:
+        lock_file = self.paths.warehouse_lock_file
+        lock_file.parent.mkdir(parents=True, exist_ok=True)
+        with lock_file.open("w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield
 

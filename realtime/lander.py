@@ -216,7 +216,7 @@ def compact_partition(directory: Path, min_files: int = 2) -> bool:
 
 def compact_lake(settings: Settings, min_files: int = 2) -> int:
     """Compact every partition of the lake with at least ``min_files`` files; returns how many merged."""
-    return sum(compact_partition(directory, min_files) for directory in date_folders(settings.lake_dir))
+    return sum(compact_partition(directory, min_files) for directory in date_folders(settings.paths.lake_dir))
 
 
 def _finish_lake_compactions(lake: Path) -> None:
@@ -252,7 +252,7 @@ class Lander:
         admission: EdgeAdmission | None = None,
     ) -> None:
         self.stats = stats if stats is not None else LanderStats()
-        self._lake = settings.lake_dir
+        self._lake = settings.paths.lake_dir
         self._max_event_bytes = settings.max_event_bytes
         self._outbox = outbox
         self._admission = admission
@@ -422,7 +422,7 @@ def _prepare_lake(settings: Settings, topics: Sequence[str]) -> None:
             schema_of(topic)
         except LakeError as error:
             raise LanderError(str(error)) from None
-    lake = settings.lake_dir
+    lake = settings.paths.lake_dir
     try:
         _make_directory_durably(lake)
         with tempfile.NamedTemporaryFile(dir=lake, prefix=".probe-"):

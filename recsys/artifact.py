@@ -1,10 +1,10 @@
 """The served model as versioned files, written whole and then renamed, so a reader never sees half of one.
 
-``<data dir>/artifacts/recsys/`` holds ``model-<version>.npz`` (factors, the shoppers' histories,
-popularity overall and per demographic segment, and a JSON manifest: hyperparameters, metrics, data
-window) and ``CURRENT``, the version readers load, replaced by a rename once its model file is in
-place. Versions are written and pruned by :mod:`walkout.versions`: the last few are kept so a reader
-still loading one never loses it.
+A data directory's ``recsys_dir`` (``artifacts/recsys/``, see :class:`walkout.data_dir.DataDir`) holds
+``model-<version>.npz`` (factors, the shoppers' histories, popularity overall and per demographic
+segment, and a JSON manifest: hyperparameters, metrics, data window) and ``CURRENT``, the version
+readers load, replaced by a rename once its model file is in place. Versions are written and pruned by
+:mod:`walkout.versions`: the last few are kept so a reader still loading one never loses it.
 """
 
 from __future__ import annotations
@@ -65,10 +65,6 @@ class ServedModel:
         """Units bought per product by a demographic segment; the whole chain's for an unknown segment."""
         scores: Scores = self.segments.get(segment or "", self.popularity)
         return scores
-
-
-def artifact_dir(data_dir: Path) -> Path:
-    return data_dir / "artifacts" / "recsys"
 
 
 def model_path(directory: Path, version: str) -> Path:

@@ -14,12 +14,10 @@ import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import date
-from pathlib import Path
 
 from realtime.checkout.replay import replay_checkout
 from realtime.lander import land_offline
-from twin.run import SimulationPlan, ground_truth_dir, simulate_store_days
+from twin.run import SimulationPlan, simulate_store_days
 from twin.truth import GroundTruth
 from walkout.catalog import load_catalog
 from walkout.settings import Settings
@@ -35,20 +33,18 @@ class BackfillSummary:
     seconds: float = 0.0
 
 
-def _marker(settings: Settings, store_id: str, day: date, seed: int) -> Path:
-    return settings.data_dir / "backfill" / f"{store_id}-{day.isoformat()}-seed{seed}.done"
-
-
 def backfill_store(settings: Settings, plan: SimulationPlan) -> BackfillSummary:
     """Simulate one store's days in order (stock carries over), replay checkout, land, mark each day."""
     (store_id,) = plan.stores
     summary = BackfillSummary()
-    markers = {day: _marker(settings, store, day, plan.seed) for store, day in plan.store_days()}
+    markers = {
+        day: settings.paths.backfill_mark_file(store, day, plan.seed) for store, day in plan.store_days()
+    }
     if all(marker.exists() for marker in markers.values()):
         summary.skipped_store_days = len(markers)
         return summary
     catalog = load_catalog()
-    truth = GroundTruth(ground_truth_dir(settings))
+    truth = GroundTruth(settings.paths.ground_truth_dir)
     for store_day in simulate_store_days(catalog, plan):
         edge = [event for _, event in store_day.events]
         stats = land_offline(settings, edge + replay_checkout(catalog, store_id, edge))

@@ -15,7 +15,7 @@ import polars as pl
 
 from realtime.checkout.fusion import AGE_NOT_VERIFIED
 from realtime.checkout.service import run_checkout
-from twin.run import SimulationPlan, ground_truth_dir, simulate_to_kafka
+from twin.run import SimulationPlan, simulate_to_kafka
 from twin.truth import GroundTruth, StoreDayTruth
 from walkout.broker import kafka_available
 from walkout.contracts import Event, Purchase, ShelfAction, ShelfEvent, parse_event
@@ -213,5 +213,5 @@ def evaluate_checkout(plan: SimulationPlan, bootstrap: str | None = None) -> Che
             simulate_to_kafka(settings, plan)
             run_checkout(settings, idle_exit_s=5.0, group=f"checkout-evaluate-{uuid.uuid4().hex[:8]}")
             receipts = read_receipts(settings)
-        truth = GroundTruth(ground_truth_dir(settings))
+        truth = GroundTruth(settings.paths.ground_truth_dir)
         return score_receipts(receipts, truth.read("visits"), truth.read("receipts"))

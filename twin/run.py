@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -375,12 +374,8 @@ def simulate_to_kafka(
     """The ``walkout simulate`` job: publish a plan's edge events to Kafka, the truth under the data dir."""
     with edge_to_kafka(settings) as send:
         return run_simulation(
-            load_catalog(), plan, send, GroundTruth(ground_truth_dir(settings)), speed, progress
+            load_catalog(), plan, send, GroundTruth(settings.paths.ground_truth_dir), speed, progress
         )
-
-
-def ground_truth_dir(settings: Settings) -> Path:
-    return settings.data_dir / "ground_truth"
 
 
 def pacer(

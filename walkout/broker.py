@@ -98,7 +98,7 @@ class EmbeddedBroker:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.state_file = settings.run_dir / "broker.json"
+        self.state_file = settings.paths.broker_state_file
 
     def status(self) -> BrokerState | None:
         """The running broker, or None (a stale state file of a dead broker is removed)."""
@@ -128,8 +128,8 @@ class EmbeddedBroker:
         host = self.settings.broker_host
         port = self.settings.broker_port or _free_port(host)
         url = f"tcp://{host}:{port}"
-        self.settings.run_dir.mkdir(parents=True, exist_ok=True)
-        log_file = self.settings.run_dir / "broker.log"
+        self.settings.paths.run_dir.mkdir(parents=True, exist_ok=True)
+        log_file = self.settings.paths.broker_log_file
         with log_file.open("ab") as log:
             process = subprocess.Popen(
                 [

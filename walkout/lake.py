@@ -30,8 +30,9 @@ from polars.datatypes import DataTypeClass
 from pydantic import BaseModel
 
 from walkout.contracts import EVENT_TYPE_BY_TOPIC, TOPICS, Event
+from walkout.data_dir import LAKE_FOLDER
 from walkout.errors import WalkoutError
-from walkout.settings import ENV_PREFIX, LAKE_FOLDER, Settings
+from walkout.settings import ENV_PREFIX, Settings
 
 PARTITION_COLUMN = "date"  # what Hive-style readers call the UTC date of a partition folder
 PARTITION_PREFIX = f"{PARTITION_COLUMN}="
@@ -209,7 +210,7 @@ def read_lake(settings: Settings, topic: str) -> pl.DataFrame:
     """Every landed row of ``topic`` (all dates), with the topic's lake schema even when empty."""
     schema = schema_of(topic)
     frames = []
-    for directory in sorted((settings.lake_dir / topic).glob(f"{PARTITION_PREFIX}*")):
+    for directory in sorted((settings.paths.lake_dir / topic).glob(f"{PARTITION_PREFIX}*")):
         with partition_lock(directory, exclusive=False):
             files = parquet_files(directory)
             if files:

@@ -15,11 +15,11 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from walkout.data_dir import DataDir
 from walkout.errors import WalkoutError
 from walkout.vocabulary import CameraSource
 
 ENV_PREFIX = "WALKOUT_"
-LAKE_FOLDER = "lake"  # the lake's folder in the data directory (dbt's sources find it there too)
 MIN_KEY_CHARS = 16
 SecretName = Literal["gate_key", "edge_key", "ad_api_key"]
 DEMO_KEYS: dict[SecretName, bytes] = {
@@ -109,18 +109,9 @@ class Settings(BaseSettings):
         )
 
     @property
-    def run_dir(self) -> Path:
-        """Process state (broker pid and port) of this data directory."""
-        return self.data_dir / "run"
-
-    @property
-    def lake_dir(self) -> Path:
-        return self.data_dir / LAKE_FOLDER
-
-    @property
-    def published_warehouse_path(self) -> Path:
-        """The read-only copy of the marts that readers open (the warehouse build swaps it in)."""
-        return self.data_dir / "warehouse" / "published.duckdb"
+    def paths(self) -> DataDir:
+        """Every folder and file under ``data_dir``, as relative or absolute as ``data_dir`` is."""
+        return DataDir(self.data_dir)
 
     @property
     def uses_embedded_broker(self) -> bool:

@@ -13,7 +13,7 @@ from dashboards.charts import HEIGHT, Dimension, Figure, Measure, bars
 from dashboards.data import BUILD_HINT, NoDataError, Warehouse, published_table, require_rows
 from dashboards.format import Column, Kind, in_plain_words
 from dashboards.page import chart, needed, open_page, pick_store, section, table
-from forecasting.artifacts import DEMAND_FORECASTS, REORDER_SUGGESTIONS, forecasts_root, latest_path
+from forecasting.artifacts import DEMAND_FORECASTS, REORDER_SUGGESTIONS, latest_path
 from walkout.settings import get_settings
 
 FORECAST_UNITS = "forecast_units"
@@ -121,7 +121,7 @@ def stockouts(warehouse: Warehouse, store_id: str, first: date, last: date) -> p
 def forecasting_output(name: str, store_id: str, what: str) -> pl.DataFrame:
     """A store's rows of the latest table the forecasting assets publish; until they have run, a message
     saying so."""
-    path = latest_path(forecasts_root(get_settings().data_dir), name)
+    path = latest_path(get_settings().paths.forecasts_dir, name)
     missing = (
         f"{what} are not built yet: the warehouse build makes them once the sales history is long enough "
         f"for a backtest; {BUILD_HINT}."

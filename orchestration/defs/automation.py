@@ -50,7 +50,7 @@ def lake_files_sensor(
     seen: dict[str, int] = (
         json.loads(context.cursor) if context.cursor else built_lake_versions(context.instance)
     )
-    current = folder_versions(warehouse.lake_dir)
+    current = folder_versions(warehouse.paths.lake_dir)
     changed = sorted(
         day
         for day, version in current.items()

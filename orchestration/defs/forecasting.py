@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from forecasting.artifacts import BACKTEST_SUMMARY, forecasts_root, read_latest_summary
+from forecasting.artifacts import BACKTEST_SUMMARY, read_latest_summary
 from forecasting.backtest import ShortHistoryError
 from forecasting.demand import publish_demand_forecast
 from forecasting.models import BASELINE
@@ -52,9 +52,7 @@ def demand_forecasts(
 ) -> Iterator[dg.MaterializeResult[None]]:
     """Backtest every model on every store x product, choose, forecast with intervals, publish."""
     try:
-        demand = publish_demand_forecast(
-            warehouse.published_path, warehouse.root, new_version(context.run.run_id)
-        )
+        demand = publish_demand_forecast(warehouse.paths, new_version(context.run.run_id))
     except ShortHistoryError as error:
         context.log.warning(f"no forecasts yet: {error}")
         return
@@ -81,7 +79,7 @@ def demand_forecasts(
 @dg.asset_check(asset=BACKTEST_REPORT)
 def chosen_models_beat_seasonal_naive(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     """The chosen models' cross-validated MASE is below the seasonal naive's (the baseline)."""
-    summary = read_latest_summary(forecasts_root(warehouse.root), BACKTEST_SUMMARY)
+    summary = read_latest_summary(warehouse.paths.forecasts_dir, BACKTEST_SUMMARY)
     chosen, baseline = summary["chosen"]["mase"], summary["models"][BASELINE]["mase"]
     return dg.AssetCheckResult(
         passed=chosen is not None and baseline is not None and chosen < baseline,
@@ -101,9 +99,7 @@ def chosen_models_beat_seasonal_naive(warehouse: WarehouseResource) -> dg.AssetC
 def reorder_suggestions(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult[None]:
-    suggestions = publish_reorder_suggestions(
-        warehouse.published_path, warehouse.root, new_version(context.run.run_id)
-    )
+    suggestions = publish_reorder_suggestions(warehouse.paths, new_version(context.run.run_id))
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": suggestions.height,

@@ -111,7 +111,7 @@ def lake_topic_asset(topic: str) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, warehouse: WarehouseResource
     ) -> Iterator[dg.MaterializeResult[None]]:
         days = [date.fromisoformat(key) for key in context.partition_keys]
-        survey = survey_topic(warehouse.lake_dir, topic, days)
+        survey = survey_topic(warehouse.paths.lake_dir, topic, days)
         yield dg.MaterializeResult(
             metadata={
                 "dagster/row_count": survey.rows,
@@ -151,7 +151,7 @@ def lake_topic_asset(topic: str) -> dg.AssetsDefinition:
 )
 def catalog_tables(warehouse: WarehouseResource) -> Iterator[dg.MaterializeResult[None]]:
     """Export the store catalog (products, stores, floor plans, members) as Parquet for dbt."""
-    for table, path in write_catalog_tables(load_catalog(), warehouse.catalog_dir).items():
+    for table, path in write_catalog_tables(load_catalog(), warehouse.paths.catalog_dir).items():
         yield dg.MaterializeResult(
             asset_key=["catalog", table],
             metadata={

@@ -8,7 +8,7 @@ import dagster as dg
 
 from orchestration.defs.warehouse import published_warehouse
 from orchestration.resources import WarehouseResource
-from recsys.artifact import artifact_dir, model_path
+from recsys.artifact import model_path
 from recsys.train import train_from_warehouse
 
 
@@ -23,8 +23,9 @@ from recsys.train import train_from_warehouse
 def recsys_model(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult[None]:
-    directory = artifact_dir(warehouse.root)
-    model = train_from_warehouse(warehouse.published_path, directory)
+    paths = warehouse.paths
+    directory = paths.recsys_dir
+    model = train_from_warehouse(paths.published_warehouse_file, directory)
     manifest = model.manifest
     metadata: dict[str, dg.RawMetadataValue] = {
         "version": model.version,

@@ -101,16 +101,17 @@ def warehouse_models(
     """``dbt build`` of the selected models, seeds and tests, one writer at a time."""
     lake_dates = lake_dates_of_run(context)
     context.log.info(f"daily models rebuild lake dates {'..'.join(map(str, lake_dates or ['all']))}")
-    run_dir = warehouse.dbt_run_dir(context.run.run_id)
+    paths = warehouse.paths
+    run_dir = paths.dbt_run_dir(context.run.run_id)
     with warehouse.writing():
         # dagster-dbt seeds the run's dbt state from $DBT_TARGET_PATH: this data directory's last
         # parse, whose profile (the DuckDB path) matches, so dbt need not parse the project again.
-        state = {"DBT_TARGET_PATH": str(warehouse.dbt_state_dir)}
+        state = {"DBT_TARGET_PATH": str(paths.dbt_state_dir)}
         with environment(warehouse.dbt_environment(lake_dates) | state):
             invocation = dbt.cli(["build"], context=context, target_path=run_dir)
         yield from invocation.stream()
-    warehouse.dbt_state_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(run_dir / PARTIAL_PARSE, warehouse.dbt_state_dir / PARTIAL_PARSE)
+    paths.dbt_state_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(run_dir / PARTIAL_PARSE, paths.dbt_state_dir / PARTIAL_PARSE)
 
 
 MART_KEYS = [key for key in warehouse_models.keys if key.path[0] == "marts"]
@@ -164,14 +165,15 @@ def lake_versions_after_run(context: dg.AssetExecutionContext, lake_dir: Path) -
 def published_warehouse(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult[None]:
+    paths = warehouse.paths
     with warehouse.writing():
-        rows = publish_marts(warehouse.warehouse_path, warehouse.published_path)
+        rows = publish_marts(paths.warehouse_file, paths.published_warehouse_file)
     return dg.MaterializeResult(
         metadata={
-            "path": str(warehouse.published_path),
+            "path": str(paths.published_warehouse_file),
             "marts": len(rows),
             "rows": dg.MetadataValue.json(rows),
-            LAKE_VERSIONS: dg.MetadataValue.json(lake_versions_after_run(context, warehouse.lake_dir)),
+            LAKE_VERSIONS: dg.MetadataValue.json(lake_versions_after_run(context, paths.lake_dir)),
         }
     )
 

@@ -127,10 +127,6 @@ class CheckoutState:
             self.seen_until[store_id] = at
 
 
-def snapshot_path(settings: Settings, instance: str) -> Path:
-    return settings.data_dir / "state" / f"checkout-{instance}.snapshot"
-
-
 def _plain_name(value: str, what: str) -> str:
     """A group or instance name: it names the snapshot file, so never a path."""
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", value):
@@ -219,7 +215,9 @@ def run_checkout(
     """
     catalog = load_catalog()
     admission = EdgeAdmission(catalog, settings.secret("edge_key"), settings.max_event_bytes)
-    path = snapshot_path(settings, f"{_plain_name(group, 'group')}-{_plain_name(instance, 'instance')}")
+    path = settings.paths.checkout_snapshot_file(
+        f"{_plain_name(group, 'group')}-{_plain_name(instance, 'instance')}"
+    )
     state, indexed = read_state(path, catalog)
     consumer = make_consumer(settings, group, (), client_id=f"{group}-{instance}", **STRICT_OFFSETS)
     outbox = Outbox(make_producer(settings))

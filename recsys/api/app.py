@@ -40,7 +40,6 @@ from recsys.api.published import Published
 from recsys.api.routes import monitoring, screens, shoppers
 from recsys.api.rules import REPEAT_WINDOW_S, RepeatGuard
 from recsys.api.service import AdService, NotReadyError, UnknownIdError
-from recsys.artifact import artifact_dir
 from walkout.catalog import load_catalog
 from walkout.live import LiveFeed
 from walkout.settings import Settings
@@ -70,7 +69,7 @@ def create_app(
     service = AdService(
         catalog=context.catalog,
         screens=screens_of(context.catalog),
-        published=Published(artifact_dir(settings.data_dir), settings.published_warehouse_path, metrics),
+        published=Published(settings.paths.recsys_dir, settings.paths.published_warehouse_file, metrics),
         context=context,
         impressions=sink,
         repeats=RepeatGuard(repeat_window_s),

@@ -15,6 +15,7 @@ import pytest
 
 from cli import broker
 from cli.app import main
+from walkout.data_dir import DataDir
 from walkout.errors import WalkoutError
 from walkout.settings import Settings
 
@@ -179,7 +180,7 @@ def test_a_bare_group_prints_its_help(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_building_a_date_the_lake_lacks_names_the_dates_it_has(tmp_path: Path) -> None:
     for topic, day in [("visits", "2026-12-01"), ("visits", "2026-12-02"), ("purchases", "2026-12-04")]:
-        (tmp_path / "lake" / topic / f"date={day}").mkdir(parents=True)
+        (DataDir(tmp_path).lake_dir / topic / f"date={day}").mkdir(parents=True)
     result = walkout("warehouse", "build", "--date", "2020-01-01", data_dir=tmp_path)
     assert_one_line_error(
         result, 1, "the lake has no data for 2020-01-01; its 3 dates: 2026-12-01..2026-12-02, 2026-12-04"
@@ -309,7 +310,7 @@ def test_demo_runs_end_to_end_and_stops_its_broker(tmp_path: Path) -> None:
     assert int(dead[1]) <= 50  # the garbled demo message and takes charged to nobody: measured 11
     assert "4 store-days backfilled" in result.stdout
     assert "fct_purchase_lines" in result.stdout
-    assert (tmp_path / "warehouse" / "published.duckdb").exists()
+    assert DataDir(tmp_path).published_warehouse_file.exists()
     assert walkout("broker", "status", data_dir=tmp_path).returncode == 3
 
 

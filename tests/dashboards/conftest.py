@@ -29,7 +29,6 @@ from dashboards.navigation import PAGES
 from forecasting.artifacts import (
     DEMAND_FORECASTS,
     REORDER_SUGGESTIONS,
-    forecasts_root,
     publish_table,
 )
 from forecasting.policy import policy_of
@@ -66,7 +65,7 @@ def no_warehouse(tmp_path: Path) -> Settings:
 
 def _publish(settings: Settings, source: Path, sql: str) -> Settings:
     """A published warehouse made by ``sql`` from the one at ``source`` (``demo``), read-only as published."""
-    path = settings.published_warehouse_path
+    path = settings.paths.published_warehouse_file
     path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(path)) as con:
         con.execute(f"attach '{source}' as demo (read_only)")
@@ -84,7 +83,7 @@ def _tables(source: Path) -> list[str]:
 @pytest.fixture(scope="session")
 def empty_marts(tmp_path_factory: pytest.TempPathFactory, demo_data: Settings) -> Settings:
     """Every mart published, none with a row (a warehouse built before any event landed)."""
-    source = demo_data.published_warehouse_path
+    source = demo_data.paths.published_warehouse_file
     copies = "".join(
         f"create table marts.{name} as select * from demo.marts.{name} limit 0;" for name in _tables(source)
     )
@@ -98,7 +97,7 @@ def no_marts(tmp_path_factory: pytest.TempPathFactory, demo_data: Settings) -> S
     """A published file without any mart (every page must say which table it misses)."""
     return _publish(
         Settings(data_dir=tmp_path_factory.mktemp("no-marts")),
-        demo_data.published_warehouse_path,
+        demo_data.paths.published_warehouse_file,
         "create schema marts",
     )
 
@@ -108,7 +107,7 @@ def with_later_outputs(tmp_path_factory: pytest.TempPathFactory, demo_data: Sett
     """The demo warehouse plus what later issues add: forecasts and reorder suggestions published by the
     forecasting code (from made-up forecasts: one day of sales is too short for a backtest), ad performance
     rows and ad impressions by screen and segment (the demo day has no screens reporting yet)."""
-    source = demo_data.published_warehouse_path
+    source = demo_data.paths.published_warehouse_file
     copies = "".join(
         f"create table marts.{name} as select * from demo.marts.{name};" for name in _tables(source)
     )
@@ -142,13 +141,13 @@ FORECASTS_SQL = """
 def _publish_forecasts(settings: Settings) -> None:
     """14 days of forecasts per store x product, and the reorder suggestions the forecasting code makes of
     them, published where the forecasting assets publish theirs."""
-    published = settings.published_warehouse_path
+    published = settings.paths.published_warehouse_file
     with duckdb.connect(str(published), read_only=True) as con:
         forecasts = con.sql(FORECASTS_SQL).pl()
     errors = forecasts.select("store_id", "product_id").unique().with_columns(rmse=pl.lit(1.0))
-    policy = policy_of(settings.data_dir).replenishment
+    policy = policy_of(settings.paths).replenishment
     suggestions = suggest_orders(forecasts, errors, read_positions(published), policy)
-    root, version = forecasts_root(settings.data_dir), new_version("dashboard-tests")
+    root, version = settings.paths.forecasts_dir, new_version("dashboard-tests")
     publish_table(root, DEMAND_FORECASTS, version, forecasts)
     publish_table(
         root, REORDER_SUGGESTIONS, version, suggestions.with_columns(forecast_version=pl.lit(version))

@@ -44,10 +44,10 @@ def settings(tmp_path: Path) -> Settings:
 
 
 def published(settings: Settings, revenue: int | None) -> Warehouse:
-    source = settings.data_dir / "warehouse" / "walkout.duckdb"
+    source = settings.paths.warehouse_file
     source.parent.mkdir(parents=True, exist_ok=True)
     build(source, revenue)
-    publish_marts(source, settings.published_warehouse_path)
+    publish_marts(source, settings.paths.published_warehouse_file)
     return Warehouse.of(settings)
 
 
@@ -57,7 +57,7 @@ def revenue(warehouse: Warehouse) -> int:
 
 def test_the_published_path_is_the_one_the_warehouse_build_writes(settings: Settings) -> None:
     resource = WarehouseResource(data_dir=str(settings.data_dir))
-    assert settings.published_warehouse_path.resolve() == resource.published_path
+    assert settings.paths.published_warehouse_file.resolve() == resource.paths.published_warehouse_file
 
 
 def test_k_anonymity_is_the_warehouse_s_own(demo_data: Settings) -> None:
@@ -77,7 +77,7 @@ def test_a_new_publish_is_picked_up_by_the_next_query(settings: Settings) -> Non
 
 def test_a_build_writing_the_warehouse_does_not_block_readers(settings: Settings) -> None:
     warehouse = published(settings, 1000)
-    source = settings.data_dir / "warehouse" / "walkout.duckdb"
+    source = settings.paths.warehouse_file
     with duckdb.connect(str(source)) as writer:  # a dbt run holds the write lock on its own file
         writer.execute("update marts.fct_visits set revenue_krw = 7")
         assert revenue(warehouse) == 1000
@@ -86,10 +86,10 @@ def test_a_build_writing_the_warehouse_does_not_block_readers(settings: Settings
 
 def test_readers_open_the_published_copy_read_only(settings: Settings) -> None:
     warehouse = published(settings, 1000)
-    before = settings.published_warehouse_path.stat().st_mtime_ns
+    before = settings.paths.published_warehouse_file.stat().st_mtime_ns
     with pytest.raises(duckdb.Error):
         warehouse.query("create table marts.scratch as select 1")
-    assert settings.published_warehouse_path.stat().st_mtime_ns == before
+    assert settings.paths.published_warehouse_file.stat().st_mtime_ns == before
 
 
 def test_no_warehouse_says_how_to_build_it(settings: Settings) -> None:
@@ -135,7 +135,7 @@ def test_the_previous_period_has_the_same_length() -> None:
 
 def test_a_reader_still_on_the_old_copy_does_not_hide_a_new_publish(settings: Settings) -> None:
     warehouse = published(settings, 1000)
-    with duckdb.connect(str(settings.published_warehouse_path), read_only=True) as slow_reader:
+    with duckdb.connect(str(settings.paths.published_warehouse_file), read_only=True) as slow_reader:
         published(settings, 2500)
         assert revenue(warehouse) == 2500
         assert slow_reader.sql("select revenue_krw from marts.fct_visits").fetchall() == [(1000,)]

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from forecasting.errors import ForecastError
-from forecasting.policy import DEFAULT_POLICY, DEPLOYMENT_POLICY, ReplenishmentPolicy, load_policy, policy_of
+from forecasting.policy import DEFAULT_POLICY, ReplenishmentPolicy, load_policy, policy_of
+from walkout.data_dir import DataDir
 
 
 def test_the_default_policy_loads() -> None:
@@ -22,9 +23,10 @@ def test_the_default_policy_loads() -> None:
 
 
 def test_a_data_directory_may_have_its_own(tmp_path: Path) -> None:
-    assert policy_of(tmp_path) == load_policy(DEFAULT_POLICY)
-    (tmp_path / DEPLOYMENT_POLICY).write_text("forecast: {horizon_days: 21, interval_levels: [95, 50]}\n")
-    own = policy_of(tmp_path)
+    paths = DataDir(tmp_path)
+    assert policy_of(paths) == load_policy(DEFAULT_POLICY)
+    paths.forecast_policy_file.write_text("forecast: {horizon_days: 21, interval_levels: [95, 50]}\n")
+    own = policy_of(paths)
     assert own.forecast.horizon_days == 21
     assert own.forecast.interval_levels == (50, 95)
 

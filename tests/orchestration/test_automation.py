@@ -26,6 +26,7 @@ from orchestration.defs.automation import (
 )
 from orchestration.defs.warehouse import PUBLISHED_KEY
 from orchestration.instance import dagster_home
+from walkout.data_dir import DataDir
 from walkout.settings import Settings
 
 if TYPE_CHECKING:  # fixtures come from conftest.py, which is not importable as a module
@@ -35,7 +36,7 @@ DAYS = ["2026-11-17", "2026-11-18", "2026-11-19"]
 
 
 def add_file(data_dir: Path, topic: str, day: str, name: str, mtime_ns: int) -> None:
-    folder = data_dir / "lake" / topic / f"date={day}"
+    folder = DataDir(data_dir).lake_dir / topic / f"date={day}"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / name).write_bytes(b"")
     os.utime(folder, ns=(mtime_ns, mtime_ns))
@@ -83,7 +84,7 @@ def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
 
 def publish(data_dir: Path, instance: dg.DagsterInstance, first: str, last: str) -> None:
     """Run the ``warehouse`` job's last step, publishing, as a build of lake dates ``first``..``last``."""
-    warehouse = data_dir / "warehouse" / "walkout.duckdb"
+    warehouse = DataDir(data_dir).warehouse_file
     if not warehouse.exists():
         warehouse.parent.mkdir(parents=True, exist_ok=True)
         with duckdb.connect(str(warehouse)) as con:

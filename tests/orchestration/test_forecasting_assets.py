@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from rich.table import Table
 
-from forecasting.artifacts import forecasts_root, read_latest, read_latest_summary
+from forecasting.artifacts import read_latest, read_latest_summary
 from forecasting.report import published_tables
 from orchestration.definitions import build_definitions
 from orchestration.defs.forecasting import (
@@ -25,6 +25,7 @@ from orchestration.defs.forecasting import (
     reorder_suggestions,
 )
 from orchestration.resources import WarehouseResource
+from walkout.data_dir import DataDir
 from walkout.settings import Settings
 
 STORES, PRODUCTS = 2, 6
@@ -48,7 +49,7 @@ from marts.fct_sales_daily;
 def publish_small_marts(data_dir: Path, days: int) -> None:
     """The three marts forecasting reads, in a published copy: ``days`` of pseudo-random daily sales
     (0-2 units on weekdays, 0-4 at weekends) and shelves of 12 units."""
-    published = WarehouseResource(data_dir=str(data_dir)).published_path
+    published = DataDir(data_dir).published_warehouse_file
     published.parent.mkdir(parents=True)
     with duckdb.connect(str(published)) as con:
         con.execute(SMALL_MARTS.format(products=PRODUCTS + 1, stores=STORES + 1, days=days))
@@ -81,7 +82,7 @@ def test_forecasts_backtest_and_reorder_suggestions_are_published(tmp_path: Path
     }  # fmt: skip
     (check,) = result.get_asset_check_evaluations()
     assert check.passed, check.metadata
-    root = forecasts_root(tmp_path)
+    root = DataDir(tmp_path).forecasts_dir
     forecasts, report = read_latest(root, "demand_forecasts"), read_latest(root, "backtest_report")
     suggestions, summary = (
         read_latest(root, "reorder_suggestions"),
@@ -103,7 +104,7 @@ def test_forecasts_backtest_and_reorder_suggestions_are_published(tmp_path: Path
     assert suggestions["forecast_version"].unique().to_list() == [summary["version"]]
     assert summary["as_of"] == "2026-11-04"
     assert summary["folds"] == 3
-    assert [type(table) for table in published_tables(tmp_path)] == [Table, Table]  # what the demo prints
+    assert [type(table) for table in published_tables(root)] == [Table, Table]  # what the demo prints
 
 
 def test_a_history_too_short_skips_them_without_failing_the_run(tmp_path: Path) -> None:
@@ -111,6 +112,7 @@ def test_a_history_too_short_skips_them_without_failing_the_run(tmp_path: Path) 
     result = materialize(tmp_path)
     assert result.success
     assert result.get_asset_materialization_events() == []
-    assert not forecasts_root(tmp_path).exists()
-    (message,) = published_tables(tmp_path)
+    root = DataDir(tmp_path).forecasts_dir
+    assert not root.exists()
+    (message,) = published_tables(root)
     assert str(message).startswith("no forecasts: no backtest_summary")

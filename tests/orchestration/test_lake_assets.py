@@ -14,6 +14,7 @@ from orchestration.resources import WarehouseResource
 from realtime.lander import land_offline
 from walkout.catalog.export import TABLES as CATALOG_TABLES
 from walkout.contracts import DwellSegment, Visit, VisitStatus, make_event_id
+from walkout.data_dir import DataDir
 from walkout.lake import LAKE_SCHEMAS, partition_dir
 from walkout.settings import Settings
 
@@ -67,7 +68,7 @@ def test_survey_counts_rows_duplicates_and_dates(tmp_path: Path) -> None:
 
 def test_a_drifted_file_fails_the_blocking_contract_check(tmp_path: Path) -> None:
     write(
-        tmp_path / "lake",
+        DataDir(tmp_path).lake_dir,
         segment_rows(["v1"]).drop("stopped").with_columns(pl.col("dwell_s").cast(pl.Int64)),
         "p.parquet",
     )
@@ -92,12 +93,12 @@ def test_a_file_landed_before_an_optional_field_was_added_passes(tmp_path: Path)
         entered_at=AT,
     )
     land_offline(settings, [opened])
-    (landed,) = partition_dir(settings.lake_dir, Visit.TOPIC, DAY).glob("*.parquet")
+    (landed,) = partition_dir(settings.paths.lake_dir, Visit.TOPIC, DAY).glob("*.parquet")
     older = pl.read_parquet(landed).drop("demographic_source", "demographic_confidence")
     older.write_parquet(landed)
-    assert survey_topic(settings.lake_dir, Visit.TOPIC, [DAY]).schema_problems == []
+    assert survey_topic(settings.paths.lake_dir, Visit.TOPIC, [DAY]).schema_problems == []
     older.drop("event_type", "visit_id").write_parquet(landed)  # the envelope and required fields still count
-    assert survey_topic(settings.lake_dir, Visit.TOPIC, [DAY]).schema_problems == [
+    assert survey_topic(settings.paths.lake_dir, Visit.TOPIC, [DAY]).schema_problems == [
         f"{landed.name}: missing column event_type",
         f"{landed.name}: missing column visit_id",
     ]
@@ -115,4 +116,4 @@ def test_catalog_tables_are_exported_for_dbt(tmp_path: Path) -> None:
         [catalog_tables], resources={"warehouse": WarehouseResource(data_dir=str(tmp_path))}
     )
     assert result.success
-    assert {path.stem for path in (tmp_path / "catalog").glob("*.parquet")} == set(CATALOG_TABLES)
+    assert {path.stem for path in DataDir(tmp_path).catalog_dir.glob("*.parquet")} == set(CATALOG_TABLES)

@@ -122,7 +122,7 @@ def test_a_broker_that_comes_back_empty_stops_the_services_and_nothing_is_lost_o
         assert set(after["event_id"]) == set(published)  # nothing lost: every receipt of the day landed
         assert set(before["event_id"]) <= set(published)  # what landed before is what the day charges
         assert len(published) == len({receipt.visit_id for receipt in published.values()})
-        aside = list((tmp_path / "state").glob("checkout-*.snapshot.other-broker-*"))
+        aside = list(settings.paths.checkout_state_dir.glob("checkout-*.snapshot.other-broker-*"))
         assert len(aside) == 1  # the lost broker's snapshot, set aside, not resumed from
     finally:
         broker.stop()

@@ -187,7 +187,7 @@ def test_events_land_by_topic_and_date_with_the_contract_schema(
 
     stats = land(settings, group)
 
-    lake = settings.lake_dir
+    lake = settings.paths.lake_dir
     expected_dirs = {
         lake / "visits" / "date=2026-11-18",
         lake / "visits" / "date=2026-11-19",
@@ -326,7 +326,7 @@ def test_a_lander_killed_at_a_random_moment_lands_each_event_once(
 
     try:
         send(settings, sent[:10])
-        wait_until(lambda: any(settings.lake_dir.glob("visits/*/*.parquet")))
+        wait_until(lambda: any(settings.paths.lake_dir.glob("visits/*/*.parquet")))
         with ThreadPoolExecutor(1) as pool:
             streaming = pool.submit(stream)
             time.sleep(random.uniform(0.0, 1.5))
@@ -341,7 +341,7 @@ def test_a_lander_killed_at_a_random_moment_lands_each_event_once(
     assert stats.records_read > 0
     visits = rows_of(settings, Visit.TOPIC, store)
     assert visits.height == visits["event_id"].n_unique() == len(sent)
-    assert not list(settings.lake_dir.glob("**/.*.tmp"))
+    assert not list(settings.paths.lake_dir.glob("**/.*.tmp"))
 
 
 @pytest.mark.kafka
@@ -357,7 +357,7 @@ def test_compaction_merges_files_and_finishes_a_half_done_one(
             Record("visits", 0, batch * 10 + n, visit("S1", batch * 10 + n, ts).to_bytes()) for n in range(10)
         )
     producer.close()
-    partition = settings.lake_dir / "visits" / "date=2026-11-18"
+    partition = settings.paths.lake_dir / "visits" / "date=2026-11-18"
     parts = sorted(partition.glob("*.parquet"))
     assert len(parts) == 3
     shutil.copy(parts[0], partition / "part-copied-by-hand.parquet")  # duplicates no index knows of
@@ -389,7 +389,7 @@ def test_files_landed_before_an_optional_field_was_added_read_and_compact_with_n
 ) -> None:
     settings = Settings(data_dir=tmp_path)
     land_offline(settings, [visit("S001", 1)])
-    partition = settings.lake_dir / "visits" / "date=2026-11-18"
+    partition = settings.paths.lake_dir / "visits" / "date=2026-11-18"
     (landed,) = partition.glob("*.parquet")
     older = pl.read_parquet(landed).drop("demographic_source", "demographic_confidence")
     assert {"demographic_source", "demographic_confidence"} <= added_later("visits")
@@ -424,7 +424,7 @@ def test_the_stop_event_ends_the_loop_with_everything_committed(
     settings: Settings, store: str, group: str
 ) -> None:
     stop = threading.Event()
-    partition = settings.lake_dir / "visits" / "date=2026-11-18"
+    partition = settings.paths.lake_dir / "visits" / "date=2026-11-18"
     with ThreadPoolExecutor(1) as pool:
         running = pool.submit(
             run_lander, settings, stop, group=group, topics=TEST_TOPICS, compact_above_files=1

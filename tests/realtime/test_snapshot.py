@@ -22,7 +22,7 @@ from realtime.checkout.errors import CheckoutError
 from realtime.checkout.fusion import StoreCheckout
 from realtime.checkout.ordering import HELD_APART
 from realtime.checkout.replay import EXPIRE_EVERY_S, replay_checkout
-from realtime.checkout.service import CheckoutState, load_state, save_state, snapshot_path
+from realtime.checkout.service import CheckoutState, load_state, save_state
 from realtime.checkout.snapshot import (
     FORMAT,
     MAX_SNAPSHOT_BYTES,
@@ -180,7 +180,7 @@ def test_a_crafted_pickle_never_runs_and_stops_the_service_in_one_line(tmp_path:
     pickle.loads(pickle.dumps(Intrusion(proof)))
     assert proof.is_dir()  # the payload is a real attack on whatever unpickles it
     marker = tmp_path / "intruded"
-    path = snapshot_path(Settings(data_dir=tmp_path), "checkout-0")
+    path = Settings(data_dir=tmp_path).paths.checkout_snapshot_file("checkout-0")
     path.parent.mkdir(parents=True)
     path.write_bytes(pickle.dumps(Intrusion(marker)))
     service = subprocess.run(
@@ -200,7 +200,7 @@ def test_an_old_pickled_state_is_never_loaded_and_noticed_in_one_line(
     catalog: Catalog, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     marker = tmp_path / "intruded"
-    path = snapshot_path(Settings(data_dir=tmp_path), "checkout-0")
+    path = Settings(data_dir=tmp_path).paths.checkout_snapshot_file("checkout-0")
     path.parent.mkdir(parents=True)
     pickled = path.with_suffix(".pickle")
     pickled.write_bytes(pickle.dumps(Intrusion(marker)))

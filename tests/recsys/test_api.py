@@ -28,7 +28,7 @@ from recsys.api.app import create_app
 from recsys.api.context import LiveContext
 from recsys.api.feed import follow_live_topics
 from recsys.api.keys import member_app_key, screen_key
-from recsys.artifact import ServedModel, artifact_dir, load_model, write_model
+from recsys.artifact import ServedModel, load_model, write_model
 from walkout.broker import EmbeddedBroker
 from walkout.catalog import Category, ZoneKind, load_catalog
 from walkout.contracts import (
@@ -105,9 +105,9 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory, published_marts: Path, mo
     """A data directory with the published marts and the trained model, as a warehouse build leaves it."""
     root = tmp_path_factory.mktemp("ad-api")
     settings = Settings(data_dir=root)
-    settings.published_warehouse_path.parent.mkdir(parents=True)
-    shutil.copy(published_marts, settings.published_warehouse_path)
-    shutil.copytree(model_dir, artifact_dir(root))
+    settings.paths.published_warehouse_file.parent.mkdir(parents=True)
+    shutil.copy(published_marts, settings.paths.published_warehouse_file)
+    shutil.copytree(model_dir, settings.paths.recsys_dir)
     return root
 
 
@@ -157,7 +157,7 @@ def api(data_dir: Path) -> Iterator[Api]:
 
 @pytest.fixture(scope="module")
 def model(data_dir: Path) -> ServedModel:
-    return load_model(artifact_dir(data_dir))
+    return load_model(Settings(data_dir=data_dir).paths.recsys_dir)
 
 
 def members(model: ServedModel, known: bool, *bands: AgeBand) -> list[str]:
@@ -559,7 +559,7 @@ def test_a_new_model_version_is_served_without_a_restart_or_a_failed_request(
         worker = threading.Thread(target=hammer)
         worker.start()
         new = new_version()
-        write_model(artifact_dir(settings.data_dir), replace(model, version=new))
+        write_model(settings.paths.recsys_dir, replace(model, version=new))
         deadline = time.monotonic() + 60
         while new not in versions and time.monotonic() < deadline:
             time.sleep(0.2)

@@ -14,7 +14,7 @@ from orchestration.definitions import build_definitions
 from realtime.checkout.replay import replay_checkout
 from realtime.lander import land_offline
 from recsys import RecsysError
-from recsys.artifact import KEEP_VERSIONS, ServedModel, artifact_dir, current_version, load_model, write_model
+from recsys.artifact import KEEP_VERSIONS, ServedModel, current_version, load_model, write_model
 from recsys.evaluate import SERVED_MODEL
 from recsys.interactions import UserItems
 from recsys.models import FactorModel
@@ -96,7 +96,7 @@ def test_a_real_build_of_one_day_trains_a_model_without_evaluation(
     land_offline(settings, edge + replay_checkout(load_catalog(), store_day.store_id, edge))
     build = build_warehouse(settings)
     assert build.published_path.exists()
-    model = load_model(artifact_dir(tmp_path))
+    model = load_model(settings.paths.recsys_dir)
     assert model.manifest["evaluation"] is None
     assert "needs more than 14 days of history" in model.manifest["evaluation_skipped"]
     assert len(model.history.shoppers) > 50

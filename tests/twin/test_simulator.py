@@ -9,7 +9,6 @@ import subprocess
 import sys
 from collections import Counter
 from datetime import UTC, date, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -357,7 +356,7 @@ def test_simulate_command_publishes_all_edge_topics(kafka_settings: Settings) ->
     }
     assert stated == dict(counts)
     assert counts["heartbeats"] > 0
-    truth = Path(kafka_settings.data_dir) / "ground_truth"
+    truth = kafka_settings.paths.ground_truth_dir
     for table in ("visits", "receipts", "hands", "paths", "stock"):
         assert list((truth / table).glob("store=S001/date=2026-11-20.parquet")), table
     visits = pl.read_parquet(truth / "visits" / "store=S001" / "date=2026-11-20.parquet")

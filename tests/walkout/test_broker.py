@@ -44,12 +44,12 @@ def test_start_status_stop_leaves_no_process(tmp_path: Path) -> None:
 
 def test_stale_state_of_a_dead_broker_is_ignored(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
-    settings.run_dir.mkdir(parents=True)
-    (settings.run_dir / "broker.json").write_text(
+    settings.paths.run_dir.mkdir(parents=True)
+    settings.paths.broker_state_file.write_text(
         json.dumps({"pid": 999_999, "host": "127.0.0.1", "port": 1, "binary": "/x", "log_file": "/x"})
     )
     assert EmbeddedBroker(settings).status() is None
-    assert not (settings.run_dir / "broker.json").exists()
+    assert not settings.paths.broker_state_file.exists()
 
 
 def test_never_starts_a_broker_when_a_cluster_is_configured(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ def test_defaults_run_a_fresh_checkout() -> None:
     settings = get_settings()
     assert settings.data_dir == Path("data")
     assert settings.uses_embedded_broker
-    assert settings.lake_dir == Path("data/lake")
+    assert settings.paths.lake_dir == Path("data/lake")
 
 
 def test_environment_variables_with_the_prefix(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -74,7 +74,7 @@ class BadDayRun:
 
 
 def daily_rows(settings: Settings) -> dict[str, int]:
-    with duckdb.connect(str(settings.data_dir / "warehouse" / "walkout.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse_file), read_only=True) as con:
         return dict(
             con.execute(f"select lake_date::varchar, count(*) from {DAILY_MODEL} group by all").fetchall()
         )
@@ -92,12 +92,12 @@ def bad_day(
     visit = next(
         v for v in small_lake.of_type(Visit) if v.ts.date() == v.entered_at.date() == date.fromisoformat(day)
     )
-    for file in list(settings.lake_dir.glob(f"purchases/date={day}/*.parquet")):
+    for file in list(settings.paths.lake_dir.glob(f"purchases/date={day}/*.parquet")):
         shutil.copy(file, file.with_name(f"part-duplicate-{file.name}"))  # a compaction caught mid-way
     land(settings, [overdrawn_plate(visit), *unknown_product_receipt(visit)])
-    with duckdb.connect(str(settings.data_dir / "warehouse" / "walkout.duckdb")) as con:
+    with duckdb.connect(str(settings.paths.warehouse_file)) as con:
         con.execute(f"delete from {DAILY_MODEL}")  # so that only what the run rebuilds is there
-    published = settings.data_dir / "warehouse" / "published.duckdb"
+    published = settings.paths.published_warehouse_file
     published_before = published.read_bytes()
     with pytest.raises(WarehouseError) as failure:
         build_warehouse(settings, partition=day)
@@ -105,7 +105,7 @@ def bad_day(
 
 
 def count(settings: Settings, relation: str, where: str = "true") -> int:
-    with duckdb.connect(str(settings.data_dir / "warehouse" / "walkout.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(settings.paths.warehouse_file), read_only=True) as con:
         (rows,) = con.execute(f"select count(*) from {relation} where {where}").fetchone() or (0,)
     return int(rows)
 
@@ -121,7 +121,7 @@ def test_what_depends_on_bad_data_is_not_rebuilt_nor_published(bad_day: BadDayRu
     assert count(bad_day.settings, "intermediate.int_plate_stock", f"shelf_event_id = {bad_pick}") == 1
     assert count(bad_day.settings, "marts.stockouts", f"stockout_id = {bad_pick}") == 0
     assert count(bad_day.settings, "marts.fct_purchase_lines", f"product_id = '{UNKNOWN_PRODUCT}'") == 0
-    published = bad_day.settings.data_dir / "warehouse" / "published.duckdb"
+    published = bad_day.settings.paths.published_warehouse_file
     assert published.read_bytes() == bad_day.published_before
 
 

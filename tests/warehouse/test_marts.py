@@ -107,7 +107,7 @@ def test_demographic_heatmap_never_shows_a_small_cell(warehouse: WarehouseBuild)
 
 
 def test_every_built_column_is_documented(small_lake: SmallLake, warehouse: WarehouseBuild) -> None:
-    warehouse_path = small_lake.settings.data_dir / "warehouse" / "walkout.duckdb"
+    warehouse_path = small_lake.settings.paths.warehouse_file
     built = query(
         warehouse_path,
         "select table_name, list(column_name) as columns from duckdb_columns() "

@@ -25,8 +25,8 @@ def test_a_lake_of_visits_without_demographics_builds_with_them_unknown(
 ) -> None:
     settings = Settings(data_dir=tmp_path / "data")
     shutil.copytree(small_lake.settings.data_dir, settings.data_dir)
-    shutil.rmtree(settings.data_dir / "warehouse", ignore_errors=True)
-    for file in settings.lake_dir.glob("visits/date=*/*.parquet"):
+    shutil.rmtree(settings.paths.warehouse_dir, ignore_errors=True)
+    for file in settings.paths.lake_dir.glob("visits/date=*/*.parquet"):
         pl.read_parquet(file).drop("demographic_source", "demographic_confidence").write_parquet(file)
 
     built = build_warehouse(settings)
