@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from cli.options import (
     CamerasOption,
@@ -16,6 +14,7 @@ from cli.options import (
     StartOption,
     StoresOption,
     console,
+    print_measures,
     stop_on_signals,
 )
 from walkout.settings import get_settings
@@ -63,12 +62,5 @@ def checkout_evaluate(
         load_catalog(), stores, days, seed, start, cameras=cameras, gate_key=settings.secret("gate_key")
     )
     score = evaluate_checkout(plan, settings.kafka_bootstrap)
-    if as_json:
-        print(json.dumps(score.as_dict()))
-        return
-    table = Table(
-        "measure", "value", title=f"checkout vs ground truth: {stores} stores x {days} days, seed {seed}"
-    )
-    for name, value in score.as_dict().items():
-        table.add_row(name.replace("_", " "), f"{value:.4f}" if isinstance(value, float) else str(value))
-    console.print(table)
+    title = f"checkout vs ground truth: {stores} stores x {days} days, seed {seed}"
+    print_measures(score.as_dict(), title, as_json)

@@ -4,15 +4,18 @@ of the long-running ones."""
 from __future__ import annotations
 
 import errno
+import json
 import re
 import signal
 import socket
 import threading
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from walkout.errors import WalkoutError
 from walkout.vocabulary import CameraSource
@@ -79,3 +82,14 @@ CamerasOption = Annotated[
     typer.Option(help="Camera tracks: the stand-in tracker, or rendered frames through the real pipeline."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+def print_measures(measures: Mapping[str, object], title: str, as_json: bool) -> None:
+    """A scoring command's figures: one JSON document, or a table of measure and value."""
+    if as_json:
+        print(json.dumps(dict(measures)))
+        return
+    table = Table("measure", "value", title=title)
+    for name, value in measures.items():
+        table.add_row(name.replace("_", " "), f"{value:.4f}" if isinstance(value, float) else str(value))
+    console.print(table)

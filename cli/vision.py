@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.options import JsonOption, console
+from cli.options import JsonOption, console, print_measures
 
 vision_app = typer.Typer(
     help="Cameras: shoppers tracked from the ceiling, faces at the entrance.", no_args_is_help=True
@@ -85,15 +85,8 @@ def vision_evaluate(
     from twin.camera_clips import ClipRequest, evaluate_tracking
 
     evaluation = evaluate_tracking(ClipRequest(store, seed, visits, seconds))
-    if as_json:
-        print(json.dumps(evaluation.as_dict()))
-        return
-    table = Table(
-        "measure", "value", title=f"ceiling tracking vs truth: {store}, {visits} visits in {seconds:.0f} s"
-    )
-    for name, value in evaluation.as_dict().items():
-        table.add_row(name.replace("_", " "), f"{value:.4f}" if isinstance(value, float) else str(value))
-    console.print(table)
+    title = f"ceiling tracking vs truth: {store}, {visits} visits in {seconds:.0f} s"
+    print_measures(evaluation.as_dict(), title, as_json)
 
 
 @vision_app.command("render")
