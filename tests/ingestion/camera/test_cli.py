@@ -116,3 +116,8 @@ def test_evaluate_reports_mota_and_idf1() -> None:
     assert score["mota"] >= 0.85, score
     assert score["idf1"] >= 0.8, score
     assert score["median_error_m"] <= 0.3
+    table = walkout("evaluate", "--visits", "8", "--seconds", "30")
+    assert table.returncode == 0, table.stderr
+    assert "ceiling tracking vs truth" in table.stdout
+    assert "│ mota " in table.stdout
+    assert f"{score['mota']:.4f}" in table.stdout  # the same figures, as a table
