@@ -45,8 +45,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import polars as pl
-from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
-from kafka.errors import KafkaError, OffsetOutOfRangeError
+from kafka import KafkaConsumer
 
 from walkout.catalog import load_catalog
 from walkout.contracts import (
@@ -61,19 +60,7 @@ from walkout.contracts import (
 from walkout.edge import EdgeAdmission
 from walkout.errors import WalkoutError
 from walkout.files import fsync, write_atomically
-from walkout.kafka import (
-    JOIN_TIMEOUT_S,
-    STRICT_OFFSETS,
-    BrokerDataLostError,
-    BrokerWatch,
-    KafkaSetupError,
-    Outbox,
-    PublishError,
-    leave_group,
-    make_consumer,
-    make_producer,
-    poll_strictly,
-)
+from walkout.kafka import STRICT_OFFSETS, Outbox, leave_group, make_consumer, make_producer
 from walkout.lake import (
     LAKE_SCHEMAS,
     LakeError,
@@ -87,6 +74,7 @@ from walkout.lake import (
     schema_of,
 )
 from walkout.settings import Settings
+from walkout.stream import Service, Stream, failing_as
 
 log = logging.getLogger(__name__)
 
@@ -371,50 +359,6 @@ def land_offline(settings: Settings, events: Iterable[Event]) -> LanderStats:
     return lander.stats
 
 
-class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Partitions moved between landers: note what this one lost and when it got its share."""
-
-    def __init__(self, lander: Lander) -> None:
-        self._lander = lander
-        self.assigned_at: float | None = None
-        self.revoked: set[TopicPartition] = set()  # since the batch being polled began
-
-    def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
-        self.revoked.update(revoked)
-
-    def on_partitions_assigned(self, assigned: object) -> None:
-        self._lander.forget_landed_ids()
-        self.assigned_at = time.monotonic()
-
-    def idle_s(self, last_record: float) -> float:
-        """Seconds without records since the assignment; joining the group is not idling."""
-        return 0.0 if self.assigned_at is None else time.monotonic() - max(last_record, self.assigned_at)
-
-
-def _poll_batch(consumer: KafkaConsumer, rebalance: _Rebalance) -> list[Any]:
-    """Records until the batch is full, ``BATCH_MAX_WAIT_S`` passed or nothing more is waiting.
-
-    Records of partitions revoked while the batch was filling are dropped: their new owner reads them
-    again from the last commit, and landing them here too could duplicate rows.
-    """
-    batch: list[Any] = []
-    rebalance.revoked.clear()
-    deadline = time.monotonic() + BATCH_MAX_WAIT_S
-    while len(batch) < BATCH_MAX_RECORDS:
-        remaining_ms = int((deadline - time.monotonic()) * 1000)
-        if remaining_ms <= 0:
-            break
-        polled = poll_strictly(consumer, remaining_ms, max_records=BATCH_MAX_RECORDS - len(batch))
-        if rebalance.revoked:
-            batch = [r for r in batch if TopicPartition(r.topic, r.partition) not in rebalance.revoked]
-            rebalance.revoked.clear()
-        if not polled:
-            break
-        for records in polled.values():
-            batch.extend(records)
-    return batch
-
-
 def _prepare_lake(settings: Settings, topics: Sequence[str]) -> None:
     """Fail early on what the lander cannot work with; finish compactions a crash interrupted."""
     for topic in topics:
@@ -441,6 +385,15 @@ def _require_topics(consumer: KafkaConsumer, topics: Sequence[str]) -> None:
         raise LanderError(f"topics missing on the broker: {', '.join(missing)}; run `walkout topics create`")
 
 
+LANDER = Service(
+    "the lander",
+    LanderError,
+    kept="nothing was committed past what was landed",
+    if_offsets_lost="Reset the group's offsets deliberately",
+    if_data_lost="Restart the lander to land the new broker's topics from their beginning",
+)
+
+
 def run_lander(
     settings: Settings,
     stop: threading.Event | None = None,
@@ -461,50 +414,21 @@ def run_lander(
     admission = EdgeAdmission(load_catalog(), settings.secret("edge_key"), settings.max_event_bytes)
     stats = LanderStats()
     outbox = Outbox(make_producer(settings))
-    consumer = make_consumer(settings, group, (), **STRICT_OFFSETS)  # subscribed below, with the listener
+    consumer = make_consumer(settings, group, (), **STRICT_OFFSETS)  # subscribed by the stream
     try:
-        _require_topics(consumer, topics)
-        watch = BrokerWatch(consumer, topics)
-        lander = Lander(settings, outbox, stats, admission)
-        rebalance = _Rebalance(lander)
-        consumer.subscribe(topics=list(topics), listener=rebalance)
-        started = last_record = compacted_at = time.monotonic()
-        while stop is None or not stop.is_set():
-            batch = _poll_batch(consumer, rebalance)
-            watch.check()
-            if batch:
-                lander.land(batch)
-                consumer.commit()
-                last_record = time.monotonic()
-            if not batch or time.monotonic() - compacted_at >= BUSY_COMPACTION_INTERVAL_S:
-                lander.compact_crowded_partitions(compact_above_files)
-                compacted_at = time.monotonic()
-            if not batch and idle_exit_s is not None and rebalance.idle_s(last_record) >= idle_exit_s:
-                break
-            if (
-                idle_exit_s is not None
-                and rebalance.assigned_at is None
-                and time.monotonic() - started > JOIN_TIMEOUT_S
-            ):
-                raise LanderError(
-                    f"the consumer group was given no partitions in {JOIN_TIMEOUT_S:.0f} s (is the broker "
-                    "answering group requests?); nothing was read or committed"
-                )
-    except OffsetOutOfRangeError as error:
-        raise LanderError(
-            f"the broker no longer has the offsets the lander resumes from ({error}): it lost its data or "
-            "retention deleted it; what was landed is complete. Reset the group's offsets deliberately"
-        ) from None
-    except BrokerDataLostError as error:
-        raise LanderError(
-            f"{error} (restarted without it?); what was landed is complete and nothing was committed "
-            "past it. Restart the lander to land the new broker's topics from their beginning"
-        ) from None
-    except (KafkaError, KafkaSetupError, PublishError) as error:
-        raise LanderError(
-            f"Kafka failed the lander: {error}; nothing was committed past what was landed: restart it "
-            "once the broker answers"
-        ) from None
+        with failing_as(LANDER):
+            _require_topics(consumer, topics)
+            stream = Stream(consumer, topics, max_records=BATCH_MAX_RECORDS, max_wait_s=BATCH_MAX_WAIT_S)
+            lander = Lander(settings, outbox, stats, admission)
+            compacted_at = time.monotonic()
+            # a new assignment: another lander may have written the partitions meanwhile
+            for batch in stream.batches(LANDER, stop, idle_exit_s, lambda _: lander.forget_landed_ids()):
+                if batch.records:
+                    lander.land(batch.records)
+                    consumer.commit()
+                if not batch.records or time.monotonic() - compacted_at >= BUSY_COMPACTION_INTERVAL_S:
+                    lander.compact_crowded_partitions(compact_above_files)
+                    compacted_at = time.monotonic()
     finally:
         leave_group(consumer)
         outbox.close()  # all that counts was confirmed; a dying run abandons the rest

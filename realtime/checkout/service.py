@@ -39,8 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kafka import ConsumerRebalanceListener, TopicPartition
-from kafka.errors import KafkaError, OffsetOutOfRangeError
+from kafka import TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from realtime.checkout.errors import CheckoutError
@@ -61,22 +60,13 @@ from walkout.contracts import (
 )
 from walkout.edge import EdgeAdmission
 from walkout.errors import WalkoutError
-from walkout.kafka import (
-    JOIN_TIMEOUT_S,
-    STRICT_OFFSETS,
-    BrokerDataLostError,
-    BrokerWatch,
-    KafkaSetupError,
-    Outbox,
-    PublishError,
-    leave_group,
-    make_consumer,
-    make_producer,
-    poll_strictly,
-)
+from walkout.kafka import STRICT_OFFSETS, BrokerWatch, Outbox, leave_group, make_consumer, make_producer
 from walkout.settings import Settings
+from walkout.stream import Service, Stream, failing_as
 
 SNAPSHOT_EVERY_S = 1.0
+BATCH_MAX_RECORDS = 2000
+BATCH_MAX_WAIT_S = 0.2
 DEDUPE_WINDOW_S = LATE_S  # ids are remembered this long (event time) behind the decided watermark; an
 # event dated further behind its stream is refused as too late, so no repeat is taken for a new event
 log = logging.getLogger(__name__)
@@ -158,24 +148,6 @@ def read_state(path: Path, catalog: Catalog) -> tuple[CheckoutState, dict[str, s
     return snapshot.body, snapshot.origin
 
 
-class _SeekToSnapshot(ConsumerRebalanceListener):  # type: ignore[misc]
-    """On assignment, resume each partition where the snapshot left it (ahead of the last commit); the
-    others resume where the group committed, or at their beginning (see ``poll_strictly``)."""
-
-    def __init__(self, state: CheckoutState) -> None:
-        self.state = state
-        self.consumer: Any = None
-
-    def on_partitions_revoked(self, revoked: Any) -> None:
-        return None
-
-    def on_partitions_assigned(self, assigned: Any) -> None:
-        for partition in assigned:
-            position = self.state.positions.get((partition.topic, partition.partition))
-            if position is not None:
-                self.consumer.seek(partition, position)
-
-
 @dataclass
 class CheckoutStats:
     records: int = 0
@@ -221,30 +193,20 @@ def run_checkout(
     state, indexed = read_state(path, catalog)
     consumer = make_consumer(settings, group, (), client_id=f"{group}-{instance}", **STRICT_OFFSETS)
     outbox = Outbox(make_producer(settings))
+    service = Service(
+        "the checkout",
+        CheckoutError,
+        kept="nothing was committed past what was published",
+        if_offsets_lost=f"Move {path} away to start from the beginning of what the broker has",
+        if_data_lost="Publish the edge topics again and restart the checkout: it sets its state aside and "
+        "starts afresh",
+    )
     try:
-        watch = BrokerWatch(consumer, EDGE_TOPICS)
-        state = _on_this_broker(state, indexed, path, watch)
-        state.buffer.resume(time.monotonic())
-        listener = _SeekToSnapshot(state)
-        listener.consumer = consumer
-        consumer.subscribe(list(EDGE_TOPICS), listener=listener)
-        return _serve(state, path, admission, consumer, watch, outbox, stop, idle_exit_s)
-    except OffsetOutOfRangeError as error:
-        raise CheckoutError(
-            f"the broker no longer has the offsets the checkout resumes from ({error}): it lost its data "
-            "or retention deleted it; nothing was committed past what was published. Move "
-            f"{path} away to start from the beginning of what the broker has"
-        ) from None
-    except BrokerDataLostError as error:
-        raise CheckoutError(
-            f"{error} (restarted without it?); stopped without committing. Publish the edge topics again "
-            "and restart the checkout: it sets its state aside and starts afresh"
-        ) from None
-    except (KafkaError, KafkaSetupError, PublishError) as error:
-        raise CheckoutError(
-            f"Kafka failed the checkout: {error}; nothing was committed past what was published: "
-            "restart it once the broker answers"
-        ) from None
+        with failing_as(service):
+            stream = Stream(consumer, EDGE_TOPICS, max_records=BATCH_MAX_RECORDS, max_wait_s=BATCH_MAX_WAIT_S)
+            state = _on_this_broker(state, indexed, path, stream.watch)
+            state.buffer.resume(time.monotonic())
+            return _serve(state, path, admission, stream, service, outbox, stop, idle_exit_s)
     finally:
         leave_group(consumer)
         outbox.close()  # all that counts was confirmed; a dying run abandons the rest
@@ -271,39 +233,34 @@ def _serve(
     state: CheckoutState,
     path: Path,
     admission: EdgeAdmission,
-    consumer: Any,
-    watch: BrokerWatch,
+    stream: Stream,
+    service: Service,
     outbox: Outbox,
     stop: threading.Event | None,
     idle_exit_s: float | None,
 ) -> CheckoutStats:
     stats = CheckoutStats()
-    started = last_record = last_snapshot = time.monotonic()
-    while True:
-        if stop is not None and stop.is_set():  # a clean stop keeps held events in the snapshot
-            _checkpoint(state, path, outbox, consumer, watch)
-            return stats
-        batches = poll_strictly(consumer, 200)
+    last_snapshot = time.monotonic()
+
+    def seek_to_snapshot(assigned: Iterable[TopicPartition]) -> None:
+        """Resume each partition where the snapshot left it (ahead of the last commit); the others
+        resume where the group committed, or at their beginning (see ``poll_strictly``)."""
+        for partition in assigned:
+            position = state.positions.get((partition.topic, partition.partition))
+            if position is not None:
+                stream.consumer.seek(partition, position)
+
+    for batch in stream.batches(service, stop, idle_exit_s, seek_to_snapshot):
         now, epoch_now = time.monotonic(), time.time()
-        watch.check()
-        if batches or not consumer.assignment():  # idle time counts once the group has let us in
-            last_record = now
-        if idle_exit_s is not None and not consumer.assignment() and now - started > JOIN_TIMEOUT_S:
-            raise CheckoutError(
-                f"the consumer group was given no partitions in {JOIN_TIMEOUT_S:.0f} s (is the broker "
-                "answering group requests?); nothing was read or committed"
-            )
-        idle = idle_exit_s is not None and now - last_record >= idle_exit_s
-        polled = [record for records in batches.values() for record in records]
-        outputs = take_records(state, admission, polled, stats, now, epoch_now, last=idle)
-        for partition, records in batches.items():
-            state.positions[(partition.topic, partition.partition)] = records[-1].offset + 1
+        outputs = take_records(state, admission, batch.records, stats, now, epoch_now, last=batch.last)
+        for record in batch.records:
+            state.positions[(record.topic, record.partition)] = record.offset + 1
         _send(outbox, outputs, stats)
-        if idle or (batches and now - last_snapshot >= SNAPSHOT_EVERY_S):
-            _checkpoint(state, path, outbox, consumer, watch)
+        if batch.records and now - last_snapshot >= SNAPSHOT_EVERY_S:
+            _checkpoint(state, path, outbox, stream)
             last_snapshot = now
-        if idle:
-            return stats
+    _checkpoint(state, path, outbox, stream)  # the end of a replay, or a clean stop keeping held events
+    return stats
 
 
 def take_records(
@@ -440,15 +397,15 @@ def _send(outbox: Outbox, outputs: list[Event], stats: CheckoutStats) -> None:
         stats.last_output_at = now
 
 
-def _checkpoint(state: CheckoutState, path: Path, outbox: Outbox, consumer: Any, watch: BrokerWatch) -> None:
+def _checkpoint(state: CheckoutState, path: Path, outbox: Outbox, stream: Stream) -> None:
     """Outputs acknowledged first, then the snapshot, then the commit: never the other way round."""
     outbox.confirm()
-    save_state(state, path, watch.identity())
-    owned = consumer.assignment()
+    save_state(state, path, stream.watch.identity())
+    owned = stream.consumer.assignment()
     positions = {
         TopicPartition(topic, partition): OffsetAndMetadata(position, "", -1)
         for (topic, partition), position in state.positions.items()
         if TopicPartition(topic, partition) in owned
     }
     if positions:
-        consumer.commit(positions)
+        stream.consumer.commit(positions)
