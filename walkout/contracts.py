@@ -37,7 +37,6 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
-    TypeAdapter,
     ValidationError,
     model_validator,
 )
@@ -459,8 +458,6 @@ EVENT_TYPE_BY_NAME: dict[str, type[Event]] = {
 EVENT_TYPE_BY_TOPIC: dict[str, type[Event]] = {model.TOPIC: model for model in EVENT_TYPES}
 TOPICS: tuple[str, ...] = tuple(EVENT_TYPE_BY_TOPIC)
 EDGE_TOPICS: tuple[str, ...] = (GateScan.TOPIC, ShelfEvent.TOPIC, CameraTrack.TOPIC)
-
-_ADAPTERS: dict[type[Event], TypeAdapter[Any]] = {model: TypeAdapter(model) for model in EVENT_TYPES}
 
 
 def _first_error(error: ValidationError) -> tuple[str, str]:
