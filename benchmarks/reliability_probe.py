@@ -32,16 +32,9 @@ import polars as pl
 
 from realtime.checkout.service import run_checkout
 from realtime.lander import run_lander
-from twin.hostile import (
-    Fate,
-    HostileMessage,
-    SentHostile,
-    dead_letters_of,
-    hostile_messages,
-    publish_hostile_day,
-    read_dead_letters,
-    read_topic,
-)
+from twin.hostile.kinds import hostile_messages
+from twin.hostile.message import Fate, HostileMessage, SentHostile
+from twin.hostile.probe import dead_letters_of, publish_hostile_day, read_dead_letters, read_topic
 from twin.run import (
     SimulationPlan,
     StoreDay,

@@ -31,7 +31,9 @@ from pathlib import Path
 from kafka.partitioner.default import murmur2
 
 from realtime.checkout.service import CheckoutState, CheckoutStats, take_records
-from twin.hostile import HostileMessage, forward_hostile_day, hostile_messages
+from twin.hostile.kinds import hostile_messages
+from twin.hostile.message import HostileMessage
+from twin.hostile.probe import forward_hostile_day
 from twin.run import SimulationPlan, StoreDay, simulate_store_days
 from walkout.catalog import Catalog, load_catalog
 from walkout.contracts import (

@@ -10,13 +10,9 @@ import time
 
 import numpy as np
 
-from ingestion.shelf import (
-    PlateInteraction,
-    detect_plate_events,
-    score_detections,
-    simulate_noisy_day,
-    synthesize_plate_window,
-)
+from ingestion.shelf import detect_plate_events
+from twin.plates import PlateInteraction, synthesize_plate_window
+from twin.shelf_evaluate import score_detections, simulate_noisy_day
 
 COMMAND = ".venv/bin/python benchmarks/shelf_detector.py"
 STORE_PLATES = 300  # GS25 Eulji: ~300 weight sensors

@@ -20,7 +20,6 @@ from rich.progress import Progress
 
 from ingestion.gate import AdmissionLedger, SpeedGate, store_secret
 from ingestion.gateway import Send, StoreGateway
-from ingestion.shelf import DetectionScore
 from twin.arrivals import draw_arrivals
 from twin.floor import build_floor_grid
 from twin.sensors import (
@@ -32,6 +31,7 @@ from twin.sensors import (
     emit_shelf_events,
     visit_token_id,
 )
+from twin.shelf_evaluate import DetectionScore
 from twin.shoppers import Shopper, ShopperBase, build_shoppers
 from twin.speed import Speed
 from twin.trips import PlannedVisit, StoreShelves, TripConfig, TripPlanner

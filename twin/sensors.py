@@ -22,15 +22,10 @@ import numpy as np
 import numpy.typing as npt
 
 from ingestion.gate import SpeedGate, issue_token
-from ingestion.shelf import (
-    DetectionScore,
-    PlateInteraction,
-    detect_plate_events,
-    score_detections,
-    synthesize_plate_window,
-    to_shelf_event,
-)
+from ingestion.shelf import detect_plate_events, to_shelf_event
 from twin.looks import look_of
+from twin.plates import PlateInteraction, synthesize_plate_window
+from twin.shelf_evaluate import DetectionScore, score_detections
 from twin.trips import HandOnPlate, Person, PlannedVisit, Trip
 from walkout.catalog import Catalog, Plate, Store
 from walkout.contracts import CameraTrack, Event, GateDirection, GateScan, ShelfEvent, make_event_id

@@ -289,7 +289,7 @@ def dbt_sources() -> str:
         "name": "lake",
         "description": "The Parquet lake the lander writes: one folder per topic, one sub-folder per UTC "
         f"date of the events' ts ({LAKE_FOLDER}/<topic>/{PARTITION_PREFIX}YYYY-MM-DD/*.parquet). Columns "
-        "follow walkout/contracts.py, plus where and when each row landed; the hive folder adds "
+        "follow walkout/contracts/, plus where and when each row landed; the hive folder adds "
         f"`{PARTITION_COLUMN}`. Kafka delivers at least once and compaction may briefly expose a row twice, "
         "so staging deduplicates by event_id.",
         "config": {
@@ -306,7 +306,7 @@ def dbt_sources() -> str:
     }
     body = yaml.safe_dump({"version": 2, "sources": [source]}, sort_keys=False, width=110)
     return (
-        "# Generated from walkout/contracts.py by `walkout warehouse sources` (walkout/lake.py): edit\n"
+        "# Generated from walkout/contracts/ by `walkout warehouse sources` (walkout/lake.py): edit\n"
         "# those, then run it again; a test fails while this file differs from what it writes.\n" + body
     )
 

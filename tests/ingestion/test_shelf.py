@@ -1,4 +1,4 @@
-"""Shelf plates at the edge: the detector on single scenes, the contract event, and a noisy simulated day."""
+"""Shelf plates at the edge: the detector on single scenes the twin synthesizes, and the contract event."""
 
 from __future__ import annotations
 
@@ -7,17 +7,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from ingestion.shelf import (
-    DetectionScore,
-    PlateChange,
-    PlateInteraction,
-    ShelfError,
-    detect_plate_events,
-    score_detections,
-    simulate_noisy_day,
-    synthesize_plate_window,
-    to_shelf_event,
-)
+from ingestion.shelf import PlateChange, ShelfError, detect_plate_events, to_shelf_event
+from twin.plates import PlateInteraction, synthesize_plate_window
 from walkout.contracts import ShelfAction, ShelfEvent, make_event_id, parse_event
 
 RAMYUN_G = 80.0
@@ -176,17 +167,6 @@ def test_a_resent_change_keeps_its_event_id_and_quantity_stays_in_contract_bound
     assert (event.quantity, event.weight_delta_g) == (100, -50_000.0)
 
 
-def test_scoring_matches_one_to_one_by_time_and_sign() -> None:
-    pick = PlateChange(10.0, 12.0, -80.0, ShelfAction.PICK, 1, 0.99)
-    put_back = PlateChange(30.0, 31.0, 80.0, ShelfAction.PUT_BACK, 2, 0.99)
-    truth = [(10.5, -80.0, 1), (11.0, -80.0, 1), (30.5, -80.0, 1), (60.0, 80.0, 1)]
-
-    score = score_detections(truth, [pick, put_back])
-
-    assert score == DetectionScore(n_true=4, n_detected=2, n_matched=1, n_quantity_correct=1)
-    assert (score.precision, score.recall, score.quantity_accuracy) == (0.5, 0.25, 1.0)
-
-
 def test_nonsense_settings_say_what_to_fix() -> None:
     plate = synthesize_plate_window(np.random.default_rng(0), 1000.0, [], 0.0, 5.0)
 
@@ -194,26 +174,3 @@ def test_nonsense_settings_say_what_to_fix() -> None:
         detect_plate_events(plate, 0.0)
     with pytest.raises(ShelfError, match="window"):
         detect_plate_events(plate, RAMYUN_G, window_s=0.01)
-    with pytest.raises(ShelfError, match="handling_s"):
-        synthesize_plate_window(
-            np.random.default_rng(0), 1000.0, [PlateInteraction(1.0, -80.0, 0.0)], 0.0, 5.0
-        )
-
-
-def test_a_noisy_day_is_detected_with_high_precision_and_recall() -> None:
-    day = simulate_noisy_day(np.random.default_rng(20261123), n_plates=300, picks_per_plate_per_day=10.0)
-    score = day.score
-
-    print(
-        f"\nnoisy day: {day.n_interactions} hands ({day.n_put_backs} put-backs, "
-        f"{day.n_two_hands} two-hands), "
-        f"{day.n_idle_windows} idle windows, {day.n_samples:,} samples; "
-        f"precision {score.precision:.4f}, recall {score.recall:.4f}, "
-        f"quantity accuracy {score.quantity_accuracy:.4f}"
-    )
-    assert day.n_interactions > 2500
-    assert day.n_put_backs > 300
-    assert day.n_two_hands > 50
-    assert score.precision >= 0.98
-    assert score.recall >= 0.98
-    assert score.quantity_accuracy >= 0.98

@@ -24,16 +24,9 @@ import pytest
 
 from realtime.checkout.service import CheckoutStats, run_checkout
 from realtime.lander import LanderStats, run_lander
-from twin.hostile import (
-    Fate,
-    Place,
-    SentHostile,
-    dead_letters_of,
-    hostile_messages,
-    publish_hostile_day,
-    read_dead_letters,
-    read_topic,
-)
+from twin.hostile.kinds import hostile_messages
+from twin.hostile.message import Fate, Place, SentHostile
+from twin.hostile.probe import dead_letters_of, publish_hostile_day, read_dead_letters, read_topic
 from twin.run import StoreDay, edge_to_kafka, forward_store_day
 from walkout.broker import kafka_available
 from walkout.catalog import load_catalog
