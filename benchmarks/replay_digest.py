@@ -38,6 +38,7 @@ from twin.run import SimulationPlan, StoreDay, simulate_store_days
 from walkout.catalog import Catalog, load_catalog
 from walkout.contracts import (
     DEFAULT_MAX_EVENT_BYTES,
+    Attribution,
     Cart,
     DeadLetter,
     DwellSegment,
@@ -50,7 +51,14 @@ from walkout.kafka import CONSUMER_DEFAULTS
 from walkout.settings import DEMO_KEYS, Settings
 
 COMMAND = ".venv/bin/python benchmarks/replay_digest.py --check benchmarks/replay_digests.json"
-OUTPUT_TOPICS = (Purchase.TOPIC, Cart.TOPIC, Visit.TOPIC, DwellSegment.TOPIC, DeadLetter.TOPIC)
+OUTPUT_TOPICS = (
+    Purchase.TOPIC,
+    Cart.TOPIC,
+    Visit.TOPIC,
+    DwellSegment.TOPIC,
+    DeadLetter.TOPIC,
+    Attribution.TOPIC,
+)
 EDGE = "edge (input)"  # the digest of the signed messages fed in
 EDGE_KEY = DEMO_KEYS["edge_key"]  # fixed, not the environment's: the digests must not depend on it
 PARTITIONS = Settings.model_fields["topic_partitions"].default

@@ -233,6 +233,8 @@ _DBT_TABLES: dict[str, str] = {
     "purchases": "The receipt charged when a visit leaves, one per visit that took something.",
     "carts": "A visit's virtual cart while it shops, a new revision at each change; the receipt is the "
     "last word. No freshness: no model reads it yet, and a lake from before carts has none.",
+    "attributions": "Who took from a plate or put back on one, as the checkout charged it: one per shelf "
+    "event that reached a visit, landed when the visit closed.",
     "ad.impressions": "What the in-store screens showed, to whom, and whether it was clicked or scanned. "
     "No freshness: the topic stays empty until the ad screens report.",
     "deadletter": "Rejected messages with their original bytes, source and reason.",

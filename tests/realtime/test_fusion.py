@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -32,6 +33,7 @@ from twin.checkout_evaluate import score_receipts
 from twin.run import SimulationPlan, StoreDay, simulate_store_days
 from walkout.catalog import Catalog, load_catalog
 from walkout.contracts import (
+    Attribution,
     CameraTrack,
     Cart,
     DeadLetter,
@@ -45,6 +47,7 @@ from walkout.contracts import (
     Visit,
     VisitStatus,
     make_event_id,
+    parse_event,
 )
 from walkout.vocabulary import AgeBand
 
@@ -286,7 +289,17 @@ def test_a_put_back_on_the_wrong_plate_is_matched_by_weight(catalog: Catalog) ->
     moment.shelf(14.0, PLATE_A, -188.0, 2)
     moment.shelf(19.0, PLATE_A_NEXT, 94.0, 1, confidence=0.2)  # 94 g is not the 130 g product there
     moment.scan(29.8, GateDirection.EXIT, "T1")
-    assert receipts(moment.play()) == {"S002-T1": {"P0195": 1}}
+    outputs = moment.play()
+    assert receipts(outputs) == {"S002-T1": {"P0195": 1}}
+    # the attributions say what the receipt charged: the put-back as the product its weight matched
+    assert [
+        (event.visit_id, event.plate_id, event.action, event.product_id, event.quantity)
+        for event in outputs
+        if isinstance(event, Attribution)
+    ] == [
+        ("S002-T1", PLATE_A, ShelfAction.PICK, "P0195", 2),
+        ("S002-T1", PLATE_A_NEXT, ShelfAction.PUT_BACK, "P0195", 1),
+    ]
 
 
 def test_a_group_is_charged_to_its_payer_on_one_receipt(catalog: Catalog) -> None:
@@ -316,6 +329,8 @@ def test_a_tailgaters_pick_is_charged_to_nobody_and_dead_lettered(catalog: Catal
     assert len(dead) == 1
     assert dead[0].reason.startswith("unattributable")
     assert ShelfEvent.model_validate_json(dead[0].original()).plate_id == PLATE_B
+    attributed = [event.plate_id for event in outputs if isinstance(event, Attribution)]
+    assert attributed == [PLATE_A]  # the tailgater's pick is attributed to no visit
 
 
 def crossed_pair(catalog: Catalog, a_from_plate_a: Sequence[Waypoint]) -> Moment:
@@ -794,6 +809,34 @@ def test_carts_on_a_simulated_day_lead_up_to_the_receipts(simulated_day_outputs:
     last = {visit: {line.product_id: line.quantity for line in cart.lines} for visit, cart in shown.items()}
     agree = sum(last.get(visit) == lines for visit, lines in charged.items())
     assert agree / len(charged) >= 0.8  # measured 201 of 235 (seed 11)
+
+
+def test_on_a_simulated_day_every_shelf_event_is_attributed_once_or_dead_lettered_and_receipts_add_up(
+    simulated_day: list[StoreDay], simulated_day_outputs: list[Event]
+) -> None:
+    """The checkout's attributions are what the warehouse reads for "who took it?": each shelf event
+    of the day ends in one attribution or one dead letter, and each visit's attributions (picks less
+    put-backs) are exactly its receipt's lines."""
+    outputs = simulated_day_outputs
+    shelf_events = {event.event_id for _, event in simulated_day[0].events if isinstance(event, ShelfEvent)}
+    attributions = [event for event in outputs if isinstance(event, Attribution)]
+    attributed = [event.shelf_event_id for event in attributions]
+    dead = [
+        parse_event(event.original()).event_id
+        for event in outputs
+        if isinstance(event, DeadLetter) and event.source_topic == ShelfEvent.TOPIC
+    ]
+    assert len(attributed) == len(set(attributed)) > 100
+    assert sorted(attributed + dead) == sorted(shelf_events)
+    net: dict[str, Counter[str]] = {}
+    for event in attributions:
+        sign = 1 if event.action is ShelfAction.PICK else -1
+        net.setdefault(event.visit_id, Counter())[event.product_id] += sign * event.quantity
+    assert receipts(outputs) == {
+        visit: {product: units for product, units in sorted(counts.items()) if units > 0}
+        for visit, counts in net.items()
+        if any(units > 0 for units in counts.values())
+    }
 
 
 @pytest.mark.slow

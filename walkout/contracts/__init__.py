@@ -25,7 +25,15 @@ topic, and the parser). Import from ``walkout.contracts``: it re-exports them al
 """
 
 from walkout.contracts.ads import AdImpression
-from walkout.contracts.checkout import Cart, DwellSegment, Purchase, ReceiptLine, Visit, VisitStatus
+from walkout.contracts.checkout import (
+    Attribution,
+    Cart,
+    DwellSegment,
+    Purchase,
+    ReceiptLine,
+    Visit,
+    VisitStatus,
+)
 from walkout.contracts.dead_letters import DEAD_LETTER_KEEP_BYTES, DeadLetter, dead_letter, rejected_event
 from walkout.contracts.edge import (
     EDGE_TOPICS,
@@ -86,6 +94,7 @@ __all__ = [
     "SIGNATURE_HEADER",
     "TOPICS",
     "AdImpression",
+    "Attribution",
     "CameraTrack",
     "Cart",
     "Confidence",

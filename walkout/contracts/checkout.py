@@ -1,4 +1,5 @@
-"""The checkout's events: visits, their dwell in each zone, the live cart and the receipt charged."""
+"""The checkout's events: visits, their dwell in each zone, the live cart, the receipt charged and who
+took what."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from typing import ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from walkout.contracts.edge import ShelfAction
 from walkout.contracts.event import (
     Confidence,
     Event,
+    EventId,
     GroupSize,
     Identifier,
     Krw,
@@ -158,3 +161,28 @@ class Cart(Event):
     def _total_is_sum_of_lines(self) -> Self:
         _check_total(self.lines, self.total_krw)
         return self
+
+
+class Attribution(Event):
+    """Who took from a plate, or put back on one, as the checkout charged it: one per shelf event that
+    reached a visit, sent when the visit closes (id swaps undone by then). A shelf event charged to
+    nobody is a dead letter instead. Readers that ask "who took it?" read this, so the warehouse and
+    the recommender agree with the receipts."""
+
+    TOPIC: ClassVar[str] = "attributions"
+    event_type: Literal["attribution"] = "attribution"
+    ts: UtcTimestamp = Field(description="When the plate settled: the shelf event's time (UTC).")
+    shelf_event_id: EventId = Field(description="The shelf event attributed.")
+    visit_id: VisitId
+    shopper_id: PayerId
+    plate_id: Identifier = Field(description="Weight plate of the shelf event.")
+    action: ShelfAction = Field(description="pick or put_back.")
+    product_id: Identifier = Field(
+        description="Product taken or put back: the plate's, or for a put-back on another product's "
+        "plate, the carried product its weight matched."
+    )
+    quantity: Quantity = Field(description="Units taken or put back.")
+    confidence: Confidence = Field(
+        description="How sure the checkout was of this take, as its receipt line counts it: the taker's "
+        "share of the likelihood against people of other visits, lowered by an unsure plate."
+    )

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from walkout.contracts.ads import AdImpression
-from walkout.contracts.checkout import Cart, DwellSegment, Purchase, Visit
+from walkout.contracts.checkout import Attribution, Cart, DwellSegment, Purchase, Visit
 from walkout.contracts.dead_letters import DeadLetter
 from walkout.contracts.edge import EDGE_TOPICS, CameraTrack, EdgeHeartbeat, GateScan, ShelfEvent
 from walkout.contracts.event import ContractError, Event
@@ -23,6 +23,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     DwellSegment,
     Purchase,
     Cart,
+    Attribution,
     AdImpression,
     DeadLetter,
 )

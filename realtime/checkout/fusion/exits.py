@@ -75,8 +75,8 @@ def _members(state: FusionState, visit: OpenVisit, leaving: list[Track]) -> list
 
 
 def close_visit(state: FusionState, visit: OpenVisit, at: datetime, leaving: list[Track]) -> list[Event]:
-    """The visit left at ``at`` with ``leaving``: its visit, dwell and receipt out, its people gone
-    (one of them still walking the store is someone we lost track of, unknown from here on)."""
+    """The visit left at ``at`` with ``leaving``: its visit, dwell, receipt and attributions out, its
+    people gone (one of them still walking the store is someone we lost track of, unknown from here on)."""
     del state.visits[visit.visit_id]
     state.closed[visit.visit_id] = epoch(at)
     outputs: list[Event] = [receipts.visit_event(state, visit, VisitStatus.CLOSED, at)]
@@ -84,6 +84,7 @@ def close_visit(state: FusionState, visit: OpenVisit, at: datetime, leaving: lis
     receipt = receipts.receipt(state, visit, at)
     if receipt is not None:
         outputs.append(receipt)
+    outputs += receipts.attributions(state, visit)
     left = {track.track_id for track in leaving}
     for person_id in visit.person_ids:
         person = state.persons.pop(person_id)

@@ -18,6 +18,7 @@ from realtime.checkout.fusion.tracks import Person, Sample
 from walkout.age import AgeEvidence, known_adult
 from walkout.contracts import (
     MAX_QUANTITY,
+    Attribution,
     Cart,
     DwellSegment,
     Event,
@@ -51,6 +52,28 @@ def _priced_lines(state: FusionState, visit: OpenVisit) -> tuple[list[ReceiptLin
             )
         )
     return lines, confidences
+
+
+def attributions(state: FusionState, visit: OpenVisit) -> list[Event]:
+    """Who took what: every take of the visit's people as its receipt charges it, in the order the
+    plates settled."""
+    takes = [take for person_id in visit.person_ids for take in state.takes.get(person_id, [])]
+    return [
+        Attribution(
+            event_id=make_event_id("attribution", take.event.event_id),
+            store_id=state.store.store_id,
+            ts=take.event.ts,
+            shelf_event_id=take.event.event_id,
+            visit_id=visit.visit_id,
+            shopper_id=visit.shopper_id,
+            plate_id=take.event.plate_id,
+            action=take.event.action,
+            product_id=take.product_id,
+            quantity=abs(take.quantity),
+            confidence=round(take.confidence, 4),
+        )
+        for take in sorted(takes, key=lambda take: (take.at, take.event.event_id))
+    ]
 
 
 def cart_revisions(state: FusionState, at: float) -> list[Event]:
