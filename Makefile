@@ -10,10 +10,13 @@ UV_VERSION := 0.13.9
 # The venv holds exactly what uv.lock pins (the dev extra included), re-synced only when the dependencies
 # change; `--locked` refuses a lock that no longer matches pyproject.toml (run `$(BIN)/uv lock` after editing
 # the dependencies). uv itself is pinned and bootstrapped with the venv's pip: Python 3.11 is all it takes.
-$(INSTALLED): pyproject.toml uv.lock
+# Then the camera models whose wheels' code may not be installed are extracted into the venv and every
+# model's SHA-256 is checked (the pins are in ingestion/camera/models.py).
+$(INSTALLED): pyproject.toml uv.lock ingestion/camera/models.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(BIN)/uv sync --quiet --locked --extra dev --no-python-downloads
+	$(BIN)/walkout vision install-models
 	touch $(INSTALLED)
 
 install: $(INSTALLED)

