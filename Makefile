@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 UV_VERSION := 0.13.9
 
-.PHONY: install dagster demo test test-fast lint clean chromium screenshots
+.PHONY: install dagster demo test test-fast lint clean chromium opencv-samples screenshots
 
 # The venv holds exactly what uv.lock pins (the dev extra included), re-synced only when the dependencies
 # change; `--locked` refuses a lock that no longer matches pyproject.toml (run `$(BIN)/uv lock` after editing
@@ -29,7 +29,7 @@ demo: $(INSTALLED)
 	$(BIN)/walkout demo
 	$(BIN)/walkout dashboard
 
-test: $(INSTALLED) chromium
+test: $(INSTALLED) chromium opencv-samples
 	$(BIN)/python -m pytest
 
 # While developing: the unit tests only (no broker, simulated days, processes or warehouse builds).
@@ -41,6 +41,13 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 		echo "chromium could not be installed: the dashboards' browser test will be skipped"
+
+# The camera tests' real footage: OpenCV's pedestrian sample vtest.avi, from Debian's opencv-doc; installed once,
+# skipped if it cannot be.
+opencv-samples:
+	@test -f /usr/share/doc/opencv-doc/examples/data/vtest.avi || { DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq opencv-doc >/dev/null; } || \
+		echo "opencv-doc could not be installed: the camera tests on real video will be skipped"
 
 # Every dashboard page on demo data, in headless chromium, as PNGs for a reviewer.
 screenshots: $(INSTALLED) chromium
