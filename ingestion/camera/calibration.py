@@ -90,7 +90,10 @@ class Calibration:
 
 
 def calibrate(config: CameraConfig) -> Calibration:
-    """The calibration of a configured camera, with its zones (the catalog's when the config has none)."""
+    """The calibration of a configured camera, with its zones (the catalog's when the config has none);
+    the uncalibrated stand-in for a camera without reference points."""
+    if config.reference_points is None:
+        return Calibration.uncalibrated()
     return Calibration.from_points(config.reference_points, config.zones or store_zones(config.store_id))
 
 

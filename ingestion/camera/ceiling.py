@@ -20,11 +20,21 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from ingestion.camera.calibration import Calibration, calibrate
-from ingestion.camera.config import CameraConfig, ForegroundDetectorConfig, TrackerConfig, load_camera_config
-from ingestion.camera.detect import Colour, make_detector
+from ingestion.camera.config import (
+    CameraConfig,
+    DetectorConfig,
+    DetectorKind,
+    ForegroundDetectorConfig,
+    TrackerConfig,
+    TrainedDetectorConfig,
+    load_camera_config,
+)
+from ingestion.camera.detect import Colour, Detection, make_detector
+from ingestion.camera.overlay import FrameSink, TrackMark, draw_people, drawn_frames
 from ingestion.camera.tracker import Bounds, MultiObjectTracker, TrackedPosition
 from ingestion.camera.video import Frame, open_video
 from walkout.catalog import CatalogError, load_catalog
@@ -35,10 +45,10 @@ EVENT_HZ = 2.0
 
 @dataclass(frozen=True)
 class FrameTracks:
-    """What the pipeline made of one frame: how many people it detected and the tracks it reports."""
+    """What the pipeline made of one frame: the people it detected and the tracks it reports."""
 
     index: int
-    detections: int
+    detections: tuple[Detection, ...]
     positions: tuple[TrackedPosition, ...]
 
 
@@ -67,18 +77,25 @@ class TrackingRun:
             "video_fps": round(self.video_fps, 3),
             "tracks": self.tracks,
             "calibrated": self.calibrated,
-            "detections_per_frame": [frame.detections for frame in self.frames],
+            "detections_per_frame": [len(frame.detections) for frame in self.frames],
         }
 
 
 class CeilingPipeline:
-    """Detector, homography and tracker of one camera stream."""
+    """Detector, homography and tracker of one camera stream; ``detector`` overrides the config's."""
 
-    def __init__(self, config: CameraConfig | None, fps: float, frame_size: tuple[int, int]) -> None:
+    def __init__(
+        self,
+        config: CameraConfig | None,
+        fps: float,
+        frame_size: tuple[int, int],
+        detector: DetectorConfig | None = None,
+    ) -> None:
         self.config = config
         self.fps = fps
         self.calibration = calibrate(config) if config else Calibration.uncalibrated()
-        detector_config = config.detector if config else ForegroundDetectorConfig()
+        detector_config = detector or (config.detector if config else TrainedDetectorConfig())
+        self.ignored = [np.array(region, np.float32) for region in config.ignored_regions] if config else []
         self.opening_frames = (
             round(detector_config.prime_s * fps)
             if isinstance(detector_config, ForegroundDetectorConfig)
@@ -101,15 +118,20 @@ class CeilingPipeline:
             if index == len(opening):
                 opening.clear()  # the opening frames go as soon as they are processed
             started = time.perf_counter()
-            detections = self.detector.detect(frame, self.calibration.to_image(self.tracker.expected()))
+            found = self.detector.detect(frame, self.calibration.to_image(self.tracker.expected()))
+            detections = [d for d in found if not self._ignored(d.foot_px)]
             feet = self.calibration.to_floor(np.array([d.foot_px for d in detections]).reshape(-1, 2))
             colours = np.array([d.colour or (np.nan,) * 3 for d in detections]).reshape(-1, 3)
-            held.append(FrameTracks(index, len(detections), tuple(self.tracker.step(feet, colours))))
+            held.append(FrameTracks(index, tuple(detections), tuple(self.tracker.step(feet, colours))))
             _report_first_sightings(held, self.tracker.confirmed)
             self.busy_s += time.perf_counter() - started
             if len(held) >= self.tracker.config.min_hits:
                 yield held.popleft()
         yield from held
+
+    def _ignored(self, foot_px: tuple[float, float]) -> bool:
+        """Whether a detection stands in one of the camera's ignored regions (a post, a poster)."""
+        return any(cv2.pointPolygonTest(region, foot_px, False) >= 0 for region in self.ignored)
 
     def _floor_bounds(self, frame_size: tuple[int, int]) -> Bounds:
         """The floor the view covers (its corners on the floor plan), cut to the store's floor if known."""
@@ -145,15 +167,49 @@ def _report_first_sightings(
                 held[slot] = replace(frame, positions=(*frame.positions, seen))
 
 
-def track_video(source: str, config_path: Path | None = None) -> TrackingRun:
-    """Run the ceiling pipeline over a video file, URL or device (the ``walkout vision track`` job)."""
+def track_video(
+    source: str,
+    config_path: Path | None = None,
+    detector: DetectorKind | None = None,
+    draw: Path | None = None,
+) -> TrackingRun:
+    """Run the ceiling pipeline over a video file, URL or device (the ``walkout vision track`` job):
+    with the config's detector unless ``detector`` names another kind, drawing what it sees into
+    ``draw`` if given."""
     config = load_camera_config(config_path) if config_path is not None else None
+    chosen = config.detector if config else None
+    if detector is not None and (chosen is None or chosen.kind != detector):
+        chosen = TrainedDetectorConfig() if detector is DetectorKind.TRAINED else ForegroundDetectorConfig()
     with open_video(source) as video:
-        pipeline = CeilingPipeline(config, video.fps, video.frame_size)
+        pipeline = CeilingPipeline(config, video.fps, video.frame_size, chosen)
         started = time.perf_counter()
-        frames = list(pipeline.run(video.frames()))
+        if draw is None:
+            frames = list(pipeline.run(video.frames()))
+        else:
+            with drawn_frames(draw, video.fps, video.frame_size) as sink:
+                frames = list(_drawn(pipeline, video.frames(), sink))
         seconds = time.perf_counter() - started
     return TrackingRun(frames, video.fps, seconds, pipeline.calibration.calibrated)
+
+
+def _drawn(pipeline: CeilingPipeline, frames: Iterable[Frame], sink: FrameSink) -> Iterator[FrameTracks]:
+    """The pipeline's results, each frame drawn with them as it comes out (the pipeline holds results
+    back a few frames, so the frames wait for them here)."""
+    waiting: deque[Frame] = deque()
+
+    def kept(stream: Iterable[Frame]) -> Iterator[Frame]:
+        for frame in stream:
+            waiting.append(frame)
+            yield frame
+
+    for result in pipeline.run(kept(frames)):
+        at = pipeline.calibration.to_image(np.array([(p.x, p.y) for p in result.positions]).reshape(-1, 2))
+        marks = [
+            TrackMark(position.track_id, (float(u), float(v)), position.detected)
+            for position, (u, v) in zip(result.positions, at.tolist(), strict=True)
+        ]
+        sink(result.index, draw_people(waiting.popleft(), result.detections, marks))
+        yield result
 
 
 def camera_track_events(
@@ -163,8 +219,8 @@ def camera_track_events(
     hz: float = EVENT_HZ,
 ) -> list[CameraTrack]:
     """The tracks as ``camera.tracks`` events, sampled at ``hz`` (frame 0 is ``started_at``)."""
-    if pipeline.config is None:
-        raise ValueError("camera.tracks events need a calibrated camera (a camera config)")
+    if pipeline.config is None or not pipeline.calibration.calibrated:
+        raise ValueError("camera.tracks events need a calibrated camera (reference points in its config)")
     config = pipeline.config
     every = max(1, round(pipeline.fps / hz))
     run_tag = started_at.strftime("%Y%m%d%H%M%S")

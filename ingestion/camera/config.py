@@ -2,20 +2,25 @@
 
     camera_id: S002-CAM1
     store_id: S002
-    reference_points:            # four or more image pixels and the floor-plan metres they show
+    reference_points:            # optional: four or more image pixels and the floor-plan metres they show
       - {image: [20.0, 460.0], floor: [0.0, 0.0]}
       - ...
     zones:                       # optional: floor polygons (metres); default: the store's catalog zones
       - {zone_id: S002-Z01, polygon: [[0, 0], [7.6, 0], [7.6, 1.4], [0, 1.4]]}
-    detector: {kind: foreground} # or {kind: onnx, model: person.onnx, ...}
-    tracker: {gate_m: 1.0}       # optional overrides
+    detector: {kind: trained}    # the default (YOLOX-Nano); {kind: foreground} for top-down MOG2 blobs
+    ignored_regions:             # optional: image polygons (pixels) where no detection is a person
+      - [[30, 136], [46, 136], [46, 144], [30, 144]]
+    tracker: {min_hits: 5}       # optional overrides
 
-Every section but the identity and the reference points has defaults; :func:`load_camera_config`
-turns anything wrong into a :class:`CameraError` that names the file and the field.
+Every section but the identity has defaults. A camera without reference points is tracked in image
+pixels (the uncalibrated stand-in scale), so its detector and ignored regions can be tried before it
+is calibrated; its tracks cannot become ``camera.tracks`` events. :func:`load_camera_config` turns
+anything wrong into a :class:`CameraError` that names the file and the field.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -37,6 +42,9 @@ class ReferencePoint(_Strict):
 
     image: Pair
     floor: Pair
+
+
+Region = Annotated[tuple[Pair, ...], Field(min_length=3)]
 
 
 class ZoneArea(_Strict):
@@ -68,18 +76,35 @@ class ForegroundDetectorConfig(_Strict):
     )
 
 
-class OnnxDetectorConfig(_Strict):
-    """An ONNX person detector (YOLO-style output) run by onnxruntime; the foot point is the box bottom."""
+class TrainedDetectorConfig(_Strict):
+    """A person detector trained on real footage (ONNX, run by onnxruntime); the foot point is the bottom
+    centre of the box (oblique views). The default model is YOLOX-Nano trained on COCO, which
+    ``make install`` puts in place; ``model`` runs another file of one of the three layouts."""
 
-    kind: Literal["onnx"]
-    model: Path
-    layout: Literal["yolov8", "yolov5"] = Field(
-        "yolov8", description="yolov8: [1, 4+classes, boxes]; yolov5: [1, boxes, 5+classes] with objectness."
+    kind: Literal["trained"] = "trained"
+    model: Path | None = Field(None, description="An ONNX file; default the installed YOLOX-Nano.")
+    layout: Literal["yolox", "yolov8", "yolov5"] = Field(
+        "yolox",
+        description="yolox: [1, boxes, 5+classes] raw grid offsets, BGR 0-255 input; yolov8: "
+        "[1, 4+classes, boxes]; yolov5: [1, boxes, 5+classes] with objectness (both RGB 0-1 input).",
     )
-    input_size: tuple[int, int] = Field((640, 640), description="Network input width and height.")
+    input_size: tuple[int, int] = Field((416, 416), description="Network input width and height.")
     person_class: int = Field(0, ge=0, description="Class index of a person (0 in COCO).")
     score_threshold: float = Field(0.4, gt=0, lt=1)
     nms_iou: float = Field(0.45, gt=0, lt=1)
+    threads: int = Field(
+        1, ge=1, description="onnxruntime threads: one per stream, so each core serves streams."
+    )
+
+
+DetectorConfig = ForegroundDetectorConfig | TrainedDetectorConfig
+
+
+class DetectorKind(StrEnum):
+    """The detectors a camera can use (the ``kind`` of its detector section)."""
+
+    TRAINED = "trained"
+    FOREGROUND = "foreground"
 
 
 class TrackerConfig(_Strict):
@@ -101,11 +126,11 @@ class TrackerConfig(_Strict):
 class CameraConfig(_Strict):
     camera_id: Identifier
     store_id: Identifier
-    reference_points: tuple[ReferencePoint, ...] = Field(min_length=4)
+    reference_points: Annotated[tuple[ReferencePoint, ...], Field(min_length=4)] | None = None
     zones: tuple[ZoneArea, ...] | None = None
-    detector: Annotated[ForegroundDetectorConfig | OnnxDetectorConfig, Field(discriminator="kind")] = (
-        ForegroundDetectorConfig()
-    )
+    detector: Annotated[DetectorConfig, Field(discriminator="kind")] = TrainedDetectorConfig()
+    ignored_regions: tuple[Region, ...] = ()
+    """Image polygons (pixels) where nothing is a person: a post, a mannequin, a poster, a screen."""
     tracker: TrackerConfig = TrackerConfig()
 
 
@@ -128,7 +153,8 @@ def load_camera_config(path: Path) -> CameraConfig:
 def dump_camera_config(config: CameraConfig, path: Path) -> None:
     """Write a camera's YAML file (what :func:`load_camera_config` reads back)."""
     document = config.model_dump(mode="json", exclude_defaults=True)
-    document = {"camera_id": config.camera_id, "store_id": config.store_id, **document}
+    detector = {"kind": config.detector.kind, **document.pop("detector", {})}  # a reader sees which one
+    document = {"camera_id": config.camera_id, "store_id": config.store_id, "detector": detector, **document}
     path.write_text(yaml.safe_dump(document, sort_keys=False, default_flow_style=None), encoding="utf-8")
 
 

@@ -1,13 +1,16 @@
 """Finding people in a ceiling camera's frame; the camera's config picks the detector.
 
-* :class:`ForegroundDetector` (default): MOG2 background subtraction, a little morphology, then
-  connected blobs. Seen from above, a person is a blob of roughly known floor area, so blobs far
-  smaller are noise and a blob of about *k* people (two shoppers side by side) is split into *k*
-  with k-means. People the tracker followed into one blob (shoppers standing together at a shelf
-  overlap far more than side by side) split it among them, each part seeded where they were
-  expected. The foot point of a top-down blob is its centre.
-* :class:`OnnxDetector`: a YOLO-style ONNX model run by onnxruntime, boxes filtered with OpenCV's
-  non-maximum suppression; the foot point is the bottom centre of the box (oblique views).
+* :class:`ForegroundDetector` (the twin's rendered clips): MOG2 background subtraction, a little
+  morphology, then connected blobs. Seen from above, a person is a blob of roughly known floor
+  area, so blobs far smaller are noise and a blob of about *k* people (two shoppers side by side)
+  is split into *k* with k-means. People the tracker followed into one blob (shoppers standing
+  together at a shelf overlap far more than side by side) split it among them, each part seeded
+  where they were expected. The foot point of a top-down blob is its centre.
+* :class:`TrainedDetector` (the default for real cameras): a person detector trained on real
+  footage, YOLOX-Nano on COCO unless the config names another ONNX model, run by onnxruntime (one
+  thread per stream), boxes filtered with OpenCV's non-maximum suppression; the foot point is the
+  bottom centre of the box (oblique views). MOG2 blobs work on the twin's rendered top-down frames
+  but not on real footage, where shadows, reflections and parts of people become blobs too.
 
 The background model starts from the per-pixel median of the opening seconds (so people walking
 by at start-up do not become ghosts) and then learns slowly, so a shopper standing at a shelf
@@ -28,7 +31,8 @@ import onnxruntime as ort  # type: ignore[import-untyped]
 
 from ingestion.camera import CameraError
 from ingestion.camera.calibration import Calibration
-from ingestion.camera.config import ForegroundDetectorConfig, OnnxDetectorConfig
+from ingestion.camera.config import DetectorConfig, ForegroundDetectorConfig, TrainedDetectorConfig
+from ingestion.camera.models import YOLOX_NANO, model_path
 from ingestion.camera.video import Frame
 
 Box = tuple[int, int, int, int]  # x, y, width, height in pixels
@@ -195,54 +199,74 @@ def _split_blob(
     return detections
 
 
-class OnnxDetector:
-    """A YOLO-style ONNX person detector (onnxruntime), with OpenCV's non-maximum suppression."""
+class TrainedDetector:
+    """A trained person detector (ONNX, onnxruntime) with OpenCV's non-maximum suppression."""
 
-    def __init__(self, config: OnnxDetectorConfig) -> None:
+    def __init__(self, config: TrainedDetectorConfig) -> None:
         self.config = config
-        if not config.model.is_file():
-            raise CameraError(f"no ONNX detector model at {config.model}")
+        model = config.model or model_path(YOLOX_NANO)
+        if not model.is_file():
+            raise CameraError(f"no ONNX detector model at {model}")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = config.threads
+        options.inter_op_num_threads = 1
         try:
-            self.session = ort.InferenceSession(str(config.model), providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
         except Exception as error:  # onnxruntime raises its own untyped errors for a bad file
-            raise CameraError(f"{config.model} is not an ONNX model onnxruntime can run: {error}") from None
+            raise CameraError(f"{model} is not an ONNX model onnxruntime can run: {error}") from None
         self.input_name = self.session.get_inputs()[0].name
+        self.grid = _yolox_grid(config.input_size) if config.layout == "yolox" else None
 
     def prime(self, frames: Sequence[Frame]) -> None:
         return
 
     def detect(self, frame: Frame, expected_px: Pixels | None = None) -> list[Detection]:
-        blob, scale, pad = _letterbox(frame, self.config.input_size)
+        yolox = self.config.layout == "yolox"
+        blob, scale, pad = _letterbox(frame, self.config.input_size, yolox)
         output = np.asarray(self.session.run(None, {self.input_name: blob})[0], dtype=np.float32)
-        rows = output.reshape(output.shape[-2:]) if output.ndim == 3 else output
+        rows = output.reshape(output.shape[-2:])
         if self.config.layout == "yolov8":
             rows = rows.T  # [4 + classes, boxes] → [boxes, 4 + classes]
-        first_class = 4 if self.config.layout == "yolov8" else 5
-        scores = rows[:, first_class + self.config.person_class]
-        if self.config.layout == "yolov5":
-            scores = scores * rows[:, 4]
-        centre_x, centre_y, width, height = (
-            (rows[:, i] - offset) / scale for i, offset in enumerate([*pad, 0, 0])
-        )
-        boxes = np.column_stack([centre_x - width / 2, centre_y - height / 2, width, height])
+            scores = rows[:, 4 + self.config.person_class]
+        else:  # yolov5 and YOLOX: objectness times the class score
+            scores = rows[:, 4] * rows[:, 5 + self.config.person_class]
+        likely = scores >= self.config.score_threshold
+        rows, scores = rows[likely], scores[likely]
+        centre, size = rows[:, :2], rows[:, 2:4]
+        if self.grid is not None:  # YOLOX answers offsets from its grid cells, in strides
+            cells, strides = self.grid[0][likely], self.grid[1][likely]
+            centre, size = (centre + cells) * strides, np.exp(size) * strides
+        corner = (centre - size / 2 - np.array(pad, np.float32)) / scale
+        boxes = np.column_stack([corner, size / scale])
         keep = cv2.dnn.NMSBoxes(
             boxes.tolist(), scores.tolist(), self.config.score_threshold, self.config.nms_iou
         )
         return [_box_detection(boxes[index], float(scores[index])) for index in np.ravel(keep).tolist()]
 
 
+def _yolox_grid(size: tuple[int, int]) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """YOLOX's output rows, in order: each one's grid cell (N x 2) and stride (N x 1), strides 8, 16, 32."""
+    cells, strides = [], []
+    for stride in (8, 16, 32):
+        rows, cols = np.mgrid[0 : size[1] // stride, 0 : size[0] // stride]
+        cells.append(np.column_stack([cols.ravel(), rows.ravel()]))
+        strides.append(np.full((rows.size, 1), stride))
+    return np.concatenate(cells).astype(np.float32), np.concatenate(strides).astype(np.float32)
+
+
 def _letterbox(
-    frame: Frame, size: tuple[int, int]
+    frame: Frame, size: tuple[int, int], yolox: bool
 ) -> tuple[npt.NDArray[np.float32], float, tuple[float, float]]:
-    """The network input: the frame scaled to fit ``size`` (aspect kept), padded grey, RGB, 0..1, NCHW."""
+    """The network input: the frame scaled to fit ``size`` (aspect kept), padded grey, NCHW; BGR 0..255
+    for YOLOX (as it was trained), RGB 0..1 for the others."""
     height, width = frame.shape[:2]
     scale = min(size[0] / width, size[1] / height)
     resized = cv2.resize(frame, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_LINEAR)
-    pad_x, pad_y = (size[0] - resized.shape[1]) / 2, (size[1] - resized.shape[0]) / 2
+    pad_x, pad_y = (size[0] - resized.shape[1]) // 2, (size[1] - resized.shape[0]) // 2
     canvas = np.full((size[1], size[0], 3), 114, dtype=np.uint8)
-    canvas[int(pad_y) : int(pad_y) + resized.shape[0], int(pad_x) : int(pad_x) + resized.shape[1]] = resized
-    blob = cv2.dnn.blobFromImage(canvas, 1.0 / 255.0, swapRB=True)
-    return np.asarray(blob, dtype=np.float32), scale, (float(int(pad_x)), float(int(pad_y)))
+    canvas[pad_y : pad_y + resized.shape[0], pad_x : pad_x + resized.shape[1]] = resized
+    blob = cv2.dnn.blobFromImage(canvas, 1.0 if yolox else 1.0 / 255.0, swapRB=not yolox)
+    return np.asarray(blob, dtype=np.float32), scale, (float(pad_x), float(pad_y))
 
 
 def _box_detection(box: npt.NDArray[np.float32], score: float) -> Detection:
@@ -250,10 +274,8 @@ def _box_detection(box: npt.NDArray[np.float32], score: float) -> Detection:
     return Detection((x + width / 2, y + height), (round(x), round(y), round(width), round(height)), score)
 
 
-def make_detector(
-    config: ForegroundDetectorConfig | OnnxDetectorConfig, calibration: Calibration, fps: float
-) -> PersonDetector:
+def make_detector(config: DetectorConfig, calibration: Calibration, fps: float) -> PersonDetector:
     """The detector a camera's config asks for."""
-    if isinstance(config, OnnxDetectorConfig):
-        return OnnxDetector(config)
+    if isinstance(config, TrainedDetectorConfig):
+        return TrainedDetector(config)
     return ForegroundDetector(config, calibration, fps)

@@ -72,6 +72,17 @@ def test_track_rejects_bad_input(ceiling_clip: tuple[Path, Path], tmp_path: Path
     assert_one_line_error(
         walkout("track", "--video", str(video), "--config", str(too_few)), "reference_points"
     )
+    no_model = tmp_path / "no_model.yaml"
+    no_model.write_text(
+        f"camera_id: C1\nstore_id: S002\ndetector: {{kind: trained, model: {tmp_path}/none.onnx}}\n"
+    )
+    assert_one_line_error(
+        walkout("track", "--video", str(video), "--config", str(no_model)), "no ONNX detector model at"
+    )
+    assert_one_line_error(
+        walkout("track", "--video", str(video), "--draw", str(tmp_path / "no" / "such.mp4")),
+        "cannot write a video",
+    )
 
 
 @pytest.mark.slow
