@@ -18,6 +18,7 @@ from walkout.contracts import (
     EDGE_TOPICS,
     EVENT_TYPES,
     AdImpression,
+    Attribution,
     CameraTrack,
     Cart,
     ContractError,
@@ -119,6 +120,17 @@ def one_of_each() -> list[Event]:
             lines=(line,),
             total_krw=3600,
         ),
+        Attribution(
+            **common("attribution"),
+            shelf_event_id=make_event_id("shelf", NOW),
+            visit_id="V1",
+            shopper_id="M000001",
+            plate_id="S001-GD01-SH2-P03",
+            action=ShelfAction.PUT_BACK,
+            product_id="P0001",
+            quantity=1,
+            confidence=0.87,
+        ),
         AdImpression(
             **common("ad"),
             screen_id="S001-AD1",
@@ -181,7 +193,7 @@ def mutate(event: Event, **changes: Any) -> bytes:
 
 
 DROP = object()
-SCAN, SHELF, _TRACK, VISIT, _DWELL, PURCHASE, CART, _AD, _LETTER = one_of_each()
+SCAN, SHELF, _TRACK, VISIT, _DWELL, PURCHASE, CART, ATTRIBUTION, _AD, _LETTER = one_of_each()
 YEARS_AHEAD = (datetime.now(UTC) + timedelta(days=3 * 365)).isoformat().replace("+00:00", "Z")
 
 BAD_INPUTS: list[tuple[str, bytes, str]] = [
@@ -213,6 +225,8 @@ BAD_INPUTS: list[tuple[str, bytes, str]] = [
     ("receipt without lines", mutate(PURCHASE, lines=[], total_krw=0), "lines"),
     ("cart total differs from lines", mutate(CART, total_krw=0), "(event)"),
     ("cart revision zero", mutate(CART, revision=0), "revision"),
+    ("attribution of no units", mutate(ATTRIBUTION, quantity=0), "quantity"),
+    ("attribution of an unknown action", mutate(ATTRIBUTION, action="stolen"), "action"),
     ("nested arrays 4 KB deep", b"[" * 4096 + b"]" * 4096, "(payload)"),
     (
         "nested objects in a field",

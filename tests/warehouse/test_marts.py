@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from orchestration.build import WarehouseBuild
-from walkout.contracts import Purchase, Visit
+from walkout.contracts import Attribution, Purchase, ShelfAction, Visit
 
 if TYPE_CHECKING:  # fixtures come from conftest.py, which is not importable as a module
     from tests.conftest import SmallLake
@@ -67,6 +67,23 @@ def test_visits_and_revenue_match_the_landed_events(small_lake: SmallLake, wareh
     assert visits["visits"] == len({visit.visit_id for visit in small_lake.of_type(Visit)})
     assert visits["revenue"] == sum(purchase.total_krw for purchase in purchases) == sales["revenue"][0]
     assert visits["lines"] == sum(len(purchase.lines) for purchase in purchases)
+
+
+def test_interactions_count_the_put_backs_the_checkout_attributed(
+    small_lake: SmallLake, warehouse: WarehouseBuild
+) -> None:
+    """ "Who put it back?" has one answer: the checkout's attributions, as the receipts were charged."""
+    put_backs: dict[tuple[str, str], int] = {}
+    for event in small_lake.of_type(Attribution):
+        if event.action is ShelfAction.PUT_BACK:
+            pair = (event.shopper_id, event.product_id)
+            put_backs[pair] = put_backs.get(pair, 0) + 1
+    built = query(
+        warehouse.published_path,
+        "select shopper_id, product_id, put_backs from marts.interactions where put_backs > 0",
+    )
+    assert len(put_backs) > 5
+    assert {(row[0], row[1]): row[2] for row in built.iter_rows()} == put_backs
 
 
 def test_visits_and_revenue_are_close_to_the_ground_truth(

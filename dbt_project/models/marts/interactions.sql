@@ -1,6 +1,7 @@
 {#- Implicit feedback per shopper x product for the recommender: units bought, products picked and put
-    back (attributed to the shopper standing at the plate), and minutes stopped in the product's zone,
-    combined with the interaction_weights var. A pair appears once the shopper bought or put back. #}
+    back (as the checkout attributed them: the same answer the receipts charge), and minutes stopped in
+    the product's zone, combined with the interaction_weights var. A pair appears once the shopper bought
+    or put back. #}
 with
 
 purchase_lines as (
@@ -9,15 +10,9 @@ purchase_lines as (
 
 ),
 
-shelf_event_visits as (
+attributions as (
 
-    select * from {{ ref('int_shelf_event_visits') }}
-
-),
-
-visits as (
-
-    select * from {{ ref('int_visits') }}
+    select * from {{ ref('stg_attributions') }}
 
 ),
 
@@ -50,15 +45,14 @@ bought as (
 put_back as (
 
     select
-        visits.shopper_id,
-        shelf_event_visits.product_id,
+        shopper_id,
+        product_id,
         count(*) as put_backs,
-        max(shelf_event_visits.detected_at) as last_put_back_at,
+        max(detected_at) as last_put_back_at,
 
-    from shelf_event_visits
-    inner join visits on shelf_event_visits.visit_id = visits.visit_id
-    where shelf_event_visits.action = 'put_back'
-    group by visits.shopper_id, shelf_event_visits.product_id
+    from attributions
+    where action = 'put_back'
+    group by shopper_id, product_id
 
 ),
 
