@@ -57,21 +57,33 @@ def vision_track(
 
 @vision_app.command("faces")
 def vision_faces(
-    image: Annotated[Path, typer.Option(help="An entrance camera image (any format OpenCV reads).")],
+    image: Annotated[
+        list[Path],
+        typer.Option(help="An entrance camera image (any format OpenCV reads); repeat it for several."),
+    ],
+    draw: Annotated[
+        Path | None,
+        typer.Option(help="A folder for each image with its faces' boxes, bands and genders drawn (PNG)."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Faces in an image with their estimated age band and gender (nothing is stored)."""
+    """Faces in images with their estimated age band and gender (nothing is stored but --draw's files)."""
     from ingestion.camera.entrance import estimate_faces
 
-    faces = [face.as_dict() for face in estimate_faces(image)]
+    faces = [
+        {"image": str(photo.image), **face.as_dict()}
+        for photo in estimate_faces(image, draw)
+        for face in photo.faces
+    ]
     if as_json:
         print(json.dumps({"faces": faces}))
         return
     table = Table(
-        "box", "face", "age band", "age conf.", "gender", "gender conf.", title=f"{len(faces)} faces"
+        "image", "box", "face", "age band", "age conf.", "gender", "gender conf.", title=f"{len(faces)} faces"
     )
     for face in faces:
         table.add_row(
+            Path(str(face["image"])).name,
             str(face["box"]),
             f"{face['face_confidence']:.2f}",
             str(face["age_band"]),
@@ -80,6 +92,8 @@ def vision_faces(
             f"{face['gender_confidence']:.2f}",
         )
     console.print(table)
+    if draw is not None:
+        console.print(f"drawn into {draw}")
 
 
 @vision_app.command("install-models")

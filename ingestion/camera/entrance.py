@@ -15,7 +15,8 @@
   profile when there is one and this estimate otherwise.
 
 Privacy: images, face chips and tensors exist only in memory for the duration of a call; only the
-band and gender estimates with their confidences are returned.
+band and gender estimates with their confidences are returned. The one exception is
+``walkout vision faces --draw``, which a user asks for on photos they already hold.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from onnx.tools.update_model_dims import update_inputs_outputs_dims
 
 from ingestion.camera import CameraError
 from ingestion.camera.models import AGE_MODEL, CENTERFACE, GENDER_MODEL, model_path
+from ingestion.camera.overlay import FaceMark, draw_faces, drawing_folder, write_png
 from ingestion.camera.video import Frame
 from walkout.vocabulary import AgeBand, Gender
 
@@ -74,6 +76,14 @@ class FaceEstimate:
     gender: Gender
     gender_confidence: float
     band_probabilities: tuple[float, ...]  # in the order of AGE_BANDS
+
+    @property
+    def caption(self) -> tuple[str, str]:
+        """What a drawing shows beside the face: band and gender, each with its confidence."""
+        return (
+            f"{self.age_band} ({self.age_confidence:.2f})",
+            f"{self.gender} ({self.gender_confidence:.2f})",
+        )
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -245,7 +255,26 @@ def read_image(path: Path) -> Frame:
     return np.asarray(image, dtype=np.uint8)
 
 
-def estimate_faces(path: Path) -> list[FaceEstimate]:
-    """Faces in an image file with their age band and gender (the ``walkout vision faces`` job)."""
-    image = read_image(path)
-    return EntranceCamera().estimate(image)
+@dataclass(frozen=True)
+class PhotoFaces:
+    """The faces found in one image file."""
+
+    image: Path
+    faces: list[FaceEstimate]
+
+
+def estimate_faces(images: Sequence[Path], draw: Path | None = None) -> list[PhotoFaces]:
+    """Faces in image files with their age band and gender (the ``walkout vision faces`` job); with
+    ``draw``, each image with its faces drawn goes into that folder as ``<image name>.png``."""
+    names = [image.stem for image in images]
+    if draw is not None and len(set(names)) < len(names):
+        raise CameraError("two images share a file name; --draw names each drawing after its image")
+    frames = [read_image(image) for image in images]  # every file checked before the models load
+    camera = EntranceCamera()
+    found = [PhotoFaces(image, camera.estimate(frame)) for image, frame in zip(images, frames, strict=True)]
+    if draw is not None:
+        folder = drawing_folder(draw)
+        for photo, frame in zip(found, frames, strict=True):
+            marks = [FaceMark(face.box, face.caption) for face in photo.faces]
+            write_png(folder / f"{photo.image.stem}.png", draw_faces(frame, marks))
+    return found

@@ -1,8 +1,10 @@
-"""What the ceiling pipeline sees, drawn on its frames for a person to check: each detection's box and
+"""What the cameras see, drawn on their frames for a person to check. Ceiling: each detection's box and
 foot point, and each reported track's id where the tracker places it (hollow while it coasts).
+Entrance: each face's box with its estimated age band and gender and how sure the models are.
 
 This is the one place frames are written to disk, and only when a user asks for it on their own video
-(``walkout vision track --draw``): an ``.mp4`` file, or a folder of numbered PNGs.
+or photos (``walkout vision track --draw``, ``walkout vision faces --draw``): an ``.mp4`` file, or a
+folder of PNGs.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from ingestion.camera.video import Frame
 
 BOX = (80, 220, 80)  # BGR
 TRACK = (40, 40, 230)
+FACE = (0, 200, 255)
+CAPTION_BACKGROUND = (0, 0, 0)
+CAPTION_SCALE = 0.45
 FrameSink = Callable[[int, Frame], object]
 """Takes a drawn frame and its index in the video."""
 
@@ -31,6 +36,14 @@ class TrackMark:
     track_id: int
     at_px: tuple[float, float]
     detected: bool
+
+
+@dataclass(frozen=True)
+class FaceMark:
+    """A face in a photo, its box in image pixels (x0, y0, x1, y1) and the caption lines drawn above it."""
+
+    box: tuple[int, int, int, int]
+    caption: tuple[str, ...]
 
 
 def draw_people(frame: Frame, detections: Sequence[Detection], tracks: Sequence[TrackMark]) -> Frame:
@@ -49,6 +62,40 @@ def draw_people(frame: Frame, detections: Sequence[Detection], tracks: Sequence[
     return canvas
 
 
+def draw_faces(frame: Frame, faces: Sequence[FaceMark]) -> Frame:
+    """A copy of the frame with each face's box and caption; the caption sits on black so it stays
+    legible on any background, above the box (below it when the face touches the top edge)."""
+    canvas = frame.copy()
+    for face in faces:
+        x0, y0, x1, y1 = face.box
+        cv2.rectangle(canvas, (x0, y0), (x1, y1), FACE, 2)
+        line_height = cv2.getTextSize("Ag", cv2.FONT_HERSHEY_SIMPLEX, CAPTION_SCALE, 1)[0][1] + 6
+        top = y0 - line_height * len(face.caption) if y0 >= line_height * len(face.caption) else y1
+        for row, line in enumerate(face.caption):
+            (width, _), _ = cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, CAPTION_SCALE, 1)
+            y = top + line_height * row
+            cv2.rectangle(canvas, (x0, y), (x0 + width + 4, y + line_height), CAPTION_BACKGROUND, -1)
+            cv2.putText(
+                canvas, line, (x0 + 2, y + line_height - 4), cv2.FONT_HERSHEY_SIMPLEX, CAPTION_SCALE, FACE, 1
+            )
+    return canvas
+
+
+def drawing_folder(out: Path) -> Path:
+    """The folder drawn images go into, made if missing; :class:`CameraError` when it cannot be."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CameraError(f"cannot make a folder for drawn frames at {out}: {error.strerror}") from None
+    return out
+
+
+def write_png(path: Path, frame: Frame) -> None:
+    """One drawn frame as a PNG file; :class:`CameraError` when it cannot be written."""
+    if not cv2.imwrite(str(path), frame):
+        raise CameraError(f"cannot write a drawn frame at {path}")
+
+
 @contextmanager
 def drawn_frames(out: Path, fps: float, frame_size: tuple[int, int]) -> Iterator[FrameSink]:
     """Somewhere to write drawn frames: an ``.mp4`` video, or else a folder of ``frame_NNNNN.png``."""
@@ -61,16 +108,8 @@ def drawn_frames(out: Path, fps: float, frame_size: tuple[int, int]) -> Iterator
         finally:
             writer.release()
         return
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise CameraError(f"cannot make a folder for drawn frames at {out}: {error.strerror}") from None
-
-    def write_png(index: int, frame: Frame) -> None:
-        if not cv2.imwrite(str(out / f"frame_{index:05d}.png"), frame):
-            raise CameraError(f"cannot write drawn frames into {out}")
-
-    yield write_png
+    folder = drawing_folder(out)
+    yield lambda index, frame: write_png(folder / f"frame_{index:05d}.png", frame)
 
 
 def _pixel(point: tuple[float, float]) -> tuple[int, int]:

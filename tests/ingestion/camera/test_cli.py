@@ -112,11 +112,19 @@ def test_faces_on_an_image_without_faces(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_faces_rejects_what_is_not_an_image(tmp_path: Path) -> None:
+def test_faces_rejects_what_is_not_an_image_or_cannot_be_drawn(tmp_path: Path) -> None:
     assert_one_line_error(walkout("faces", "--image", str(tmp_path / "none.png")), "no image file")
     text = tmp_path / "notes.png"
     text.write_text("not a picture")
     assert_one_line_error(walkout("faces", "--image", str(text)), "not an image")
+    astronaut = str(sample_photo("astronaut.png"))
+    assert_one_line_error(
+        walkout("faces", "--image", astronaut, "--draw", str(text / "drawn")), "cannot make a folder"
+    )
+    assert_one_line_error(
+        walkout("faces", "--image", astronaut, "--image", astronaut, "--draw", str(tmp_path)),
+        "two images share a file name",
+    )
 
 
 @pytest.mark.slow
