@@ -31,6 +31,16 @@ TWIN_PLAN = SimulationPlan(("S002",), date(2026, 9, 7), days=42, seed=23)
 # Tests sign, verify and serve with the public demo keys, as `walkout demo` does (never a store).
 os.environ.setdefault("WALKOUT_DEMO_KEYS", "1")
 
+SIMULATED_OR_BUILT = frozenset({"simulated_day", "twin_sales", "small_lake", "warehouse", "purchase_history"})
+"""Fixtures that simulate store-days, build the warehouse or learn from them: a test that uses one, even
+through another fixture, is slow whatever its own marks say (``make test-fast`` skips it)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SIMULATED_OR_BUILT.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def session_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
