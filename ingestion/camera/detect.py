@@ -47,7 +47,7 @@ KMEANS_PIXELS = 1500
 KMEANS_CRITERIA = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
 # From above, head and shoulders (the upper body) fill the middle of a person's blob; hips, arms and a
 # striding leg (the lower body) show around them: the inner share of a blob's pixels is its upper body.
-UPPER_BODY_SHARE = 0.55
+UPPER_BODY_SHARE = 0.6
 # In an oblique view's box the upper body spans these rows (shares of the box's height, head left out)
 # and the lower body the next ones; the middle columns keep most of the background out.
 UPPER_ROWS, LOWER_ROWS, BODY_COLUMNS = (0.18, 0.5), (0.5, 0.9), (0.3, 0.7)

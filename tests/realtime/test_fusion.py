@@ -22,6 +22,7 @@ import pytest
 from realtime.checkout.fusion import AGE_NOT_VERIFIED, DEFAULT_PARAMS, FusionParams, StoreCheckout, swaps
 from realtime.checkout.fusion.tracks import (
     Colour,
+    Look,
     closest,
     misfit,
     split_passes,
@@ -454,14 +455,14 @@ def test_a_swap_followed_by_another_close_pass_moments_later_is_still_undone(cat
 def test_looks_tell_a_swap_from_a_third_person_taking_an_id_over() -> None:
     """Two ids' looks before and after a close pass: exchanged means swapped, kept means not; when one
     id's look turns into nobody's of the two (a third person), that says nothing about these two."""
-    other = (90.0, 110.0, 160.0)
+    red, dark, other = Look(RED), Look(DARK), Look((90.0, 110.0, 160.0))
     odds = functools.partial(swap_odds_from_looks, params=DEFAULT_PARAMS)
-    assert odds((RED, DARK), (DARK, RED)) > 6
-    assert odds((RED, DARK), (RED, DARK)) < -6
-    assert abs(odds((RED, DARK), (other, (200.0, 100.0, 100.0)))) < 1
-    assert odds((RED, DARK), (other, DARK)) < -3  # the second id kept its look
-    assert odds((RED, None), (DARK, RED)) > 3  # one look before is enough
-    assert odds((RED, DARK), (None, None)) == 0
+    assert odds((red, dark), (dark, red)) > 6
+    assert odds((red, dark), (red, dark)) < -6
+    assert abs(odds((red, dark), (other, Look((200.0, 100.0, 100.0))))) < 1
+    assert odds((red, dark), (other, dark)) < -3  # the second id kept its look
+    assert odds((red, None), (dark, red)) > 3  # one look before is enough
+    assert odds((red, dark), (None, None)) == 0
 
 
 def test_a_shopper_coming_in_as_another_leaves_is_not_taken_for_a_leaver(catalog: Catalog) -> None:
