@@ -77,9 +77,9 @@ def mean_appearance(appearances: Sequence[Appearance]) -> Appearance:
 
 def _pixel_histogram(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
     lab = pixels.reshape(-1, 3).astype(np.float64)
-    lightness = np.digitize(lab[:, 0], LIGHTNESS_EDGES)
-    green_red = np.digitize(lab[:, 1], CHROMA_EDGES)
-    blue_yellow = np.digitize(lab[:, 2], CHROMA_EDGES)
+    lightness = np.searchsorted(LIGHTNESS_EDGES, lab[:, 0], side="right")
+    green_red = np.searchsorted(CHROMA_EDGES, lab[:, 1], side="right")
+    blue_yellow = np.searchsorted(CHROMA_EDGES, lab[:, 2], side="right")
     chroma = len(CHROMA_EDGES) + 1
     index = (lightness * chroma + green_red) * chroma + blue_yellow
     counts = np.bincount(index, minlength=PART_BINS).astype(np.float64)

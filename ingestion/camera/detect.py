@@ -217,9 +217,10 @@ def _blob_appearance(points: npt.NDArray[np.float64], looks: npt.NDArray[np.uint
     if len(points) < 2:
         return None
     offsets = points - points.mean(axis=0)
-    spread = np.cov(offsets.T) + np.eye(2) * 1e-6
+    spread = offsets.T @ offsets / len(offsets) + np.eye(2) * 1e-6
     radius = np.einsum("ni,ij,nj->n", offsets, np.linalg.inv(spread), offsets)
-    inner = radius <= np.quantile(radius, UPPER_BODY_SHARE)
+    cut = round(UPPER_BODY_SHARE * (len(radius) - 1))
+    inner = radius <= np.partition(radius, cut)[cut]
     return appearance_of(looks[inner], looks[~inner])
 
 
