@@ -7,11 +7,12 @@ against the ground truth as ``walkout checkout evaluate`` scores them.
 
 ``--cameras pipeline`` films each store-day and takes the real ceiling pipeline's tracks instead of
 the stand-in tracker's (minutes a store-day); ``--without-looks`` strips the tracks of their colours
-before the checkout sees them, to show what the looks are worth.
+(mean colour and appearance) before the checkout sees them, to show what the looks are worth;
+``--without-appearance`` strips only the appearance, to show what it adds to the mean colour.
 
 Run from the repository root:
     .venv/bin/python benchmarks/checkout_accuracy.py [--seeds 11 12 13] [--fault id_switch_prob=0 ...]
-        [--cameras pipeline] [--without-looks]
+        [--cameras pipeline] [--without-looks | --without-appearance]
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ def main() -> None:
     parser.add_argument(
         "--cameras", type=CameraSource, choices=list(CameraSource), default=CameraSource.STAND_IN
     )
-    parser.add_argument("--without-looks", action="store_true", help="strip camera.tracks of their colours")
+    unseen = parser.add_mutually_exclusive_group()
+    unseen.add_argument("--without-looks", action="store_true", help="strip camera.tracks of their looks")
+    unseen.add_argument("--without-appearance", action="store_true", help="strip only their appearance")
     args = parser.parse_args()
     catalog = load_catalog()
     scores: list[CheckoutScore] = []
@@ -58,8 +61,9 @@ def main() -> None:
             )
             for store_day in simulate_store_days(catalog, plan):
                 events = (event for _, event in store_day.events)
-                if args.without_looks:
-                    events = (_without_look(event) for event in events)
+                if args.without_looks or args.without_appearance:
+                    unseen = ("appearance",) if args.without_appearance else ("colour_lab", "appearance")
+                    events = (_without(event, unseen) for event in events)
                 outputs = replay_checkout(catalog, store_id, events)
                 receipts = [event for event in outputs if isinstance(event, Purchase)]
                 score = score_receipts(receipts, store_day.truth.visits, store_day.truth.receipts)
@@ -97,12 +101,15 @@ def main() -> None:
         options += f" --cameras {args.cameras}"
     if args.without_looks:
         options += " --without-looks"
+    if args.without_appearance:
+        options += " --without-appearance"
     seeds = " ".join(map(str, args.seeds))
     print(f"reproduce: {COMMAND} --stores {' '.join(args.stores)} --seeds {seeds}{options}")
 
 
-def _without_look(event: Event) -> Event:
-    return event.model_copy(update={"colour_lab": None}) if isinstance(event, CameraTrack) else event
+def _without(event: Event, fields: tuple[str, ...]) -> Event:
+    unseen = dict.fromkeys(fields)
+    return event.model_copy(update=unseen) if isinstance(event, CameraTrack) else event
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 A :class:`CeilingCamera` looks down on a store's whole floor with a little perspective (the back
 wall appears narrower), so its floor-to-image map is a real homography. Each frame draws the floor
 (tiles, gondolas, the gate lanes), every person inside the store at that instant as seen from
-above (a soft shadow, shoulders oriented across their walking direction, a head), two ceiling
-light fixtures that hide whoever walks under them, a slow flicker of the lights and sensor noise.
+above (a soft shadow, shoulders oriented across their walking direction in two tones: the shirt,
+with the lower body showing around it, and a head), two ceiling light fixtures that hide whoever
+walks under them, a slow flicker of the lights and sensor noise.
 Positions come from a ``paths`` table, interpolated: the ground truth's (1 Hz) or everyone's exact
 walk (:func:`walks`), so the same truth scores the camera pipeline: :class:`RenderedFrame` carries
 the true floor position of everyone drawn.
@@ -25,7 +26,7 @@ import polars as pl
 
 from ingestion.camera.config import CameraConfig, ForegroundDetectorConfig, ReferencePoint, dump_camera_config
 from ingestion.camera.video import Frame
-from twin.looks import HEAD_RADIUS_M, SHOULDER_HALF_M, look_of
+from twin.looks import HEAD_RADIUS_M, SHIRT_SHARE, SHOULDER_HALF_M, look_of
 from twin.trips import PlannedVisit
 from walkout.catalog import Store
 
@@ -368,9 +369,12 @@ def _draw_person(
     half_across, half_along = (size * walker.look.build for size in SHOULDER_HALF_M)
     shoulders = here + CIRCLE[:, :1] * across * half_across + CIRCLE[:, 1:] * heading * half_along
     shadow = here + np.array([0.07, -0.05]) + CIRCLE * np.array([half_across, half_along]) * 1.1
+    shirt = here + (shoulders - here) * SHIRT_SHARE
     head = here + heading * 0.03 + CIRCLE * HEAD_RADIUS_M * walker.look.build
     shade = tuple(int(c * 0.8) for c in FLOOR_BGR)
-    for outline, colour in ((shadow, shade), (shoulders, walker.look.shirt), (head, walker.look.hair)):
+    look = walker.look
+    parts = ((shadow, shade), (shoulders, look.trousers), (shirt, look.shirt), (head, look.hair))
+    for outline, colour in parts:
         polygon = np.round(camera.to_image(outline)).astype(np.int32)
         cv2.fillConvexPoly(image, polygon, colour, lineType=cv2.LINE_AA)
 

@@ -23,16 +23,21 @@ import numpy.typing as npt
 
 from ingestion.gate import SpeedGate, issue_token
 from ingestion.shelf import detect_plate_events, to_shelf_event
-from twin.looks import look_of
+from twin.looks import look_of, parts_areas
 from twin.plates import PlateInteraction, synthesize_plate_window
 from twin.shelf_evaluate import DetectionScore, score_detections
 from twin.trips import HandOnPlate, Person, PlannedVisit, Trip
+from walkout.appearance import DECIMALS, part_histogram
 from walkout.catalog import Catalog, Plate, Store
 from walkout.contracts import CameraTrack, Event, GateDirection, GateScan, ShelfEvent, make_event_id
 from walkout.vocabulary import AgeBand, Gender
 
 ENTRANCE_CAMERA_S = 3.0  # a shopper's first seconds in the store, under the entrance camera
 BLEND_M = 0.6  # two people closer than this look like one blob from the ceiling
+# A store's light is uneven (bright under the fixtures, dim by the walls, cold by the fridges): a
+# person's colours shift this much (CIELAB, 8-bit) with where they stand, over this many metres.
+LIGHT_SWING_LAB = (10.0, 3.0, 3.0)
+LIGHT_WAVE_M = 5.0
 # What charges a shopper (gate scans, shelf events) leaves the edge twice, a second apart: one lost
 # message would be a pick never charged, and every consumer drops the repeat by its event_id.
 RESENT_TOPICS = frozenset({GateScan.TOPIC, ShelfEvent.TOPIC})
@@ -268,14 +273,15 @@ def emit_camera_tracks(
     half_width = store.width_m / 2
     walkers = [trip for visit in visits for trip in visit.trips]
     estimates = [entrance_estimate(trip.person) for trip in walkers]
-    colours = _seen_colours(store.store_id, times, people, xy, walkers, faults)
+    colours, appearances = _seen_looks(store.store_id, times, people, xy, walkers, faults)
     seen = labels >= 0
-    for at, person, label, (x, y), colour in zip(
+    for at, person, label, (x, y), colour, appearance in zip(
         times[seen].tolist(),
         people[seen].tolist(),
         labels[seen].tolist(),
         noisy[seen].tolist(),
         colours[seen].round(1).tolist(),
+        appearances[seen].round(DECIMALS).tolist(),
         strict=True,
     ):
         zone = store.zone_at(x, y)
@@ -294,6 +300,7 @@ def emit_camera_tracks(
                 y_m=round(y, 2),
                 zone_id=zone.zone_id if zone else None,
                 colour_lab=None if math.isnan(colour[0]) else (colour[0], colour[1], colour[2]),
+                appearance=None if math.isnan(appearance[0]) else tuple(appearance),
                 age_band=band,
                 gender=gender,
                 demographic_confidence=confidence,
@@ -301,29 +308,60 @@ def emit_camera_tracks(
         )
 
 
-def _seen_colours(
+def _seen_looks(
     store_id: str,
     times: npt.NDArray[np.float64],
     people: npt.NDArray[np.int64],
     xy: npt.NDArray[np.float64],
     walkers: list[Trip],
     faults: FaultRates,
-) -> npt.NDArray[np.float64]:
-    """How each sample's person looked from above (CIELAB, N x 3; NaN where unseen), as a camera sees
-    it: their look with lighting and pose noise, mixed with the look of anyone within ``BLEND_M`` (one
-    blob of pixels), and now and then not seen well enough to tell. Seeded apart from the day's other
-    draws, so adding colour did not change what else the twin emits."""
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """How each sample's person looked from above, as a camera sees it: the mean colour (CIELAB,
+    N x 3) and the appearance (N x bins, :mod:`walkout.appearance`), NaN where
+    unseen. Both come from the same pixels: their shirt, hair and trousers under the light where they
+    stand, with pose and lighting noise (shared by the parts, and some of each part's own), mixed
+    with the look of anyone within ``BLEND_M`` (one blob of pixels), and now and then not seen well
+    enough to tell. Seeded apart from the day's other draws, so colours do not change what else the
+    twin emits."""
     rng = np.random.default_rng([zlib.crc32(store_id.encode()), int(times[0])])
-    looks = np.array([look_of(trip.person.person_id).overhead_lab() for trip in walkers])
-    colours = looks[people] + rng.normal(0.0, faults.colour_noise_lab, size=(len(times), 3))
+    parts = np.array([look_of(trip.person.person_id).parts_lab() for trip in walkers])  # people x 3 x 3
+    shared = rng.normal(0.0, faults.colour_noise_lab, size=(len(times), 1, 3))
+    unseen = rng.random(len(times)) < faults.colour_unseen_rate
+    own = rng.normal(0.0, faults.colour_noise_lab / 2, size=(len(times), 3, 3))
+    lit = parts[people] + _lighting(store_id, xy)[:, None, :] + shared + own
+    colours, appearances = _looks_of_parts(np.clip(lit, 0.0, 255.0))
+    true_colours, true_appearances = _looks_of_parts(parts)
     for begin, end in _shared_frames(times):
         gaps = np.hypot(*(xy[begin:end, None, :] - xy[None, begin:end, :]).transpose(2, 0, 1))
         np.fill_diagonal(gaps, np.inf)
         for i in np.flatnonzero(gaps.min(axis=1) < BLEND_M).tolist():
-            other = begin + int(np.argmin(gaps[i]))
-            colours[begin + i] = (colours[begin + i] + looks[people[other]]) / 2
-    colours[rng.random(len(times)) < faults.colour_unseen_rate] = np.nan
-    return np.clip(colours, 0.0, 255.0)
+            other = people[begin + int(np.argmin(gaps[i]))]
+            colours[begin + i] = (colours[begin + i] + true_colours[other]) / 2
+            appearances[begin + i] = (appearances[begin + i] + true_appearances[other]) / 2
+    colours[unseen] = np.nan
+    appearances[unseen] = np.nan
+    return np.clip(colours, 0.0, 255.0), appearances
+
+
+def _looks_of_parts(
+    parts: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Mean colour (N x 3) and appearance (N x bins) of people whose shirt, hair and
+    trousers show these colours (N x 3 parts x 3 channels): the upper body is shirt and hair."""
+    areas = parts_areas()
+    colours = np.einsum("p,npc->nc", areas, parts) / areas.sum()
+    shirt, hair = areas[0], areas[1]
+    upper = (shirt * part_histogram(parts[:, 0]) + hair * part_histogram(parts[:, 1])) / (shirt + hair)
+    return colours, np.concatenate([upper, part_histogram(parts[:, 2])], axis=1)
+
+
+def _lighting(store_id: str, xy: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """How the store's uneven light shifts colours where each sample stands (N x 3, CIELAB): a smooth
+    field of the floor, fixed for the store."""
+    rng = np.random.default_rng(zlib.crc32(f"light-{store_id}".encode()))
+    phases = rng.uniform(0.0, 2 * np.pi, size=(3, 2))
+    waves = 2 * np.pi * xy[:, None, :] / LIGHT_WAVE_M + phases[None]
+    return np.asarray(np.sin(waves[:, :, 0]) * np.sin(waves[:, :, 1]) * np.array(LIGHT_SWING_LAB), np.float64)
 
 
 def entrance_estimate(person: Person) -> tuple[AgeBand, Gender, float]:

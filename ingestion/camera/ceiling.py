@@ -122,7 +122,9 @@ class CeilingPipeline:
             detections = [d for d in found if not self._ignored(d.foot_px)]
             feet = self.calibration.to_floor(np.array([d.foot_px for d in detections]).reshape(-1, 2))
             colours = np.array([d.colour or (np.nan,) * 3 for d in detections]).reshape(-1, 3)
-            held.append(FrameTracks(index, tuple(detections), tuple(self.tracker.step(feet, colours))))
+            appearances = [d.appearance for d in detections]
+            positions = self.tracker.step(feet, colours, appearances)
+            held.append(FrameTracks(index, tuple(detections), tuple(positions)))
             _report_first_sightings(held, self.tracker.confirmed)
             self.busy_s += time.perf_counter() - started
             if len(held) >= self.tracker.config.min_hits:
@@ -245,6 +247,7 @@ def camera_track_events(
                     y_m=round(y, 2),
                     zone_id=pipeline.calibration.zone_at(x, y),
                     colour_lab=_rounded(position.colour),
+                    appearance=position.appearance,
                 )
             )
     return events

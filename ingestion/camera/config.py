@@ -121,6 +121,12 @@ class TrackerConfig(_Strict):
         ge=0,
         description="Assignment cost (as metres) of one unit of colour difference (CIELAB, 8-bit).",
     )
+    appearance_m: float = Field(
+        1.0,
+        ge=0,
+        description="Assignment cost (as metres) of appearance distance (Bhattacharyya, 0 to 1, between "
+        "upper and lower body colour histograms): what keeps ids apart when people part after an occlusion.",
+    )
 
 
 class CameraConfig(_Strict):

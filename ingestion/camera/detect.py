@@ -34,6 +34,7 @@ from ingestion.camera.calibration import Calibration
 from ingestion.camera.config import DetectorConfig, ForegroundDetectorConfig, TrainedDetectorConfig
 from ingestion.camera.models import YOLOX_NANO, model_path
 from ingestion.camera.video import Frame
+from walkout.appearance import Appearance, appearance_of
 
 Box = tuple[int, int, int, int]  # x, y, width, height in pixels
 Pixels = npt.NDArray[np.float64]  # N x 2 image points
@@ -44,6 +45,12 @@ MIN_VARIANCE = 16.0  # sensor noise and light flicker stay below ~4 grey levels
 MAX_BLOB_PEOPLE = 6  # a bigger blob is a lighting change or a shaken camera, not a crowd
 KMEANS_PIXELS = 1500
 KMEANS_CRITERIA = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
+# From above, head and shoulders (the upper body) fill the middle of a person's blob; hips, arms and a
+# striding leg (the lower body) show around them: the inner share of a blob's pixels is its upper body.
+UPPER_BODY_SHARE = 0.6
+# In an oblique view's box the upper body spans these rows (shares of the box's height, head left out)
+# and the lower body the next ones; the middle columns keep most of the background out.
+UPPER_ROWS, LOWER_ROWS, BODY_COLUMNS = (0.18, 0.5), (0.5, 0.9), (0.3, 0.7)
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,8 @@ class Detection:
     score: float
     colour: Colour | None = None
     """Mean CIELAB colour (8-bit scale) of the person's pixels, for telling people apart; None if unknown."""
+    appearance: Appearance | None = None
+    """Colour histograms of the upper and lower body (:mod:`walkout.appearance`); None if unknown."""
 
 
 class PersonDetector(Protocol):
@@ -114,9 +123,11 @@ class ForegroundDetector:
                 cv2.cvtColor(small[y : y + height, x : x + width], cv2.COLOR_BGR2LAB), np.uint8
             )
             if people <= 1:
-                colour = _mean_colour(colours[blob])
+                rows, cols = np.nonzero(blob)
+                looks = colours[rows, cols]
                 box = _scaled((x, y, width, height), shrink)
-                detections.append(Detection(centre, box, min(share, 1.0), colour))
+                appearance = _blob_appearance(np.column_stack([cols, rows]).astype(np.float64), looks)
+                detections.append(Detection(centre, box, min(share, 1.0), _mean_colour(looks), appearance))
             else:
                 start = [(u - x, v - y) for u, v in seeds] if len(seeds) == people else None
                 detections += _split_blob(blob, colours, (x, y), people, shrink, start)
@@ -194,9 +205,23 @@ def _split_blob(
             int(high[1] - low[1]) + 1,
         )
         foot = ((origin[0] + cx) / shrink, (origin[1] + cy) / shrink)
-        colour = _mean_colour(colours[mine[:, 1].astype(int), mine[:, 0].astype(int)])
-        detections.append(Detection(foot, _scaled(box, shrink), 1.0, colour))
+        looks = colours[mine[:, 1].astype(int), mine[:, 0].astype(int)]
+        appearance = _blob_appearance(mine.astype(np.float64), looks)
+        detections.append(Detection(foot, _scaled(box, shrink), 1.0, _mean_colour(looks), appearance))
     return detections
+
+
+def _blob_appearance(points: npt.NDArray[np.float64], looks: npt.NDArray[np.uint8]) -> Appearance | None:
+    """The appearance of a person's top-down blob: its inner pixels (by distance from the centre, in
+    units of the blob's own spread, so an elongated blob splits evenly) are the upper body."""
+    if len(points) < 2:
+        return None
+    offsets = points - points.mean(axis=0)
+    spread = offsets.T @ offsets / len(offsets) + np.eye(2) * 1e-6
+    radius = np.einsum("ni,ij,nj->n", offsets, np.linalg.inv(spread), offsets)
+    cut = round(UPPER_BODY_SHARE * (len(radius) - 1))
+    inner = radius <= np.partition(radius, cut)[cut]
+    return appearance_of(looks[inner], looks[~inner])
 
 
 class TrainedDetector:
@@ -241,7 +266,8 @@ class TrainedDetector:
         keep = cv2.dnn.NMSBoxes(
             boxes.tolist(), scores.tolist(), self.config.score_threshold, self.config.nms_iou
         )
-        return [_box_detection(boxes[index], float(scores[index])) for index in np.ravel(keep).tolist()]
+        kept = np.ravel(keep).tolist()
+        return [_box_detection(frame, boxes[index], float(scores[index])) for index in kept]
 
 
 def _yolox_grid(size: tuple[int, int]) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
@@ -269,9 +295,26 @@ def _letterbox(
     return np.asarray(blob, dtype=np.float32), scale, (float(pad_x), float(pad_y))
 
 
-def _box_detection(box: npt.NDArray[np.float32], score: float) -> Detection:
+def _box_detection(frame: Frame, box: npt.NDArray[np.float32], score: float) -> Detection:
     x, y, width, height = (float(value) for value in box)
-    return Detection((x + width / 2, y + height), (round(x), round(y), round(width), round(height)), score)
+    pixels = (round(x), round(y), round(width), round(height))
+    return Detection((x + width / 2, y + height), pixels, score, appearance=_box_appearance(frame, pixels))
+
+
+def _box_appearance(frame: Frame, box: Box) -> Appearance | None:
+    """The appearance of a person in an oblique view's box: its upper and lower body rows."""
+    x, y, width, height = box
+
+    def part(rows: tuple[float, float]) -> npt.NDArray[np.uint8]:
+        top, bottom = max(y + round(rows[0] * height), 0), min(y + round(rows[1] * height), frame.shape[0])
+        left = max(x + round(BODY_COLUMNS[0] * width), 0)
+        right = min(x + round(BODY_COLUMNS[1] * width), frame.shape[1])
+        if bottom <= top or right <= left:
+            return np.empty((0, 3), np.uint8)
+        lab = cv2.cvtColor(np.ascontiguousarray(frame[top:bottom, left:right]), cv2.COLOR_BGR2LAB)
+        return np.asarray(lab, np.uint8).reshape(-1, 3)
+
+    return appearance_of(part(UPPER_ROWS), part(LOWER_ROWS))
 
 
 def make_detector(config: DetectorConfig, calibration: Calibration, fps: float) -> PersonDetector:

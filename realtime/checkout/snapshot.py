@@ -37,7 +37,7 @@ from walkout.files import write_atomically
 from walkout.vocabulary import AgeBand, Gender
 
 FORMAT = "walkout.checkout-state"
-SCHEMA_VERSION = 2  # bump when the state's classes change shape: a snapshot of another shape is refused
+SCHEMA_VERSION = 3  # bump when the state's classes change shape: a snapshot of another shape is refused
 MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024  # a busy store's state is about 1 MiB (benchmarks/snapshot_format.py)
 MAX_DEPTH = 32  # objects within objects; the state nests 5 deep
 

@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
 from realtime.checkout.fusion import AGE_NOT_VERIFIED, DEFAULT_PARAMS, FusionParams, StoreCheckout, swaps
 from realtime.checkout.fusion.tracks import (
     Colour,
+    Look,
     closest,
     misfit,
     split_passes,
@@ -31,6 +33,7 @@ from realtime.checkout.replay import replay_checkout
 from realtime.checkout.service import CheckoutState, load_state, save_state
 from twin.checkout_evaluate import score_receipts
 from twin.run import SimulationPlan, StoreDay, simulate_store_days
+from walkout.appearance import Appearance, part_histogram, rounded
 from walkout.catalog import Catalog, load_catalog
 from walkout.contracts import (
     Attribution,
@@ -99,16 +102,20 @@ class Moment:
         waypoints: Sequence[Waypoint],
         looks: Colour | None = None,
         seen_as: tuple[AgeBand, float] | None = None,
+        appearance: Appearance | None = None,
     ) -> None:
         """Samples of one tracker id every half second along straight walks between waypoints, showing
-        the colour ``looks`` if given; the entrance camera took them for ``seen_as`` (band, confidence)."""
+        the colour ``looks`` and the ``appearance`` if given; the entrance camera took them for
+        ``seen_as`` (band, confidence)."""
         legs = list(itertools.pairwise(waypoints))
         for leg, ((t0, x0, y0), (t1, x1, y1)) in enumerate(legs):
             steps = round((t1 - t0) * 2)
             for step in range(steps + 1 if leg == len(legs) - 1 else steps):
                 share = step / steps if steps else 1.0
                 at, x, y = t0 + (t1 - t0) * share, x0 + (x1 - x0) * share, y0 + (y1 - y0) * share
-                self._sample(track_id, at, x, y, looks, seen_as if at == waypoints[0][0] else None)
+                self._sample(
+                    track_id, at, x, y, looks, seen_as if at == waypoints[0][0] else None, appearance
+                )
 
     def _sample(
         self,
@@ -118,6 +125,7 @@ class Moment:
         y: float,
         looks: Colour | None,
         seen_as: tuple[AgeBand, float] | None = None,
+        appearance: Appearance | None = None,
     ) -> None:
         self.events.append(
             CameraTrack(
@@ -129,6 +137,7 @@ class Moment:
                 x_m=round(x, 3),
                 y_m=round(y, 3),
                 colour_lab=looks,
+                appearance=appearance,
                 age_band=seen_as[0] if seen_as else None,
                 demographic_confidence=seen_as[1] if seen_as else None,
             )
@@ -417,6 +426,41 @@ def test_a_swap_only_looks_tell_is_undone_before_a_put_back(catalog: Catalog, se
         assert charged == {"S002-TA": {"P0195": 1}}
 
 
+NAVY_LAB, KHAKI_LAB = (40.0, 130.0, 112.0), (160.0, 126.0, 154.0)
+ONE_MEAN = (100.0, 128.0, 133.0)  # navy over khaki and khaki over navy: one mean colour
+
+
+def dressed(upper: Colour, lower: Colour) -> Appearance:
+    return rounded(np.concatenate(part_histogram(np.array([upper, lower]))))
+
+
+@pytest.mark.parametrize("seen", [True, False], ids=["appearance seen", "only the mean colour seen"])
+def test_a_swap_between_shoppers_of_one_mean_colour_is_undone_by_their_appearance(
+    catalog: Catalog, seen: bool
+) -> None:
+    """As above, A and the tailgater T swap ids standing side by side, and A, under "t", puts the item
+    back on plate B; but A wears navy over khaki and T khaki over navy: one mean colour, so the
+    colour alone cannot tell the swap. Their appearance (upper and lower body) does: the swap is
+    undone and A leaves owing nothing. With only the mean colour seen, A is charged for an item put
+    back."""
+    ax, ay = reach(PLATE_A, catalog)
+    bx, by = reach(PLATE_B, catalog)
+    a_looks, t_looks = (dressed(NAVY_LAB, KHAKI_LAB), dressed(KHAKI_LAB, NAVY_LAB)) if seen else (None, None)
+    moment = Moment(catalog)
+    moment.scan(0.0, GateDirection.ENTRY, "TA")
+    a_before = [(0.5, *INSIDE), (5.0, ax, ay), (12.0, ax, ay), (15.0, 5.1, 3.3), (20.0, 5.1, 3.3)]
+    moment.walk("a", a_before, ONE_MEAN, appearance=a_looks)
+    moment.walk("t", [(1.5, *INSIDE), (15.0, 5.4, 3.3), (20.0, 5.4, 3.3)], ONE_MEAN, appearance=t_looks)
+    t_after = [(20.5, 5.4, 3.3), (24.0, 6.0, 4.6), (40.0, 6.0, 4.6), (44.0, *INSIDE), (45.0, *OUTSIDE)]
+    moment.walk("a", t_after, ONE_MEAN, appearance=t_looks)
+    a_after = [(20.5, 5.1, 3.3), (23.0, bx, by), (33.0, bx, by), (38.0, *INSIDE), (39.0, *OUTSIDE)]
+    moment.walk("t", a_after, ONE_MEAN, appearance=a_looks)
+    moment.shelf(9.0, PLATE_A, -94.0, 1)  # A takes one
+    moment.shelf(29.0, PLATE_B, 94.0, 1)  # ... and puts it back on plate B, under "t"
+    moment.scan(38.8, GateDirection.EXIT, "TA")
+    assert receipts(moment.play()) == ({} if seen else {"S002-TA": {"P0195": 1}})
+
+
 def test_a_swap_followed_by_another_close_pass_moments_later_is_still_undone(catalog: Catalog) -> None:
     """As above, A and the tailgater T swap ids standing side by side (A red, T dark), and A, under
     "t", goes to plate B. Four seconds after they part, T (under "a") walks up to within a metre of A
@@ -454,14 +498,14 @@ def test_a_swap_followed_by_another_close_pass_moments_later_is_still_undone(cat
 def test_looks_tell_a_swap_from_a_third_person_taking_an_id_over() -> None:
     """Two ids' looks before and after a close pass: exchanged means swapped, kept means not; when one
     id's look turns into nobody's of the two (a third person), that says nothing about these two."""
-    other = (90.0, 110.0, 160.0)
+    red, dark, other = Look(RED), Look(DARK), Look((90.0, 110.0, 160.0))
     odds = functools.partial(swap_odds_from_looks, params=DEFAULT_PARAMS)
-    assert odds((RED, DARK), (DARK, RED)) > 6
-    assert odds((RED, DARK), (RED, DARK)) < -6
-    assert abs(odds((RED, DARK), (other, (200.0, 100.0, 100.0)))) < 1
-    assert odds((RED, DARK), (other, DARK)) < -3  # the second id kept its look
-    assert odds((RED, None), (DARK, RED)) > 3  # one look before is enough
-    assert odds((RED, DARK), (None, None)) == 0
+    assert odds((red, dark), (dark, red)) > 6
+    assert odds((red, dark), (red, dark)) < -6
+    assert abs(odds((red, dark), (other, Look((200.0, 100.0, 100.0))))) < 1
+    assert odds((red, dark), (other, dark)) < -3  # the second id kept its look
+    assert odds((red, None), (dark, red)) > 3  # one look before is enough
+    assert odds((red, dark), (None, None)) == 0
 
 
 def test_a_shopper_coming_in_as_another_leaves_is_not_taken_for_a_leaver(catalog: Catalog) -> None:

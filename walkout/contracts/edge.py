@@ -8,6 +8,7 @@ from typing import ClassVar, Literal, Self
 
 from pydantic import Field, model_validator
 
+from walkout.appearance import APPEARANCE_LENGTH, PART_BINS, PARTS
 from walkout.contracts.event import (
     MAX_GROUP_SIZE,
     Confidence,
@@ -21,6 +22,7 @@ from walkout.contracts.event import (
 )
 from walkout.vocabulary import AgeBand, Gender
 
+ROUNDING_SLACK = 0.1  # a part's rounded bins may sum this far from 1 (18 bins, each off by up to 0.005)
 SIGNATURE_HEADER = "walkout-signature"  # Kafka header of an edge event: "<device id>:<hex HMAC-SHA256>"
 
 
@@ -121,9 +123,27 @@ class CameraTrack(Event):
         "pixels (8-bit scale: L, a, b), to tell people apart after the tracker swapped their ids; null "
         "if unknown.",
     )
+    appearance: tuple[Confidence, ...] | None = Field(
+        None,
+        description=f"How the shopper looked in this frame, richer than one colour: {PARTS} colour "
+        f"histograms of {PART_BINS} CIELAB bins each (upper body, then lower body; see walkout.appearance), "
+        "each summing to 1, rounded to 0.01; null if unknown or from a producer that does not compute it.",
+    )
     age_band: AgeBand | None = Field(None, description="Entrance camera age estimate, if any.")
     gender: Gender | None = Field(None, description="Entrance camera gender estimate, if any.")
     demographic_confidence: Confidence | None = Field(None, description="Confidence of the estimates.")
+
+    @model_validator(mode="after")
+    def _appearance_is_histograms(self) -> Self:
+        if self.appearance is None:
+            return self
+        if len(self.appearance) != APPEARANCE_LENGTH:
+            raise ValueError(f"appearance has {APPEARANCE_LENGTH} bins, not {len(self.appearance)}")
+        for part in range(PARTS):
+            total = sum(self.appearance[part * PART_BINS : (part + 1) * PART_BINS])
+            if abs(total - 1.0) > ROUNDING_SLACK:
+                raise ValueError(f"each part of appearance sums to 1; part {part} sums to {total:.2f}")
+        return self
 
 
 class EdgeHeartbeat(Event):

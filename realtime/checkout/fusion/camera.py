@@ -31,15 +31,15 @@ def follow(state: FusionState, event: CameraTrack) -> None:
         state.minors.add(event.track_id)  # however unsure: a minor's estimate always counts
     sample = (epoch(event.ts), event.x_m, event.y_m, event.zone_id)
     crowded = _note_passes(state, event.track_id, sample)
-    looks = None if crowded else event.colour_lab
+    seen = not crowded and (event.colour_lab is not None or event.appearance is not None)
     track = state.tracks.get(event.track_id)
     followed = track is not None
     if track is None:
         track = state.tracks[event.track_id] = Track(event.track_id, event.track_id, [sample])
     else:
         track.add(sample)
-    if looks is not None:
-        track.add_colour(sample[0], looks)
+    if seen:
+        track.add_look((sample[0], event.colour_lab, event.appearance))
     if followed:
         return
     state.persons[track.track_id] = Person(track.track_id, [(sample[0], track.track_id)])
@@ -71,7 +71,7 @@ def _note_passes(state: FusionState, track_id: str, sample: Sample) -> bool:
             if math.hypot(gap[1], gap[2]) < params.looks_blend_m:
                 crowded = True
                 if other in state.tracks:
-                    state.tracks[other].drop_colour(at)
+                    state.tracks[other].drop_look(at)
     state.frame[1].append((track_id, x, y))
     return crowded
 

@@ -110,6 +110,7 @@ class FusionParams:
     swap_frame_min: float = 0.05  # frames less likely than this to have been that close are not weighed
     fit_half_windows: tuple[int, ...] = (4, 2, 1)  # frames either side of one to fit the gap between two over
     look_noise_lab: float = 6.0  # how far two looks of one person may differ (CIELAB units, per channel)
+    look_noise_appearance: float = 0.2  # ... and two appearances (Bhattacharyya distance, 0 to 1)
     other_look: float = (
         0.01  # chance an id's look matches neither of two people (a third person took it over)
     )

@@ -15,7 +15,7 @@ import math
 from realtime.checkout.fusion import shelves
 from realtime.checkout.fusion.state import FusionState
 from realtime.checkout.fusion.tracks import (
-    Colour,
+    Look,
     Looks,
     Person,
     Sighting,
@@ -23,13 +23,13 @@ from realtime.checkout.fusion.tracks import (
     misfit,
     split_passes,
     swap_odds_from_looks,
-    typical_colour,
+    typical_look,
 )
 
 Swaps = list[tuple[Person, float]]  # going back in time: each swapped ids with the one before, then
 
 
-def _look(state: FusionState, person: Person, at: float, after: bool) -> Colour | None:
+def _look(state: FusionState, person: Person, at: float, after: bool) -> Look | None:
     """How the person looked in their sightings nearest before ``at`` (or from it on), if seen."""
     params = state.params
     start, end = (at, at + params.look_horizon_s) if after else (at - params.look_horizon_s, at)
@@ -37,9 +37,9 @@ def _look(state: FusionState, person: Person, at: float, after: bool) -> Colour 
     for track_id, begin, until in person.spans(start, end):
         track = state.tracks.get(track_id)
         if track is not None:
-            sightings += track.colours_between(begin, until)
+            sightings += track.looks_between(begin, until)
     nearest = sightings[: params.look_sightings] if after else sightings[-params.look_sightings :]
-    return typical_colour(nearest) if len(nearest) >= params.colour_min_sightings else None
+    return typical_look(nearest) if len(nearest) >= params.colour_min_sightings else None
 
 
 def _looks(state: FusionState, one: Person, other: Person, at: float, after: bool) -> Looks:

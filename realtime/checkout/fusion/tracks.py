@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from realtime.checkout.fusion.params import FusionParams
+from walkout.appearance import Appearance, appearance_distance, mean_appearance
 
 Sample = tuple[float, float, float, str | None]  # epoch s, x, y, zone id
 Point = tuple[float, float]
 Gap = tuple[float, float, float]  # epoch s, dx, dy: where one person stood relative to another
 Piece = tuple[float, str]  # from epoch s on, this track id
 Colour = tuple[float, float, float]  # how someone looks from above: CIELAB, 8-bit scale
-Sighting = tuple[float, float, float, float]  # epoch s, and the colour seen then
-Looks = tuple[Colour | None, Colour | None]  # how each of two ids' people looked (None: not seen)
+Sighting = tuple[float, Colour | None, Appearance | None]  # epoch s, and the colour and appearance seen then
 Timed = TypeVar("Timed", Sample, Sighting)
 
 
@@ -77,7 +77,7 @@ class Track:
     track_id: str
     person_id: str
     samples: list[Sample] = field(default_factory=list)
-    colours: list[Sighting] = field(default_factory=list)  # the samples whose colour was seen, in time order
+    looks: list[Sighting] = field(default_factory=list)  # the samples whose look was seen, in time order
 
     @property
     def first_t(self) -> float:
@@ -108,19 +108,19 @@ class Track:
         """Samples with ``start <= t < end``."""
         return _between(self.samples, start, end)
 
-    def add_colour(self, at: float, colour: Colour) -> None:
-        """Keep a sample's colour; like :meth:`add`, a late one is slotted in, a repeat ignored."""
-        index = bisect.bisect_left(self.colours, at, key=lambda kept: kept[0])
-        if index == len(self.colours) or self.colours[index][0] != at:
-            self.colours.insert(index, (at, *colour))
+    def add_look(self, sighting: Sighting) -> None:
+        """Keep a sample's look; like :meth:`add`, a late one is slotted in, a repeat ignored."""
+        index = bisect.bisect_left(self.looks, sighting[0], key=lambda kept: kept[0])
+        if index == len(self.looks) or self.looks[index][0] != sighting[0]:
+            self.looks.insert(index, sighting)
 
-    def drop_colour(self, at: float) -> None:
-        index = bisect.bisect_left(self.colours, at, key=lambda kept: kept[0])
-        if index < len(self.colours) and self.colours[index][0] == at:
-            del self.colours[index]
+    def drop_look(self, at: float) -> None:
+        index = bisect.bisect_left(self.looks, at, key=lambda kept: kept[0])
+        if index < len(self.looks) and self.looks[index][0] == at:
+            del self.looks[index]
 
-    def colours_between(self, start: float, end: float) -> list[Sighting]:
-        return _between(self.colours, start, end)
+    def looks_between(self, start: float, end: float) -> list[Sighting]:
+        return _between(self.looks, start, end)
 
     def start_velocity(self, motion_s: float) -> Point:
         return _velocity(self.between(self.first_t, self.first_t + motion_s))
@@ -136,23 +136,51 @@ def _between(timed: list[Timed], start: float, end: float) -> list[Timed]:
     return timed[low:high]
 
 
-def typical_colour(sightings: Sequence[Sighting]) -> Colour | None:
-    """The median of each channel: a few frames where the person blurred into a neighbour barely move it."""
-    if not sightings:
+@dataclass(frozen=True)
+class Look:
+    """How someone looked over a few sightings: the median of each colour channel (a few frames where
+    the person blurred into a neighbour barely move it) and the mean appearance, each None if unseen."""
+
+    colour: Colour | None
+    appearance: Appearance | None = None
+
+
+Looks = tuple[Look | None, Look | None]  # how each of two ids' people looked (None: not seen)
+
+
+def typical_look(sightings: Sequence[Sighting]) -> Look | None:
+    colours = [colour for _, colour, _ in sightings if colour is not None]
+    appearances = [appearance for _, _, appearance in sightings if appearance is not None]
+    if not colours and not appearances:
         return None
-    return (
-        statistics.median(s[1] for s in sightings),
-        statistics.median(s[2] for s in sightings),
-        statistics.median(s[3] for s in sightings),
-    )
+    median: Colour | None = None
+    if colours:
+        channels = [statistics.median(colour[channel] for colour in colours) for channel in range(3)]
+        median = (channels[0], channels[1], channels[2])
+    return Look(median, mean_appearance(appearances) if appearances else None)
 
 
-def same_look_odds(one: Colour, other: Colour, params: FusionParams) -> float:
-    """Log-likelihood (up to a constant) that two looks are one person's. Looks that differ far beyond
-    the noise are as unlikely however far apart: when a third person took an id over, neither of two
-    ids' looks match, and that says nothing about whether the two swapped."""
-    distance2 = (one[0] - other[0]) ** 2 + (one[1] - other[1]) ** 2 + (one[2] - other[2]) ** 2
-    return math.log(math.exp(-distance2 / (2 * params.look_noise_lab**2)) + params.other_look)
+def _same_look_odds(distance: float, noise: float, params: FusionParams) -> float:
+    """Log-likelihood (up to a constant) that two looks this far apart are one person's. Looks that
+    differ far beyond the noise are as unlikely however far apart: when a third person took an id over,
+    neither of two ids' looks match, and that says nothing about whether the two swapped."""
+    return math.log(math.exp(-(distance**2) / (2 * noise**2)) + params.other_look)
+
+
+def went_on_as_odds(look: Look, kept: Look, swapped: Look, params: FusionParams) -> float | None:
+    """Log-odds that ``look`` is the person of ``swapped`` rather than of ``kept``: by appearance where
+    all three show one (it tells apart people one mean colour does not), else by colour; None if the
+    three share neither."""
+    if look.appearance is not None and kept.appearance is not None and swapped.appearance is not None:
+        noise = params.look_noise_appearance
+        to_swapped = appearance_distance(look.appearance, swapped.appearance)
+        to_kept = appearance_distance(look.appearance, kept.appearance)
+    elif look.colour is not None and kept.colour is not None and swapped.colour is not None:
+        noise = params.look_noise_lab
+        to_swapped, to_kept = math.dist(look.colour, swapped.colour), math.dist(look.colour, kept.colour)
+    else:
+        return None
+    return _same_look_odds(to_swapped, noise, params) - _same_look_odds(to_kept, noise, params)
 
 
 def swap_odds_from_looks(befores: Looks, afters: Looks, params: FusionParams) -> float:
@@ -161,18 +189,13 @@ def swap_odds_from_looks(befores: Looks, afters: Looks, params: FusionParams) ->
     was not. With one look missing, the others decide; with too few, nothing is known (0)."""
     one_before, other_before = befores
     one_after, other_after = afters
-    terms: list[float] = []
+    journeys: list[tuple[Look | None, Look, Look]] = []
     if one_after is not None and other_after is not None:  # whom each look before went on as
-        journeys = ((one_before, one_after, other_after), (other_before, other_after, one_after))
-        for before, kept, swapped in journeys:
-            if before is not None:
-                terms.append(same_look_odds(before, swapped, params) - same_look_odds(before, kept, params))
+        journeys = [(one_before, one_after, other_after), (other_before, other_after, one_after)]
     elif one_before is not None and other_before is not None:  # whom each look after came from
-        origins = ((one_after, one_before, other_before), (other_after, other_before, one_before))
-        for after, kept, swapped in origins:
-            if after is not None:
-                terms.append(same_look_odds(after, swapped, params) - same_look_odds(after, kept, params))
-    return sum(terms)
+        journeys = [(one_after, one_before, other_before), (other_after, other_before, one_before)]
+    odds = (went_on_as_odds(look, kept, swapped, params) for look, kept, swapped in journeys if look)
+    return sum(term for term in odds if term is not None)
 
 
 def _velocity(samples: list[Sample]) -> Point:

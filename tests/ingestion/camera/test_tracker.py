@@ -7,6 +7,7 @@ import numpy.typing as npt
 
 from ingestion.camera.config import TrackerConfig
 from ingestion.camera.tracker import MultiObjectTracker, TrackedPosition
+from walkout.appearance import Appearance, part_histogram, rounded
 
 FPS = 15.0
 FLOOR = (0.0, 0.0, 10.0, 10.0)
@@ -113,3 +114,31 @@ def test_two_shoppers_who_stood_together_keep_their_ids_when_they_part_by_how_th
         a, b = sorted(reported, key=lambda track: -reported[track].x)
         parted = step_looking(tracks, colours, (4.9, 5.0), (5.1, 5.0))  # A steps west, B east
         assert (parted[a].x < parted[b].x) is kept  # by distance alone, the nearer predictions swap them
+
+
+def test_shoppers_of_one_mean_colour_keep_their_ids_when_they_part_by_their_appearance() -> None:
+    """As above, but A wears navy over khaki and B khaki over navy: one mean colour, which cannot tell
+    them apart when they part; the colour histograms of their upper and lower bodies can."""
+    navy, khaki = (40.0, 130.0, 112.0), (160.0, 126.0, 154.0)  # CIELAB (8-bit)
+    one_mean = np.array([(100.0, 128.0, 133.0)] * 2)
+    a_looks = rounded(np.concatenate(part_histogram(np.array([navy, khaki]))))
+    b_looks = rounded(np.concatenate(part_histogram(np.array([khaki, navy]))))
+    for appearances, kept in (([a_looks, b_looks], True), (None, False)):
+        tracks = tracker()
+        for _ in range(20):  # side by side at a shelf: A a little east of B
+            reported = step_dressed(tracks, appearances, one_mean, (5.02, 5.0), (4.98, 5.0))
+        a, b = sorted(reported, key=lambda track: -reported[track].x)
+        parted = step_dressed(tracks, appearances, one_mean, (4.9, 5.0), (5.1, 5.0))  # A steps west, B east
+        assert (parted[a].x < parted[b].x) is kept
+        assert (parted[a].appearance == a_looks) is kept
+
+
+def step_dressed(
+    tracks: MultiObjectTracker,
+    appearances: list[Appearance] | None,
+    colours: npt.NDArray[np.float64],
+    *feet: tuple[float, float],
+) -> dict[int, TrackedPosition]:
+    """One frame with these foot points, their colours and, if given, their appearances."""
+    positions = tracks.step(np.array(feet, dtype=np.float64).reshape(-1, 2), colours, appearances)
+    return {p.track_id: p for p in positions}
