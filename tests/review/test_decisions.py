@@ -171,7 +171,7 @@ def test_impossible_decisions_are_refused(decide: Any, message: str) -> None:
 
 
 class AnsweringProducer:
-    """Takes sends and acknowledges them as told (the embedded broker's test is tests/review/test_books)."""
+    """Takes sends and acknowledges them as told (the broker is in tests/review/test_publish.py)."""
 
     def __init__(self, acknowledges: bool) -> None:
         self.acknowledges = acknowledges
