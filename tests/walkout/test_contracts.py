@@ -18,6 +18,8 @@ from walkout.contracts import (
     EDGE_TOPICS,
     EVENT_TYPES,
     AdImpression,
+    AdjustmentKind,
+    AdjustmentLine,
     Attribution,
     CameraTrack,
     Cart,
@@ -29,6 +31,7 @@ from walkout.contracts import (
     GateDirection,
     GateScan,
     Purchase,
+    ReceiptAdjustment,
     ReceiptLine,
     ScanOutcome,
     ScanRejection,
@@ -131,6 +134,23 @@ def one_of_each() -> list[Event]:
             quantity=1,
             confidence=0.87,
         ),
+        ReceiptAdjustment(
+            **common("adjustment"),
+            case_id="C1",
+            decision=1,
+            kind=AdjustmentKind.CHANGE_QUANTITY,
+            visit_id="V1",
+            purchase_id=make_event_id("purchase", NOW),
+            shopper_id="M000001",
+            lines=(
+                AdjustmentLine(
+                    product_id="P0001", quantity_delta=-1, unit_price_krw=1800, amount_delta_krw=-1800
+                ),
+            ),
+            amount_delta_krw=-1800,
+            reason="one unit was put back on the next plate",
+            decided_by="OP0001",
+        ),
         AdImpression(
             **common("ad"),
             screen_id="S001-AD1",
@@ -193,7 +213,16 @@ def mutate(event: Event, **changes: Any) -> bytes:
 
 
 DROP = object()
-SCAN, SHELF, _TRACK, VISIT, _DWELL, PURCHASE, CART, ATTRIBUTION, _AD, _LETTER = one_of_each()
+SCAN, SHELF, _TRACK, VISIT, _DWELL, PURCHASE, CART, ATTRIBUTION, ADJUSTMENT, _AD, _LETTER = one_of_each()
+ADJUSTED_LINE = json.loads(ADJUSTMENT.to_bytes())["lines"][0]
+
+
+def adjusted(kind: str = "change_quantity", **line: Any) -> bytes:
+    """The adjustment with its one line changed, its amount kept the line's."""
+    changed = {**ADJUSTED_LINE, **line}
+    return mutate(ADJUSTMENT, kind=kind, lines=[changed], amount_delta_krw=changed["amount_delta_krw"])
+
+
 YEARS_AHEAD = (datetime.now(UTC) + timedelta(days=3 * 365)).isoformat().replace("+00:00", "Z")
 
 BAD_INPUTS: list[tuple[str, bytes, str]] = [
@@ -227,6 +256,31 @@ BAD_INPUTS: list[tuple[str, bytes, str]] = [
     ("cart revision zero", mutate(CART, revision=0), "revision"),
     ("attribution of no units", mutate(ATTRIBUTION, quantity=0), "quantity"),
     ("attribution of an unknown action", mutate(ATTRIBUTION, action="stolen"), "action"),
+    ("adjustment amount differs from lines", mutate(ADJUSTMENT, amount_delta_krw=-1000), "(event)"),
+    ("confirmation that changes a line", mutate(ADJUSTMENT, kind="confirm"), "(event)"),
+    (
+        "removal that adds units",
+        adjusted(kind="remove_line", quantity_delta=1, amount_delta_krw=1800),
+        "(event)",
+    ),
+    ("addition that takes units off", mutate(ADJUSTMENT, kind="add_line"), "(event)"),
+    ("adjustment without lines", mutate(ADJUSTMENT, lines=[], amount_delta_krw=0), "(event)"),
+    ("adjustment line of no units", adjusted(quantity_delta=0, amount_delta_krw=0), "lines.0"),
+    ("adjustment line amount differs", adjusted(amount_delta_krw=-1), "lines.0"),
+    (
+        "adjustment of 101 units",
+        adjusted(quantity_delta=-101, amount_delta_krw=-181_800),
+        "lines.0.quantity_delta",
+    ),
+    (
+        "adjustment naming a product twice",
+        mutate(ADJUSTMENT, lines=[ADJUSTED_LINE, ADJUSTED_LINE], amount_delta_krw=-3600),
+        "(event)",
+    ),
+    ("adjustment of an unknown kind", mutate(ADJUSTMENT, kind="refund_everything"), "kind"),
+    ("adjustment decision zero", mutate(ADJUSTMENT, decision=0), "decision"),
+    ("adjustment without a reason", mutate(ADJUSTMENT, reason=""), "reason"),
+    ("adjustment reason of a page", mutate(ADJUSTMENT, reason="x" * 201), "reason"),
     ("nested arrays 4 KB deep", b"[" * 4096 + b"]" * 4096, "(payload)"),
     (
         "nested objects in a field",
@@ -349,3 +403,27 @@ def test_any_field_set_to_any_json_value_parses_or_raises_a_contract_error(
     raw = json.dumps(document, allow_nan=True).encode()
     only_contract_errors(raw, event.TOPIC)
     only_contract_errors(raw[: data.draw(st.integers(0, len(raw)))], event.TOPIC)
+
+
+def test_a_confirmation_changes_nothing_and_a_move_is_two_adjustments() -> None:
+    confirmed = ADJUSTMENT.model_copy(
+        update={"kind": AdjustmentKind.CONFIRM, "lines": (), "amount_delta_krw": 0}
+    )
+    assert parse_event(confirmed.to_bytes(), topic="receipt.adjustments") == confirmed
+    line = ADJUSTMENT.lines[0]
+    into = line.model_copy(update={"quantity_delta": 1, "amount_delta_krw": 1800})
+    halves = [
+        ADJUSTMENT.model_copy(update={"kind": AdjustmentKind.MOVE_LINE_OUT}),
+        ADJUSTMENT.model_copy(
+            update={
+                "kind": AdjustmentKind.MOVE_LINE_IN,
+                "visit_id": "V2",
+                "purchase_id": None,
+                "lines": (into,),
+                "amount_delta_krw": 1800,
+            }
+        ),
+    ]
+    for half in halves:  # model_copy skips validation: parsing the bytes is what checks them
+        assert parse_event(half.to_bytes(), topic="receipt.adjustments") == half
+    assert sum(half.amount_delta_krw for half in halves) == 0

@@ -10,6 +10,7 @@ import yaml
 
 from walkout.catalog import Category, ZoneKind
 from walkout.contracts import (
+    AdjustmentKind,
     GateDirection,
     ScanOutcome,
     ScanRejection,
@@ -59,6 +60,7 @@ def test_the_lake_sources_are_generated_from_the_contracts() -> None:
         ("stg_gate_scans", "rejection", ScanRejection),
         ("stg_shelf_events", "action", ShelfAction),
         ("stg_visit_events", "status", VisitStatus),
+        ("stg_receipt_adjustments", "kind", AdjustmentKind),
     ],
 )
 def test_accepted_values_follow_the_vocabulary(model: str, column: str, vocabulary: type[Any]) -> None:

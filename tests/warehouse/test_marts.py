@@ -30,9 +30,9 @@ def query(path: Path, sql: str) -> pl.DataFrame:
 
 def test_every_mart_is_published_and_only_the_ad_marts_are_empty(warehouse: WarehouseBuild) -> None:
     assert set(warehouse.mart_rows) == MARTS
-    # no ad screen reports in the simulated day
+    # no ad screen reports and no operator decides in the simulated day
     empty = {mart for mart, rows in warehouse.mart_rows.items() if rows == 0}
-    assert empty == {"ad_performance", "fct_ad_impressions"}
+    assert empty == {"ad_performance", "fct_ad_impressions", "fct_receipt_adjustment_lines"}
 
 
 def test_undeclared_members_who_visited_get_the_entrance_cameras_estimate(warehouse: WarehouseBuild) -> None:
@@ -63,7 +63,9 @@ def test_visits_and_revenue_match_the_landed_events(small_lake: SmallLake, wareh
         "select count(*) as visits, sum(receipt_total_krw) as revenue, sum(lines) as lines "
         "from marts.fct_visits",
     ).row(0, named=True)
-    sales = query(warehouse.published_path, "select sum(revenue_krw) as revenue from marts.fct_sales_daily")
+    sales = query(
+        warehouse.published_path, "select sum(gross_revenue_krw) as revenue from marts.fct_sales_daily"
+    )
     assert visits["visits"] == len({visit.visit_id for visit in small_lake.of_type(Visit)})
     assert visits["revenue"] == sum(purchase.total_krw for purchase in purchases) == sales["revenue"][0]
     assert visits["lines"] == sum(len(purchase.lines) for purchase in purchases)

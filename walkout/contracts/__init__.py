@@ -20,8 +20,8 @@ in the Kafka header :data:`SIGNATURE_HEADER`. Each edge topic also carries the s
 how far a quiet stream has got.
 
 The package is split by family, each module owning its events: :mod:`.event` (what every event shares),
-:mod:`.edge`, :mod:`.checkout`, :mod:`.ads`, :mod:`.dead_letters` and :mod:`.parsing` (the event types by
-topic, and the parser). Import from ``walkout.contracts``: it re-exports them all.
+:mod:`.edge`, :mod:`.checkout`, :mod:`.review`, :mod:`.ads`, :mod:`.dead_letters` and :mod:`.parsing` (the
+event types by topic, and the parser). Import from ``walkout.contracts``: it re-exports them all.
 """
 
 from walkout.contracts.ads import AdImpression
@@ -51,6 +51,7 @@ from walkout.contracts.event import (
     EARLIEST_TS,
     MAX_CLOCK_SKEW,
     MAX_GROUP_SIZE,
+    MAX_KRW,
     MAX_QUANTITY,
     SCHEMA_VERSION,
     Confidence,
@@ -60,10 +61,12 @@ from walkout.contracts.event import (
     GroupSize,
     Identifier,
     Krw,
+    KrwChange,
     LabValue,
     Metres,
     PayerId,
     Quantity,
+    QuantityChange,
     Seconds,
     UtcTimestamp,
     VisitId,
@@ -78,6 +81,7 @@ from walkout.contracts.parsing import (
     TOPICS,
     parse_event,
 )
+from walkout.contracts.review import MAX_DECISIONS, AdjustmentKind, AdjustmentLine, ReceiptAdjustment
 
 __all__ = [
     "DEAD_LETTER_KEEP_BYTES",
@@ -88,12 +92,16 @@ __all__ = [
     "EVENT_TYPE_BY_NAME",
     "EVENT_TYPE_BY_TOPIC",
     "MAX_CLOCK_SKEW",
+    "MAX_DECISIONS",
     "MAX_GROUP_SIZE",
+    "MAX_KRW",
     "MAX_QUANTITY",
     "SCHEMA_VERSION",
     "SIGNATURE_HEADER",
     "TOPICS",
     "AdImpression",
+    "AdjustmentKind",
+    "AdjustmentLine",
     "Attribution",
     "CameraTrack",
     "Cart",
@@ -109,11 +117,14 @@ __all__ = [
     "GroupSize",
     "Identifier",
     "Krw",
+    "KrwChange",
     "LabValue",
     "Metres",
     "PayerId",
     "Purchase",
     "Quantity",
+    "QuantityChange",
+    "ReceiptAdjustment",
     "ReceiptLine",
     "ScanOutcome",
     "ScanRejection",

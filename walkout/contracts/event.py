@@ -61,9 +61,12 @@ Metres = Annotated[float, Field(ge=-1.0, le=500.0)]
 VisitId = Annotated[Identifier, Field(description="Visit.")]
 PayerId = Annotated[Identifier, Field(description="Pseudonymous member id of the payer.")]
 Seconds = Annotated[float, Field(ge=0.0, le=24 * 3600.0)]
-Krw = Annotated[int, Field(ge=0, le=100_000_000)]
+MAX_KRW = 100_000_000
+Krw = Annotated[int, Field(ge=0, le=MAX_KRW)]
+KrwChange = Annotated[int, Field(ge=-MAX_KRW, le=MAX_KRW)]  # added to (+) or taken off (-) a charge
 MAX_QUANTITY = 100  # units of one product in a shelf event or a receipt line
 Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
+QuantityChange = Annotated[int, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY)]  # units added (+) or off (-)
 MAX_GROUP_SIZE = 4  # people one QR token admits
 GroupSize = Annotated[int, Field(ge=1, le=MAX_GROUP_SIZE)]
 LabValue = Annotated[float, Field(ge=0.0, le=255.0)]  # a CIELAB channel on OpenCV's 8-bit scale

@@ -13,6 +13,7 @@ from walkout.contracts.checkout import Attribution, Cart, DwellSegment, Purchase
 from walkout.contracts.dead_letters import DeadLetter
 from walkout.contracts.edge import EDGE_TOPICS, CameraTrack, EdgeHeartbeat, GateScan, ShelfEvent
 from walkout.contracts.event import ContractError, Event
+from walkout.contracts.review import ReceiptAdjustment
 
 DEFAULT_MAX_EVENT_BYTES = 64 * 1024
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -24,6 +25,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     Purchase,
     Cart,
     Attribution,
+    ReceiptAdjustment,
     AdImpression,
     DeadLetter,
 )

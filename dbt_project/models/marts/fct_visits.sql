@@ -18,6 +18,12 @@ purchase_lines as (
 
 ),
 
+adjustments as (
+
+    select * from {{ ref('stg_receipt_adjustments') }}
+
+),
+
 zone_visits as (
 
     select * from {{ ref('int_zone_visits') }}
@@ -39,6 +45,17 @@ receipt_lines as (
         cast(sum(amount_krw) as bigint) as lines_amount_krw,
 
     from purchase_lines
+    group by visit_id
+
+),
+
+visit_adjustments as (
+
+    select
+        visit_id,
+        cast(sum(amount_delta_krw) as bigint) as adjustments_krw,
+
+    from adjustments
     group by visit_id
 
 ),
@@ -74,6 +91,8 @@ final as (
         purchases.purchase_id,
         purchases.purchase_id is not null as has_purchase,
         coalesce(purchases.total_krw, 0) as receipt_total_krw,
+        coalesce(visit_adjustments.adjustments_krw, 0) as adjustments_krw,
+        coalesce(purchases.total_krw, 0) + coalesce(visit_adjustments.adjustments_krw, 0) as net_total_krw,
         coalesce(receipt_lines.lines_amount_krw, 0) as lines_amount_krw,
         coalesce(receipt_lines.lines, 0) as lines,
         coalesce(receipt_lines.units, 0) as units,
@@ -85,6 +104,7 @@ final as (
     inner join stores on visits.store_id = stores.store_id
     left join purchases on visits.visit_id = purchases.visit_id
     left join receipt_lines on visits.visit_id = receipt_lines.visit_id
+    left join visit_adjustments on visits.visit_id = visit_adjustments.visit_id
     left join zone_totals on visits.visit_id = zone_totals.visit_id
 
 )
