@@ -36,7 +36,8 @@ GROUPINGS = frozenset({"store_id", "local_date", "local_hour"})
 
 
 def visit_summary(warehouse: Warehouse, scope: Slice, by: Sequence[str] = ()) -> pl.DataFrame:
-    """Visits, buyers, receipts, revenue, conversion and average basket of the slice, grouped ``by``."""
+    """Visits, buyers, receipts, revenue (net of review adjustments), conversion and average basket of the
+    slice, grouped ``by``."""
     if not GROUPINGS.issuperset(by):
         raise ValueError(f"cannot group visits by {sorted(set(by) - GROUPINGS)}")
     where, params = scope.where()
@@ -47,7 +48,8 @@ def visit_summary(warehouse: Warehouse, scope: Slice, by: Sequence[str] = ()) ->
             count(*) as visits,
             count(distinct shopper_id) filter (where has_purchase) as buyers,
             count(*) filter (where has_purchase) as receipts,
-            coalesce(sum(receipt_total_krw), 0) as revenue_krw,
+            -- net: what the visits are charged once operators' review decisions are applied
+            coalesce(sum(net_total_krw), 0) as revenue_krw,
             receipts / nullif(visits, 0) as conversion,
             revenue_krw / nullif(receipts, 0) as average_basket_krw
         from marts.fct_visits

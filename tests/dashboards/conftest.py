@@ -93,6 +93,23 @@ def empty_marts(tmp_path_factory: pytest.TempPathFactory, demo_data: Settings) -
 
 
 @pytest.fixture(scope="session")
+def with_adjustment(tmp_path_factory: pytest.TempPathFactory, demo_data: Settings) -> Settings:
+    """The demo warehouse as if an operator had taken ₩1,000 off its largest receipt on review."""
+    taken_off = -1_000
+    source = demo_data.paths.published_warehouse_file
+    copies = "".join(
+        f"create table marts.{name} as select * from demo.marts.{name};" for name in _tables(source)
+    )
+    largest = "select visit_id from marts.fct_visits order by receipt_total_krw desc, visit_id limit 1"
+    adjust = (
+        f"update marts.fct_visits set adjustments_krw = {taken_off}, "
+        f"net_total_krw = receipt_total_krw + {taken_off} where visit_id = ({largest})"
+    )
+    settings = Settings(data_dir=tmp_path_factory.mktemp("with-adjustment"))
+    return _publish(settings, source, f"create schema marts;{copies}{adjust}")
+
+
+@pytest.fixture(scope="session")
 def no_marts(tmp_path_factory: pytest.TempPathFactory, demo_data: Settings) -> Settings:
     """A published file without any mart (every page must say which table it misses)."""
     return _publish(

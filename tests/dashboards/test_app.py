@@ -7,6 +7,7 @@ import json
 import time
 from typing import TYPE_CHECKING
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -90,6 +91,18 @@ def test_overview_adds_up_the_landed_visits_and_receipts(
     assert by_store["Average basket"].tolist() == [basket]  # one store: the table rounds like the headline
     assert "Revenue" in by_store.columns
     assert "revenue_krw" not in by_store.columns
+
+
+def test_overview_shows_revenue_net_of_review_adjustments(
+    with_adjustment: Settings, small_lake: SmallLake, open_page: OpenPage
+) -> None:
+    app = open_page(with_adjustment, "overview.py")
+    metrics = {metric.label: metric.value for metric in app.metric}
+    gross = sum(purchase.total_krw for purchase in small_lake.of_type(Purchase))
+    with duckdb.connect(str(with_adjustment.paths.published_warehouse_file), read_only=True) as con:
+        (adjusted,) = con.execute("select sum(adjustments_krw) from marts.fct_visits").fetchone() or (0,)
+    assert adjusted == -1_000
+    assert metrics["Revenue"] == f"₩{gross + adjusted:,}"
 
 
 def test_zone_heatmap_draws_the_floor_plan_to_scale(demo_data: Settings, open_page: OpenPage) -> None:
