@@ -1,0 +1,143 @@
+{#- The operators' review cases, one row each: a receipt the checkout flagged, and a take charged to
+    nobody (a pick the checkout dead-lettered as unattributable). A case is decided once any receipt
+    adjustment names it; the queue is the open ones. A full table on every run, as a decision may close
+    a case of any earlier day. #}
+with
+
+purchases as (
+
+    select * from {{ ref('stg_purchases') }}
+
+),
+
+deadletters as (
+
+    select * from {{ ref('stg_deadletters') }}
+
+),
+
+adjustments as (
+
+    select * from {{ ref('stg_receipt_adjustments') }}
+
+),
+
+products as (
+
+    select * from {{ ref('stg_products') }}
+
+),
+
+flagged as (
+
+    select
+        'receipt:' || purchase_id as case_id,
+        'flagged' as kind,
+        store_id,
+        visit_id,
+        purchase_id,
+        cast(null as varchar) as product_id,
+        cast(null as integer) as quantity,
+        total_krw as at_stake_krw,
+        purchased_at as opened_at,
+        review_reasons,
+
+    from purchases
+    where needs_review
+
+),
+
+{#- The checkout keeps the whole rejected shelf event (far under the dead letter's 16 KiB), so its
+    product and quantity are read back from the kept JSON. #}
+rejected_takes as (
+
+    select
+        deadletter_id,
+        store_id,
+        reason,
+        rejected_at,
+        decode(from_base64(original_b64)) as original,
+
+    from deadletters
+    where source_topic = 'shelf.events' and starts_with(reason, 'unattributable')
+
+),
+
+takes as (
+
+    select
+        json_extract_string(original, '$.event_id') as shelf_event_id,
+        store_id,
+        json_extract_string(original, '$.product_id') as product_id,
+        cast(json_extract(original, '$.quantity') as integer) as quantity,
+        rejected_at,
+        reason,
+
+    from rejected_takes
+    where json_extract_string(original, '$.action') = 'pick'  -- a put-back charged to nobody costs no one
+    qualify row_number() over (partition by shelf_event_id order by rejected_at, deadletter_id) = 1  -- rejected again on a replay: one case
+
+),
+
+unattributed as (
+
+    select
+        'take:' || takes.shelf_event_id as case_id,
+        'unattributed' as kind,
+        takes.store_id,
+        cast(null as varchar) as visit_id,
+        cast(null as varchar) as purchase_id,
+        takes.product_id,
+        takes.quantity,
+        products.price_krw * takes.quantity as at_stake_krw,
+        takes.rejected_at as opened_at,  -- the take's own time: the checkout dates a rejected event by it
+        [takes.reason] as review_reasons,
+
+    from takes
+    left join products on takes.product_id = products.product_id
+
+),
+
+{#- Disputed receipts (a shopper contests a line) join here as a third kind when the member app
+    can file them. #}
+cases as (
+
+    select * from flagged
+    union all by name
+    select * from unattributed
+
+),
+
+decisions as (
+
+    select
+        case_id,
+        min(decided_at) as decided_at,
+
+    from adjustments
+    group by case_id
+
+),
+
+final as (
+
+    select
+        cases.case_id,
+        cases.kind,
+        cases.store_id,
+        cases.visit_id,
+        cases.purchase_id,
+        cases.product_id,
+        cases.quantity,
+        cases.at_stake_krw,
+        cases.opened_at,
+        case when decisions.case_id is null then 'open' else 'decided' end as state,
+        decisions.decided_at,
+        cases.review_reasons,
+
+    from cases
+    left join decisions on cases.case_id = decisions.case_id
+
+)
+
+select * from final
