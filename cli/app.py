@@ -24,6 +24,7 @@ from cli.forecast import forecast_app
 from cli.land import land_app
 from cli.options import console
 from cli.recsys import recsys_app
+from cli.review import review_app
 from cli.simulate import simulate
 from cli.vision import vision_app
 from cli.warehouse import ui, warehouse_app
@@ -82,6 +83,7 @@ app.add_typer(recsys_app, name="recsys")
 app.add_typer(ads_app, name="ads")
 app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(vision_app, name="vision")
+app.add_typer(review_app, name="review")
 
 
 def _fail(message: str, exit_code: int = 1) -> NoReturn:

@@ -34,6 +34,8 @@ COMMANDS = [
     ["warehouse"],
     ["warehouse", "build"],
     ["ui"],
+    ["review"],
+    ["review", "queue"],
     ["demo"],
 ]
 
@@ -168,6 +170,14 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], exit_code: i
 @pytest.mark.slow
 def test_bad_arguments_are_one_line_naming_the_option(args: list[str], message: str, tmp_path: Path) -> None:
     assert_one_line_error(walkout(*args, data_dir=tmp_path), 2, message)
+
+
+@pytest.mark.slow
+def test_the_review_queue_without_a_warehouse_says_to_build_it(tmp_path: Path) -> None:
+    result = walkout("review", "queue", "--json", data_dir=tmp_path)
+    assert_one_line_error(result, 1, "the warehouse has not been built yet")
+    assert "walkout warehouse build" in result.stderr
+    assert result.stdout == ""
 
 
 def test_a_bare_group_prints_its_help(tmp_path: Path) -> None:
