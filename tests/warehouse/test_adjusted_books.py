@@ -1,22 +1,28 @@
 """The books follow the decisions: a lake with operators' adjustments of three receipts (a line
 removed a day later, a quantity changed, a confirmation), one of them landed twice and one lying in the
 lake twice, builds into net lines and revenue that differ from the gross by exactly the adjustments,
-once, on the day of the charge they correct."""
+once, on the day of the charge they correct. The same warehouse holds the review cases of the day: the
+confirmation decides its flagged receipt's case, and `walkout review queue` lists the others."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
 import pytest
 
-from orchestration.build import build_warehouse
+from orchestration.build import WarehouseBuild, build_warehouse
 from realtime.lander import land_offline
 from review.decisions import Charge, Decision, change_quantity, confirm_receipt, remove_line
-from walkout.contracts import Purchase, ReceiptAdjustment
+from walkout.catalog import load_catalog
+from walkout.contracts import DeadLetter, Purchase, ReceiptAdjustment, ShelfAction, ShelfEvent
 from walkout.settings import Settings
 
 if TYPE_CHECKING:  # fixtures come from conftest.py, which is not importable as a module
@@ -26,17 +32,30 @@ pytestmark = pytest.mark.slow
 
 
 def decided(case: Purchase, after: timedelta, reason: str) -> Decision:
-    return Decision(f"C-{case.visit_id}", 1, "OP0001", case.ts + after, reason)
+    return Decision(f"receipt:{case.event_id}", 1, "OP0001", case.ts + after, reason)  # its review case's id
 
 
-def test_net_lines_and_revenue_move_by_exactly_the_adjustments_once(
-    tmp_path: Path, small_lake: SmallLake
-) -> None:
-    settings = Settings(data_dir=tmp_path / "data")
+@dataclass(frozen=True)
+class AdjustedBooks:
+    """The small lake with the decisions below landed, and its warehouse."""
+
+    settings: Settings
+    receipts: list[Purchase]
+    removed_from: Purchase
+    changed_on: Purchase
+    confirmed: Purchase  # a receipt flagged for review: confirming it decides its case
+    adjustments: list[ReceiptAdjustment]
+    built: WarehouseBuild
+
+
+@pytest.fixture(scope="module")
+def books(tmp_path_factory: pytest.TempPathFactory, small_lake: SmallLake) -> AdjustedBooks:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("adjusted") / "data")
     shutil.copytree(small_lake.settings.data_dir, settings.data_dir)
     shutil.rmtree(settings.paths.warehouse_dir, ignore_errors=True)
     receipts = small_lake.of_type(Purchase)
-    removed_from, changed_on, confirmed = receipts[:3]
+    confirmed = next(receipt for receipt in receipts if receipt.needs_review)
+    removed_from, changed_on = [receipt for receipt in receipts if receipt is not confirmed][:2]
     removed_line, changed_line = removed_from.lines[0], changed_on.lines[0]
     adjustments: list[ReceiptAdjustment] = [
         *remove_line(
@@ -58,8 +77,14 @@ def test_net_lines_and_revenue_move_by_exactly_the_adjustments_once(
     land_offline(settings, adjustments[:1])  # sent again: the lander drops what the lake holds
     (landed,) = settings.paths.lake_dir.glob(f"receipt.adjustments/date={adjustments[0].ts.date()}/*.parquet")
     shutil.copy(landed, landed.with_name(f"again-{landed.name}"))  # in the lake twice: staging drops it
-
     built = build_warehouse(settings)
+    return AdjustedBooks(settings, receipts, removed_from, changed_on, confirmed, adjustments, built)
+
+
+def test_net_lines_and_revenue_move_by_exactly_the_adjustments_once(books: AdjustedBooks) -> None:
+    receipts, adjustments, built = books.receipts, books.adjustments, books.built
+    removed_from, changed_on, confirmed = books.removed_from, books.changed_on, books.confirmed
+    removed_line, changed_line = removed_from.lines[0], changed_on.lines[0]
 
     delta = {adjustment.visit_id: adjustment.amount_delta_krw for adjustment in adjustments}
     assert delta == {
@@ -120,3 +145,85 @@ def test_net_lines_and_revenue_move_by_exactly_the_adjustments_once(
             sale_day[changed_on.visit_id],
         ),
     ]
+
+
+def review_cases(books: AdjustedBooks, kind: str) -> dict[str, tuple[object, ...]]:
+    with duckdb.connect(str(books.built.published_path), read_only=True) as con:
+        rows = con.execute(
+            "select case_id, store_id, visit_id, product_id, quantity, at_stake_krw, opened_at "
+            "from marts.review_cases where kind = ?",
+            [kind],
+        ).fetchall()
+    return {case_id: tuple(case) for case_id, *case in rows}
+
+
+def test_the_review_cases_are_the_flagged_receipts_and_the_takes_charged_to_nobody(
+    books: AdjustedBooks, small_lake: SmallLake
+) -> None:
+    flagged = [receipt for receipt in books.receipts if receipt.needs_review]
+    assert flagged, "the simulated day flags receipts for review"
+    assert review_cases(books, "flagged") == {
+        f"receipt:{receipt.event_id}": (
+            receipt.store_id,
+            receipt.visit_id,
+            None,
+            None,
+            receipt.total_krw,
+            receipt.ts,
+        )
+        for receipt in flagged
+    }
+    takes = [
+        ShelfEvent.model_validate_json(letter.original())
+        for letter in small_lake.of_type(DeadLetter)
+        if letter.source_topic == ShelfEvent.TOPIC and letter.reason.startswith("unattributable")
+    ]
+    catalog = load_catalog()
+    assert review_cases(books, "unattributed") == {
+        f"take:{take.event_id}": (
+            take.store_id,
+            None,
+            take.product_id,
+            take.quantity,
+            catalog.product(take.product_id).price_krw * take.quantity,
+            take.ts,
+        )
+        for take in takes
+        if take.action is ShelfAction.PICK
+    }
+
+
+def test_a_decision_on_a_case_decides_it_and_the_queue_lists_the_others(books: AdjustedBooks) -> None:
+    with duckdb.connect(str(books.built.published_path), read_only=True) as con:
+        states = {
+            case_id: (state, decided_at)
+            for case_id, state, decided_at in con.sql(
+                "select case_id, state, decided_at from marts.review_cases"
+            ).fetchall()
+        }
+        oldest_first = [
+            case_id
+            for (case_id,) in con.sql(
+                "select case_id from marts.review_cases where state = 'open' "
+                "order by opened_at, at_stake_krw desc nulls last, case_id"
+            ).fetchall()
+        ]
+    case = f"receipt:{books.confirmed.event_id}"
+    assert states.pop(case) == ("decided", books.confirmed.ts + timedelta(minutes=5))
+    assert {state for state, _ in states.values()} == {"open"}  # the other decisions name no flagged case
+
+    listed = subprocess.run(
+        [sys.executable, "-m", "walkout", "review", "queue", "--json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "WALKOUT_DATA_DIR": str(books.settings.data_dir)},
+        timeout=120,
+        check=True,
+    )
+    queue = json.loads(listed.stdout)["open_cases"]
+    assert (
+        [open_case["case_id"] for open_case in queue]
+        == oldest_first
+        == sorted(states, key=oldest_first.index)
+    )
+    assert all(open_case["age_s"] > 0 for open_case in queue)
