@@ -26,6 +26,7 @@ from walkout.contracts import (
     Purchase,
     ReceiptAdjustment,
     Visit,
+    first_error,
     make_event_id,
 )
 from walkout.errors import WalkoutError
@@ -154,9 +155,8 @@ def _adjustment(
             decided_by=decision.decided_by,
         )
     except ValidationError as error:
-        detail = error.errors(include_url=False)[0]
-        field = ".".join(str(part) for part in detail["loc"]) or "(decision)"
-        raise DecisionError(f"case {decision.case_id}: {field}: {detail['msg']}") from None
+        field, why = first_error(error, whole="(decision)")
+        raise DecisionError(f"case {decision.case_id}: {field}: {why}") from None
 
 
 def confirm_receipt(charge: Charge, decision: Decision) -> list[ReceiptAdjustment]:

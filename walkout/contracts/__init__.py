@@ -79,6 +79,7 @@ from walkout.contracts.parsing import (
     EVENT_TYPE_BY_TOPIC,
     EVENT_TYPES,
     TOPICS,
+    first_error,
     parse_event,
 )
 from walkout.contracts.review import MAX_DECISIONS, AdjustmentKind, AdjustmentLine, ReceiptAdjustment
@@ -136,6 +137,7 @@ __all__ = [
     "VisitId",
     "VisitStatus",
     "dead_letter",
+    "first_error",
     "format_ts",
     "make_event_id",
     "parse_event",

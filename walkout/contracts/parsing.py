@@ -37,9 +37,10 @@ EVENT_TYPE_BY_TOPIC: dict[str, type[Event]] = {model.TOPIC: model for model in E
 TOPICS: tuple[str, ...] = tuple(EVENT_TYPE_BY_TOPIC)
 
 
-def _first_error(error: ValidationError) -> tuple[str, str]:
+def first_error(error: ValidationError, whole: str = "(event)") -> tuple[str, str]:
+    """The first offending field of a model (dotted; ``whole`` when the model as a whole failed) and why."""
     detail = error.errors(include_url=False)[0]
-    field = ".".join(str(part) for part in detail["loc"]) or "(event)"
+    field = ".".join(str(part) for part in detail["loc"]) or whole
     return field, detail["msg"]
 
 
@@ -91,7 +92,7 @@ def parse_event(
     try:
         return model.model_validate_json(raw)
     except ValidationError as error:
-        field, reason = _first_error(error)
+        field, reason = first_error(error)
         raise ContractError(field, reason, name) from None
     except (ValueError, RecursionError, OverflowError) as error:  # what the validators' own code raised
         raise ContractError("(event)", f"{type(error).__name__}: {str(error)[:200]}", name) from None
