@@ -6,6 +6,7 @@ confirmation decides its flagged receipt's case, and `walkout review queue` list
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -22,7 +23,15 @@ from orchestration.build import WarehouseBuild, build_warehouse
 from realtime.lander import land_offline
 from review.decisions import Charge, Decision, change_quantity, confirm_receipt, remove_line
 from walkout.catalog import load_catalog
-from walkout.contracts import DeadLetter, Purchase, ReceiptAdjustment, ShelfAction, ShelfEvent
+from walkout.contracts import (
+    DeadLetter,
+    Purchase,
+    ReceiptAdjustment,
+    ShelfAction,
+    ShelfEvent,
+    dead_letter,
+    make_event_id,
+)
 from walkout.settings import Settings
 
 if TYPE_CHECKING:  # fixtures come from conftest.py, which is not importable as a module
@@ -46,6 +55,25 @@ class AdjustedBooks:
     confirmed: Purchase  # a receipt flagged for review: confirming it decides its case
     adjustments: list[ReceiptAdjustment]
     built: WarehouseBuild
+
+
+def forged_takes(beside: Purchase) -> list[DeadLetter]:
+    """Dead letters anyone able to write the topic could forge, claiming a pick charged to nobody:
+    bytes that are not UTF-8, not base64, and JSON naming a shelf event the lake never had. None may
+    open a case or stop the build."""
+    template = dead_letter(b"", ShelfEvent.TOPIC, "unattributable: forged", "checkout", beside.store_id)
+    unknown = {"event_id": "forged-take-0001", "action": "pick", "product_id": "P0001", "quantity": -5}
+    originals = [
+        base64.b64encode(b"\xff\xfe not a shelf event").decode(),
+        "!!! not base64",
+        base64.b64encode(json.dumps(unknown).encode()).decode(),
+    ]
+    return [
+        template.model_copy(
+            update={"event_id": make_event_id("forged", index), "ts": beside.ts, "original_b64": original}
+        )
+        for index, original in enumerate(originals)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +103,7 @@ def books(tmp_path_factory: pytest.TempPathFactory, small_lake: SmallLake) -> Ad
     ]
     land_offline(settings, adjustments)
     land_offline(settings, adjustments[:1])  # sent again: the lander drops what the lake holds
+    land_offline(settings, forged_takes(confirmed))
     (landed,) = settings.paths.lake_dir.glob(f"receipt.adjustments/date={adjustments[0].ts.date()}/*.parquet")
     shutil.copy(landed, landed.with_name(f"again-{landed.name}"))  # in the lake twice: staging drops it
     built = build_warehouse(settings)
@@ -173,7 +202,7 @@ def test_the_review_cases_are_the_flagged_receipts_and_the_takes_charged_to_nobo
         )
         for receipt in flagged
     }
-    takes = [
+    takes = [  # the forged dead letters of the lake name none
         ShelfEvent.model_validate_json(letter.original())
         for letter in small_lake.of_type(DeadLetter)
         if letter.source_topic == ShelfEvent.TOPIC and letter.reason.startswith("unattributable")
