@@ -23,13 +23,13 @@ def review_queue(
     store: Annotated[str | None, typer.Option(help="Only this store's cases.")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Print the open review cases of the published warehouse, oldest first, then most money at stake."""
+    """Print the open review cases of the published review file, oldest first, then most money at stake."""
     from datetime import UTC, datetime, timedelta
 
     from review.queue import open_cases
 
     now = datetime.now(UTC)
-    cases = open_cases(get_settings().paths.published_warehouse_file, now, store)
+    cases = open_cases(get_settings().paths.published_review_file, now, store)
     if as_json:
         listed = [_as_json(case) for case in cases]
         print(json.dumps({"as_of": now.isoformat(), "open_cases": listed}))

@@ -69,6 +69,12 @@ class DataDir:
         return self.warehouse_dir / "published.duckdb"
 
     @property
+    def published_review_file(self) -> Path:
+        """The read-only copy of the review console's tables (single receipts and takes): only the console
+        opens it, never the marketers' app nor the ad API."""
+        return self.warehouse_dir / "review.duckdb"
+
+    @property
     def warehouse_lock_file(self) -> Path:
         """The warehouse's writer lock: DuckDB allows one writer."""
         return self.warehouse_dir / ".writer.lock"

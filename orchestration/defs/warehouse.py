@@ -27,7 +27,7 @@ from dagster_dbt import (
 )
 
 from orchestration.defs.lake import IO_RETRY, LAKE_DATES
-from orchestration.publish import publish_marts
+from orchestration.publish import MARTS_SCHEMA, REVIEW_SCHEMA, publish_schema
 from orchestration.resources import WarehouseResource, environment
 from walkout.lake import folder_versions
 
@@ -114,7 +114,8 @@ def warehouse_models(
     shutil.copy(run_dir / PARTIAL_PARSE, paths.dbt_state_dir / PARTIAL_PARSE)
 
 
-MART_KEYS = [key for key in warehouse_models.keys if key.path[0] == "marts"]
+MART_KEYS = [key for key in warehouse_models.keys if key.path[0] == MARTS_SCHEMA]
+REVIEW_KEYS = [key for key in warehouse_models.keys if key.path[0] == REVIEW_SCHEMA]
 PUBLISHED_KEY = dg.AssetKey(["published", "warehouse"])
 LAKE_VERSIONS = "lake_versions"
 """The published asset's metadata: per lake date, the folder version (ns) the marts were built from."""
@@ -157,22 +158,28 @@ def lake_versions_after_run(context: dg.AssetExecutionContext, lake_dir: Path) -
     key=PUBLISHED_KEY,
     group_name="published",
     kinds={"duckdb"},
-    deps=MART_KEYS,
+    deps=[*MART_KEYS, *REVIEW_KEYS],
     retry_policy=IO_RETRY,
     freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(days=1)),
-    description="Read-only copy of the marts for dashboards and the ad API, swapped in after each build.",
+    description=(
+        "Read-only copies swapped in after each build: the marts for dashboards and the ad API, and apart "
+        "from them the review tables only the review console opens."
+    ),
 )
 def published_warehouse(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult[None]:
     paths = warehouse.paths
     with warehouse.writing():
-        rows = publish_marts(paths.warehouse_file, paths.published_warehouse_file)
+        rows = publish_schema(paths.warehouse_file, paths.published_warehouse_file)
+        review_rows = publish_schema(paths.warehouse_file, paths.published_review_file, REVIEW_SCHEMA)
     return dg.MaterializeResult(
         metadata={
             "path": str(paths.published_warehouse_file),
             "marts": len(rows),
             "rows": dg.MetadataValue.json(rows),
+            "review_path": str(paths.published_review_file),
+            "review_rows": dg.MetadataValue.json(review_rows),
             LAKE_VERSIONS: dg.MetadataValue.json(lake_versions_after_run(context, paths.lake_dir)),
         }
     )

@@ -19,7 +19,7 @@ from dashboards.data import (
     WarehouseNotBuiltError,
     available_period,
 )
-from orchestration.publish import publish_marts
+from orchestration.publish import publish_schema
 from orchestration.resources import WarehouseResource
 from walkout.settings import Settings
 
@@ -47,7 +47,7 @@ def published(settings: Settings, revenue: int | None) -> Warehouse:
     source = settings.paths.warehouse_file
     source.parent.mkdir(parents=True, exist_ok=True)
     build(source, revenue)
-    publish_marts(source, settings.paths.published_warehouse_file)
+    publish_schema(source, settings.paths.published_warehouse_file)
     return Warehouse.of(settings)
 
 

@@ -47,7 +47,7 @@ def test_asset_keys_follow_the_lake_the_catalog_and_the_dbt_layers(defs: dg.Defi
     assert {"seeds/delivery_schedule", "published/warehouse"} <= keys
     graph = defs.resolve_asset_graph()
     assert {key.path[0] for key in graph.get_all_asset_keys()} == {
-        "lake", "catalog", "staging", "intermediate", "marts", "seeds", "published",
+        "lake", "catalog", "staging", "intermediate", "marts", "review", "seeds", "published",
     }  # fmt: skip
     for key in graph.get_all_asset_keys():
         assert graph.get(key).group_name == key.path[0], key
@@ -60,7 +60,7 @@ def test_staging_reads_the_lake_and_the_catalog(defs: dg.Definitions) -> None:
     )
     assert dg.AssetKey(["catalog", "plates"]) in graph.get(dg.AssetKey(["staging", "stg_plates"])).parent_keys
     published = graph.get(dg.AssetKey(["published", "warehouse"]))
-    assert {key.path[0] for key in published.parent_keys} == {"marts"}
+    assert {key.path[0] for key in published.parent_keys} == {"marts", "review"}
 
 
 def test_dbt_tests_are_checks_and_errors_block(defs: dg.Definitions) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.publish import publish_marts
+from orchestration.publish import publish_schema
 
 
 def build(warehouse: Path, revenue: int) -> None:
@@ -21,7 +21,7 @@ def build(warehouse: Path, revenue: int) -> None:
 
 def test_only_the_marts_are_published_read_only(tmp_path: Path) -> None:
     build(tmp_path / "walkout.duckdb", 100)
-    rows = publish_marts(tmp_path / "walkout.duckdb", tmp_path / "published.duckdb")
+    rows = publish_schema(tmp_path / "walkout.duckdb", tmp_path / "published.duckdb")
     assert rows == {"fct_sales_daily": 1}
     assert (tmp_path / "published.duckdb").stat().st_mode & 0o222 == 0
     with duckdb.connect(str(tmp_path / "published.duckdb"), read_only=True) as con:
@@ -34,10 +34,10 @@ def test_only_the_marts_are_published_read_only(tmp_path: Path) -> None:
 def test_a_reader_keeps_its_copy_while_a_new_one_is_published(tmp_path: Path) -> None:
     warehouse, published = tmp_path / "walkout.duckdb", tmp_path / "published.duckdb"
     build(warehouse, 100)
-    publish_marts(warehouse, published)
+    publish_schema(warehouse, published)
     with duckdb.connect(str(published), read_only=True) as reader:
         build(warehouse, 200)
-        publish_marts(warehouse, published)
+        publish_schema(warehouse, published)
         assert reader.execute("select revenue_krw from marts.fct_sales_daily").fetchall() == [(100,)]
     with duckdb.connect(str(published), read_only=True) as fresh:
         assert fresh.execute("select revenue_krw from marts.fct_sales_daily").fetchall() == [(200,)]
@@ -46,5 +46,20 @@ def test_a_reader_keeps_its_copy_while_a_new_one_is_published(tmp_path: Path) ->
 
 def test_publishing_needs_a_built_warehouse(tmp_path: Path) -> None:
     with pytest.raises(duckdb.Error):
-        publish_marts(tmp_path / "missing.duckdb", tmp_path / "published.duckdb")
+        publish_schema(tmp_path / "missing.duckdb", tmp_path / "published.duckdb")
     assert not (tmp_path / "published.duckdb").exists()
+
+
+def test_a_named_schema_is_published_alone_even_into_a_file_named_after_it(tmp_path: Path) -> None:
+    build(tmp_path / "walkout.duckdb", 100)
+    with duckdb.connect(str(tmp_path / "walkout.duckdb")) as con:
+        con.execute("create schema review")
+        con.execute("create table review.review_cases as select 'receipt:1' as case_id")
+    rows = publish_schema(tmp_path / "walkout.duckdb", tmp_path / "review.duckdb", "review")
+    assert rows == {"review_cases": 1}
+    with duckdb.connect() as con:
+        con.execute(f"attach '{tmp_path / 'review.duckdb'}' as published (read_only)")
+        tables = con.execute(
+            "select schema_name || '.' || table_name from duckdb_tables() where database_name = 'published'"
+        ).fetchall()
+    assert tables == [("review.review_cases",)]

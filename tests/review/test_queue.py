@@ -8,25 +8,29 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from review.queue import QueueError, open_cases
+from review.published import ReviewDataError
+from review.queue import open_cases
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
 
 def published(tmp_path: Path, cases: list[tuple[str, str, str, int | None, datetime, str]]) -> Path:
-    """A published warehouse holding only ``marts.review_cases``: (case, kind, store, at stake, opened,
+    """A published review file holding only ``review.review_cases``: (case, kind, store, at stake, opened,
     state) each."""
-    path = tmp_path / "published.duckdb"
-    with duckdb.connect(str(path)) as connection:
-        connection.execute("create schema marts")
+    path = tmp_path / "review.duckdb"
+    with duckdb.connect() as connection:
+        connection.execute(f"attach '{path}' as published")
+        connection.execute("use published")
+        connection.execute("create schema review")
         connection.execute(
-            "create table marts.review_cases (case_id varchar, kind varchar, store_id varchar, "
+            "create table review.review_cases (case_id varchar, kind varchar, store_id varchar, "
             "visit_id varchar, purchase_id varchar, product_id varchar, quantity integer, "
             "at_stake_krw bigint, opened_at timestamptz, state varchar, decided_at timestamptz, "
             "review_reasons varchar[])"
         )
         connection.executemany(
-            "insert into marts.review_cases values (?, ?, ?, null, null, null, null, ?, ?, ?, null, ['why'])",
+            "insert into review.review_cases "
+            "values (?, ?, ?, null, null, null, null, ?, ?, ?, null, ['why'])",
             cases,
         )
     return path
@@ -62,8 +66,8 @@ def test_open_cases_oldest_first_then_most_at_stake_then_by_id(tmp_path: Path) -
 
 
 def test_no_warehouse_or_no_review_cases_says_to_build_it(tmp_path: Path) -> None:
-    with pytest.raises(QueueError, match="has not been built yet"):
-        open_cases(tmp_path / "published.duckdb", NOW)
-    duckdb.connect(str(tmp_path / "published.duckdb")).close()
-    with pytest.raises(QueueError, match="has no review cases yet"):
-        open_cases(tmp_path / "published.duckdb", NOW)
+    with pytest.raises(ReviewDataError, match="has not been built yet"):
+        open_cases(tmp_path / "review.duckdb", NOW)
+    duckdb.connect(str(tmp_path / "review.duckdb")).close()
+    with pytest.raises(ReviewDataError, match="lacks what the review needs"):
+        open_cases(tmp_path / "review.duckdb", NOW)

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -22,6 +23,7 @@ import pytest
 from orchestration.build import WarehouseBuild, build_warehouse
 from realtime.lander import land_offline
 from review.decisions import Charge, Decision, change_quantity, confirm_receipt, remove_line
+from review.published import reading
 from walkout.catalog import load_catalog
 from walkout.contracts import (
     DeadLetter,
@@ -177,10 +179,10 @@ def test_net_lines_and_revenue_move_by_exactly_the_adjustments_once(books: Adjus
 
 
 def review_cases(books: AdjustedBooks, kind: str) -> dict[str, tuple[object, ...]]:
-    with duckdb.connect(str(books.built.published_path), read_only=True) as con:
+    with reading(books.settings.paths.published_review_file) as con:
         rows = con.execute(
             "select case_id, store_id, visit_id, product_id, quantity, at_stake_krw, opened_at "
-            "from marts.review_cases where kind = ?",
+            "from review.review_cases where kind = ?",
             [kind],
         ).fetchall()
     return {case_id: tuple(case) for case_id, *case in rows}
@@ -222,18 +224,40 @@ def test_the_review_cases_are_the_flagged_receipts_and_the_takes_charged_to_nobo
     }
 
 
+def published_tables(path: Path) -> set[str]:
+    with duckdb.connect() as con:
+        con.execute(f"attach '{path}' as published (read_only)")
+        return {
+            f"{schema}.{table}"
+            for schema, table in con.sql(
+                "select schema_name, table_name from duckdb_tables() where database_name = 'published'"
+            ).fetchall()
+        }
+
+
+def test_the_review_cases_are_published_apart_from_the_marts(books: AdjustedBooks) -> None:
+    """The marketers' app and the ad API open the marts file: the cases (single receipts, who took what)
+    must not be in it; the review console's file holds them and nothing else."""
+    marts = published_tables(books.built.published_path)
+    review = published_tables(books.settings.paths.published_review_file)
+    assert "marts.fct_sales_daily" in marts
+    assert not any(table.startswith("review.") for table in marts)
+    assert "review.review_cases" in review
+    assert {table.split(".")[0] for table in review} == {"review"}
+
+
 def test_a_decision_on_a_case_decides_it_and_the_queue_lists_the_others(books: AdjustedBooks) -> None:
-    with duckdb.connect(str(books.built.published_path), read_only=True) as con:
+    with reading(books.settings.paths.published_review_file) as con:
         states = {
             case_id: (state, decided_at)
             for case_id, state, decided_at in con.sql(
-                "select case_id, state, decided_at from marts.review_cases"
+                "select case_id, state, decided_at from review.review_cases"
             ).fetchall()
         }
         oldest_first = [
             case_id
             for (case_id,) in con.sql(
-                "select case_id from marts.review_cases where state = 'open' "
+                "select case_id from review.review_cases where state = 'open' "
                 "order by opened_at, at_stake_krw desc nulls last, case_id"
             ).fetchall()
         ]
