@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from realtime.checkout.demographics import Estimate
 from realtime.checkout.errors import CheckoutError
 from realtime.checkout.fusion import FusionParams, OpenVisit, PassCheck, StoreCheckout, Take
+from realtime.checkout.fusion.state import Weighed
 from realtime.checkout.fusion.tracks import Person, Track
 from realtime.checkout.ordering import EventTimeBuffer, Stream
 from walkout.catalog import Catalog, Store
@@ -37,13 +38,15 @@ from walkout.files import write_atomically
 from walkout.vocabulary import AgeBand, Gender
 
 FORMAT = "walkout.checkout-state"
-SCHEMA_VERSION = 3  # bump when the state's classes change shape: a snapshot of another shape is refused
+SCHEMA_VERSION = 4  # bump when the state's classes change shape: a snapshot of another shape is refused
 MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024  # a busy store's state is about 1 MiB (benchmarks/snapshot_format.py)
 MAX_DEPTH = 32  # objects within objects; the state nests 5 deep
 
 STATE_CLASSES: tuple[type[Any], ...] = (
     OpenVisit,
     Take,
+    Weighed,
+    Weighed,
     PassCheck,
     Person,
     Track,

@@ -367,7 +367,14 @@ A_WALKS_OUT = ((27.0, *INSIDE), (28.0, *OUTSIDE))
 
 def test_ids_swapped_between_two_shoppers_are_undone_at_the_exit(catalog: Catalog) -> None:
     moment = crossed_pair(catalog, A_WALKS_OUT)  # A walks out first
-    assert receipts(moment.play()) == {"S002-TA": {"P0195": 1}, "S002-TB": {"P0153": 1}}
+    outputs = moment.play()
+    assert receipts(outputs) == {"S002-TA": {"P0195": 1}, "S002-TB": {"P0153": 1}}
+    # For review, each take says it moved when the swap was undone, and whom it was weighed against
+    # then: the person under the id at the plate, who was still taken for the other shopper.
+    taken = {event.visit_id: event for event in outputs if isinstance(event, Attribution)}
+    assert {visit: event.swaps_undone for visit, event in taken.items()} == {"S002-TA": 1, "S002-TB": 1}
+    assert taken["S002-TA"].candidates[0].visit_id == "S002-TB"
+    assert taken["S002-TB"].candidates[0].visit_id == "S002-TA"
 
 
 def test_a_track_that_breaks_is_stitched_back_to_its_shopper(catalog: Catalog) -> None:
@@ -622,11 +629,25 @@ def test_a_take_about_as_likely_someone_elses_goes_to_review(catalog: Catalog) -
     moment.shelf(16.0, PLATE_A, -94.0, 1)
     moment.scan(28.8, GateDirection.EXIT, "TA")
     moment.scan(33.8, GateDirection.EXIT, "TB")
-    charged = [event for event in moment.play() if isinstance(event, Purchase)]
+    outputs = moment.play()
+    charged = [event for event in outputs if isinstance(event, Purchase)]
     assert charged_lines(charged) == [("S002-TA", "P0195")]
     assert 0.55 < charged[0].confidence < 0.65
     assert charged[0].needs_review
     assert charged[0].review_reasons == ("low attribution confidence",)
+    # The operator sees both candidates with their odds and how each stood at the plate.
+    (taken,) = [event for event in outputs if isinstance(event, Attribution)]
+    a, b = taken.candidates
+    assert (a.visit_id, b.visit_id) == ("S002-TA", "S002-TB")
+    assert 0.55 < a.likelihood < 0.65
+    assert a.likelihood + b.likelihood == pytest.approx(1.0, abs=1e-3)
+    assert a.distance_m < b.distance_m < 0.2
+    assert a.stood_s == b.stood_s == 8.0  # both there since before the look back
+    assert a.moved_on_s is not None
+    assert b.moved_on_s is not None
+    assert 5.0 < a.moved_on_s < b.moved_on_s  # A left at 22 s, B stayed till after it
+    assert not a.lost_at_plate
+    assert taken.swaps_undone == 0
 
 
 def test_a_near_tie_sends_the_other_shoppers_receipt_to_review_too(catalog: Catalog) -> None:

@@ -31,6 +31,7 @@ from walkout.contracts.checkout import (
     DwellSegment,
     Purchase,
     ReceiptLine,
+    TakeCandidate,
     Visit,
     VisitStatus,
 )
@@ -132,6 +133,7 @@ __all__ = [
     "Seconds",
     "ShelfAction",
     "ShelfEvent",
+    "TakeCandidate",
     "UtcTimestamp",
     "Visit",
     "VisitId",

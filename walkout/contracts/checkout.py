@@ -4,7 +4,7 @@ took what."""
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import ClassVar, Literal, Self
+from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -163,6 +163,29 @@ class Cart(Event):
         return self
 
 
+class TakeCandidate(BaseModel):
+    """Someone the checkout weighed as the taker of a shelf event, as they stood at the plate then: the
+    evidence an operator reads when the take is contested (no frame is ever stored)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    visit_id: VisitId | None = Field(
+        description="Their visit when the plate settled; null for someone the gate did not admit."
+    )
+    likelihood: Confidence = Field(description="Their share of the likelihood among the candidates.")
+    distance_m: Annotated[float, Field(ge=0.0, le=50.0)] = Field(
+        description="Their mean position's distance from the plate's reach point while a hand was on it."
+    )
+    stood_s: Seconds | None = Field(
+        description="How long they had stood at the plate before the weight settled (at most the look "
+        "back); null if not seen before it."
+    )
+    moved_on_s: Seconds | None = Field(
+        description="How soon after it they walked away; null if they had not within the look ahead."
+    )
+    lost_at_plate: bool = Field(description="Whether the tracker lost them at the plate right after.")
+
+
 class Attribution(Event):
     """Who took from a plate, or put back on one, as the checkout charged it: one per shelf event that
     reached a visit, sent when the visit closes (id swaps undone by then). A shelf event charged to
@@ -185,4 +208,12 @@ class Attribution(Event):
     confidence: Confidence = Field(
         description="How sure the checkout was of this take, as its receipt line counts it: the taker's "
         "share of the likelihood against people of other visits, lowered by an unsure plate."
+    )
+    candidates: tuple[TakeCandidate, ...] = Field(
+        (),
+        max_length=8,
+        description="Whom the checkout weighed, likeliest first, as they stood when the plate settled.",
+    )
+    swaps_undone: Annotated[int, Field(ge=0, le=1000)] = Field(
+        0, description="How many times the take moved to another person when an id swap was undone."
     )

@@ -19,6 +19,8 @@ renamed as (
         product_id,
         cast(quantity as integer) as quantity,
         confidence,
+        coalesce(candidates, []) as candidates,  -- landed before the checkout published them: none
+        coalesce(swaps_undone, 0) as swaps_undone,
         ts as detected_at,
         date as lake_date,
         landed_at,

@@ -13,7 +13,8 @@ from collections import Counter
 from datetime import datetime
 
 from realtime.checkout.demographics import visit_profile
-from realtime.checkout.fusion.state import FusionState, OpenVisit, utc
+from realtime.checkout.fusion.params import FusionParams
+from realtime.checkout.fusion.state import FusionState, OpenVisit, Weighed, utc
 from realtime.checkout.fusion.tracks import Person, Sample
 from walkout.age import AgeEvidence, known_adult
 from walkout.contracts import (
@@ -24,6 +25,7 @@ from walkout.contracts import (
     Event,
     Purchase,
     ReceiptLine,
+    TakeCandidate,
     Visit,
     VisitStatus,
     make_event_id,
@@ -71,9 +73,23 @@ def attributions(state: FusionState, visit: OpenVisit) -> list[Event]:
             product_id=take.product_id,
             quantity=abs(take.quantity),
             confidence=round(take.confidence, 4),
+            candidates=tuple(_candidate(weighed, state.params) for weighed in take.weighed),
+            swaps_undone=take.swaps_undone,
         )
         for take in sorted(takes, key=lambda take: (take.at, take.event.event_id))
     ]
+
+
+def _candidate(weighed: Weighed, params: FusionParams) -> TakeCandidate:
+    stood = min(weighed.stood_s, params.stood_lookback_s)  # inf: stood longer than the look back
+    return TakeCandidate(
+        visit_id=weighed.visit_id,
+        likelihood=round(weighed.likelihood, 4),
+        distance_m=round(weighed.distance, 2),
+        stood_s=None if math.isnan(stood) else round(stood, 1),
+        moved_on_s=None if not math.isfinite(weighed.moved_on_s) else round(weighed.moved_on_s, 1),
+        lost_at_plate=math.isnan(weighed.moved_on_s),
+    )
 
 
 def cart_revisions(state: FusionState, at: float) -> list[Event]:

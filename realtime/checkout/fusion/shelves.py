@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from realtime.checkout.fusion.params import FusionParams
-from realtime.checkout.fusion.state import FusionState, Take, epoch
+from realtime.checkout.fusion.state import FusionState, Take, Weighed, epoch
 from realtime.checkout.fusion.tracks import Person, Point, distance
 from walkout.catalog import Plate
 from walkout.contracts import Event, ShelfEvent
@@ -89,7 +89,7 @@ def attribute_picks(state: FusionState, events: list[ShelfEvent]) -> list[Event]
         for choice in itertools.product(*(candidates for _, candidates in options))
     ]
     best_score, best = max(ranked, key=lambda item: item[0])  # the first of equals: nearest, then by id
-    for index, (event, _) in enumerate(options):
+    for index, (event, candidates) in enumerate(options):
         chosen = best[index]
         rivals = [
             (choice[index].person, score)
@@ -97,8 +97,10 @@ def attribute_picks(state: FusionState, events: list[ShelfEvent]) -> list[Event]
             if not _same_party(choice[index].person, chosen.person)
         ]
         confidence = _clarity(best_score, [score for _, score in rivals]) * min(1.0, event.confidence + 0.05)
+        weighed = _weighed(candidates)
         state.record(
-            chosen.person, Take(epoch(event.ts), event.product_id, event.quantity, confidence, event)
+            chosen.person,
+            Take(epoch(event.ts), event.product_id, event.quantity, confidence, event, weighed),
         )
         _flag_rivals(state, best_score, rivals)
     return outputs
@@ -178,8 +180,27 @@ def _put_back(state: FusionState, event: ShelfEvent, candidates: list[Candidate]
         (c.person, c.score) for c in carrying if c is not chosen and not _same_party(c.person, chosen.person)
     ]
     confidence = _clarity(chosen.score, [score for _, score in rivals]) if carrying else 0.5
-    state.record(chosen.person, Take(epoch(event.ts), product_id, -quantity, confidence, event))
+    weighed = _weighed(candidates[: state.params.max_takers])
+    state.record(chosen.person, Take(epoch(event.ts), product_id, -quantity, confidence, event, weighed))
     _flag_rivals(state, chosen.score, rivals)
+
+
+def _weighed(candidates: list[Candidate]) -> tuple[Weighed, ...]:
+    """The candidates as an operator reviews them: each one's share of the likelihood, and how they
+    stood."""
+    top = max(candidate.score for candidate in candidates)
+    weights = [math.exp(candidate.score - top) for candidate in candidates]
+    total = sum(weights)
+    return tuple(
+        Weighed(
+            candidate.person.visit_id,
+            weight / total,
+            candidate.stand.distance,
+            candidate.stand.stood_s,
+            candidate.stand.moved_on_s,
+        )
+        for candidate, weight in zip(candidates, weights, strict=True)
+    )
 
 
 def _flag_rivals(state: FusionState, chosen: float, rivals: list[tuple[Person, float]]) -> None:

@@ -29,14 +29,28 @@ def utc(value: float) -> datetime:
 
 
 @dataclass(frozen=True)
+class Weighed:
+    """Someone weighed as a shelf event's taker, as they stood then: the evidence kept for review."""
+
+    visit_id: str | None
+    likelihood: float  # their share among those weighed
+    distance: float  # m, mean position from the reach point
+    stood_s: float  # nan: not seen before; inf: longer than the look back
+    moved_on_s: float  # nan: lost at the plate; inf: still there at the end of the look ahead
+
+
+@dataclass(frozen=True)
 class Take:
-    """A shelf event as it changed one person's cart (a put-back takes a negative quantity)."""
+    """A shelf event as it changed one person's cart (a put-back takes a negative quantity), with whom
+    it was weighed against and how often an undone id swap moved it."""
 
     at: float  # when the plate settled
     product_id: str
     quantity: int
     confidence: float
     event: ShelfEvent
+    weighed: tuple[Weighed, ...] = ()
+    swaps_undone: int = 0
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+from dataclasses import replace
 
 from realtime.checkout.fusion import shelves
 from realtime.checkout.fusion.state import FusionState
@@ -213,4 +214,5 @@ def swap(state: FusionState, one: Person, other: Person, at: float) -> None:
         if take.quantity < 0:  # a put-back is by whoever carried the item, if only one of them did
             carriers = [p for p in (one, other) if state.cart(p)[take.product_id] > 0]
             taker = carriers[0] if len(carriers) == 1 else taker
-        state.record(taker, take)
+        moved_by_undo = taker.person_id != holder
+        state.record(taker, replace(take, swaps_undone=take.swaps_undone + 1) if moved_by_undo else take)
