@@ -26,6 +26,7 @@ from review.decisions import Charge, Decision, change_quantity, confirm_receipt,
 from review.published import reading
 from walkout.catalog import load_catalog
 from walkout.contracts import (
+    Attribution,
     DeadLetter,
     Purchase,
     ReceiptAdjustment,
@@ -280,3 +281,50 @@ def test_a_decision_on_a_case_decides_it_and_the_queue_lists_the_others(books: A
         == sorted(states, key=oldest_first.index)
     )
     assert all(open_case["age_s"] > 0 for open_case in queue)
+
+
+def test_each_case_shows_its_contested_takes_with_whom_they_were_weighed_and_their_walks(
+    books: AdjustedBooks, small_lake: SmallLake
+) -> None:
+    """The evidence of a flagged receipt is every take charged to its visit and every take of another
+    visit it was weighed for, as the checkout published them; the floor plan gets the tracks of the
+    visits shown, 20 s either side of the take."""
+    attributions = small_lake.of_type(Attribution)
+    flagged = {
+        f"receipt:{receipt.event_id}": receipt.visit_id for receipt in books.receipts if receipt.needs_review
+    }
+    expected = {
+        (case_id, taken.shelf_event_id, taken.visit_id == visit_id)
+        for case_id, visit_id in flagged.items()
+        for taken in attributions
+        if taken.visit_id == visit_id or any(c.visit_id == visit_id for c in taken.candidates)
+    }
+    assert any(not charged_here for _, _, charged_here in expected), (
+        "some receipt is flagged for another's take"
+    )
+    with reading(books.settings.paths.published_review_file) as con:
+        evidence = con.sql(
+            "select case_id, shelf_event_id, charged_to_case, candidates, weight_delta_g, expected_weight_g "
+            "from review.review_evidence where case_id like 'receipt:%'"
+        ).fetchall()
+        walks = con.sql(
+            "select case_id, shelf_event_id, visit_id, min(seconds_from_take), max(seconds_from_take), "
+            "count(*) from review.review_tracks group by all"
+        ).fetchall()
+    assert {(case_id, take, here) for case_id, take, here, *_ in evidence} == expected
+    by_take = {taken.shelf_event_id: taken for taken in attributions}
+    for _, take, _, candidates, weight, expected_weight in evidence:
+        assert [c["visit_id"] for c in candidates] == [c.visit_id for c in by_take[take].candidates]
+        assert weight is not None
+        assert expected_weight > 0
+    shown = {(case_id, take, visit) for case_id, take, visit, *_ in walks if case_id in flagged}
+    wanted = {
+        (case_id, take, visit)
+        for case_id, take, *_ in evidence
+        for visit in {by_take[take].visit_id} | {c.visit_id for c in by_take[take].candidates}
+        if visit is not None
+    }
+    assert shown <= wanted
+    print(len(wanted), len(wanted & shown), sorted(wanted - shown))
+    assert len(wanted & shown) == len(wanted)
+    assert all(first >= -20 and last <= 20 and samples > 10 for *_, first, last, samples in walks)
