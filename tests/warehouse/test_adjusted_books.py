@@ -325,6 +325,5 @@ def test_each_case_shows_its_contested_takes_with_whom_they_were_weighed_and_the
         if visit is not None
     }
     assert shown <= wanted
-    print(len(wanted), len(wanted & shown), sorted(wanted - shown))
     assert len(wanted & shown) == len(wanted)
     assert all(first >= -20 and last <= 20 and samples > 10 for *_, first, last, samples in walks)
