@@ -327,3 +327,24 @@ def test_each_case_shows_its_contested_takes_with_whom_they_were_weighed_and_the
     assert shown <= wanted
     assert len(wanted & shown) == len(wanted)
     assert all(first >= -20 and last <= 20 and samples > 10 for *_, first, last, samples in walks)
+
+
+def test_the_charges_under_review_stand_as_the_receipts_and_decisions_left_them(books: AdjustedBooks) -> None:
+    """The console decides on review_charges: a flagged receipt's lines as charged, and a receipt with a
+    line removed a day later, without it (were it under review)."""
+    with reading(books.settings.paths.published_review_file) as con:
+        charges = con.sql(
+            "select visit_id, product_id, units, unit_price_krw, purchase_id from review.review_charges"
+        ).fetchall()
+    by_visit: dict[str, dict[str, tuple[int, int]]] = {}
+    for visit_id, product_id, units, price, _ in charges:
+        by_visit.setdefault(visit_id, {})[product_id] = (units, price)
+    confirmed = books.confirmed
+    assert by_visit[confirmed.visit_id] == {
+        line.product_id: (line.quantity, line.unit_price_krw) for line in confirmed.lines
+    }
+    for receipt in (books.removed_from, books.changed_on):
+        if receipt.visit_id in by_visit:  # only if some case shows it
+            assert by_visit[receipt.visit_id] != {
+                line.product_id: (line.quantity, line.unit_price_krw) for line in receipt.lines
+            }

@@ -11,10 +11,16 @@ evidence as (
 
 {#- Every tracker id a visit claims: an id the tracker swapped between two shoppers is in both visits,
     and each visit's walk may be on it for part of the window (int_visit_tracks keeps it for one only). #}
-visit_tracks as (
+claimed_tracks as (
 
     select store_id, visit_id, unnest(track_ids) as track_id,
     from {{ ref('int_visits') }}
+
+),
+
+first_claims as (
+
+    select * from {{ ref('int_visit_tracks') }}
 
 ),
 
@@ -60,11 +66,11 @@ visit_samples as (
             as seconds_from_take,
 
     from shown_visits
-    inner join visit_tracks
-        on shown_visits.store_id = visit_tracks.store_id and shown_visits.visit_id = visit_tracks.visit_id
+    inner join claimed_tracks
+        on shown_visits.store_id = claimed_tracks.store_id and shown_visits.visit_id = claimed_tracks.visit_id
     inner join camera_tracks
-        on visit_tracks.store_id = camera_tracks.store_id
-        and visit_tracks.track_id = camera_tracks.track_id
+        on claimed_tracks.store_id = camera_tracks.store_id
+        and claimed_tracks.track_id = camera_tracks.track_id
         and camera_tracks.sampled_at between shown_visits.detected_at - interval 20 second
             and shown_visits.detected_at + interval 20 second
 
@@ -91,7 +97,7 @@ nearby_samples as (
     select
         unattributed.case_id,
         unattributed.shelf_event_id,
-        cast(null as varchar) as visit_id,
+        unattributed.store_id,
         camera_tracks.track_id,
         camera_tracks.sampled_at,
         camera_tracks.x_m,
@@ -109,11 +115,20 @@ nearby_samples as (
 
 ),
 
+{#- A track near a pick charged to nobody names the visit that claims it first, if any (the operator may
+    charge that visit); a track no visit claims walked in unpaid. #}
 near_plate as (
 
-    select * exclude (from_plate_m)
+    select
+        nearby_samples.* exclude (store_id, from_plate_m),
+        first_claims.visit_id,
+
     from nearby_samples
-    qualify min(from_plate_m) over (partition by case_id, shelf_event_id, track_id) <= 2.0
+    left join first_claims
+        on nearby_samples.store_id = first_claims.store_id and nearby_samples.track_id = first_claims.track_id
+    qualify min(nearby_samples.from_plate_m) over (
+        partition by nearby_samples.case_id, nearby_samples.shelf_event_id, nearby_samples.track_id
+    ) <= 2.0
 
 ),
 
