@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from cli.options import JsonOption, console
+from cli.options import JsonOption, console, port_option, require_free_port
 from walkout.settings import get_settings
 
 if TYPE_CHECKING:
@@ -54,3 +54,40 @@ def _as_json(case: OpenCase) -> dict[str, object]:
     fields = asdict(case)
     age = fields.pop("age")
     return {**fields, "opened_at": case.opened_at.isoformat(), "age_s": round(age.total_seconds())}
+
+
+@review_app.command("console")
+def review_console(
+    port: Annotated[int, port_option("Port of the review console.")] = 8502,
+    address: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for every interface).")] = (
+        "127.0.0.1"
+    ),
+) -> None:
+    """Start the operators' review console (Streamlit) until Ctrl-C: sign in, read a case's evidence,
+    decide; decisions go to Kafka as receipt adjustments."""
+    require_free_port(address, port)
+    from pathlib import Path
+
+    from dashboards.server import run_dashboard, url
+
+    get_settings().secret("review_key")  # an unset key is refused in one line before the server starts
+    console.print(f"review console at {url(port, address)} (Ctrl-C stops it)")
+    run_dashboard(port, address, Path(__file__).resolve().parents[1] / "console" / "app.py")
+
+
+@review_app.command("keys")
+def review_keys(
+    operator: Annotated[list[str], typer.Option(help="Operator id (repeat for several).")],
+) -> None:
+    """Print each operator's sign-in key for the review console (derived from WALKOUT_REVIEW_KEY)."""
+    from review.operators import operator_key
+
+    settings = get_settings()
+    keys = [(operator_id, operator_key(settings, operator_id)) for operator_id in operator]
+    demo = settings.review_key is None  # the key resolved, so the demo keys were asked for
+    table = Table("operator", "key", title=f"{'PUBLIC DEMO ' if demo else ''}review console sign-in keys")
+    for operator_id, key in keys:
+        table.add_row(operator_id, key)
+    console.print(table)
+    if demo:
+        console.print("[yellow]demo keys:[/yellow] anyone can derive them: set WALKOUT_REVIEW_KEY in a store")

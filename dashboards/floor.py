@@ -177,3 +177,33 @@ def people_on_plan(
     )
     layers = [*_zone_layers(store, zone_counts, measure), dots]
     return _to_scale(layers, store)
+
+
+def walks_on_plan(store: Store, walks: pl.DataFrame, marks: pl.DataFrame) -> Figure:
+    """The plan's zones and fixtures with walks drawn over it: ``walks`` (``who``, ``track_id``, ``x_m``,
+    ``y_m``, ``seconds`` in time order) as a line each, a dot where each one was at second 0, and
+    ``marks`` (``x_m``, ``y_m``, ``label``) as stars, e.g. the plate a hand was on."""
+    x = alt.X("x_m:Q", title="Width (m)", scale=alt.Scale(domain=[0, store.width_m], nice=False))
+    y = alt.Y(
+        "y_m:Q", title="Depth from the entrance (m)", scale=alt.Scale(domain=[0, store.depth_m], nice=False)
+    )
+    who = alt.Color("who:N", title="Who")
+    outlines = (
+        alt.Chart(zones_of(store))
+        .mark_rect(fillOpacity=0, stroke="#999", strokeWidth=0.8)
+        .encode(**_axes(store), tooltip=[alt.Tooltip("zone:N", title="Zone")])
+    )
+    tooltip = [alt.Tooltip("who:N", title="Who"), alt.Tooltip("seconds:Q", title="Seconds from the take")]
+    lines = (
+        alt.Chart(walks)
+        .mark_line(strokeWidth=2, opacity=0.8)
+        .encode(x=x, y=y, color=who, detail="track_id:N", order="seconds:Q", tooltip=tooltip)
+    )
+    at_zero = walks.filter(pl.col("seconds").abs() == pl.col("seconds").abs().min().over("who", "track_id"))
+    dots = alt.Chart(at_zero).mark_circle(size=90, opacity=1).encode(x=x, y=y, color=who, tooltip=tooltip)
+    stars = (
+        alt.Chart(marks)
+        .mark_point(shape="diamond", size=160, filled=True, color="#111")
+        .encode(x=x, y=y, tooltip=[alt.Tooltip("label:N", title="")])
+    )
+    return _to_scale([outlines, _fixtures_layer(store), lines, dots, stars], store)

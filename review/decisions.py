@@ -108,6 +108,18 @@ class Charge:
             MappingProxyType({product_id: prices[product_id] for product_id in charged}),
         )
 
+    def after(self, adjustments: Iterable[ReceiptAdjustment]) -> Charge:
+        """The charge once ``adjustments`` are decided too (those of other visits change nothing)."""
+        return self._adjusted(
+            self.store_id,
+            self.visit_id,
+            self.shopper_id,
+            self.purchase_id,
+            dict(self.units),
+            dict(self.unit_prices),
+            adjustments,
+        )
+
     def charged_units(self, product_id: str) -> int:
         """Units of ``product_id`` the charge holds; :class:`DecisionError` if none."""
         units = self.units.get(product_id, 0)

@@ -21,11 +21,12 @@ from walkout.vocabulary import CameraSource
 
 ENV_PREFIX = "WALKOUT_"
 MIN_KEY_CHARS = 16
-SecretName = Literal["gate_key", "edge_key", "ad_api_key"]
+SecretName = Literal["gate_key", "edge_key", "ad_api_key", "review_key"]
 DEMO_KEYS: dict[SecretName, bytes] = {
     "gate_key": b"walkout-demo-master-key",
     "edge_key": b"walkout-demo-edge-key",
     "ad_api_key": b"walkout-demo-ad-api-key",
+    "review_key": b"walkout-demo-review-key",
 }
 """Public demo keys: anyone can read them. Used for an unset key only when ``demo_keys`` is on."""
 
@@ -63,6 +64,9 @@ class Settings(BaseSettings):
     ad_api_key: SecretStr | None = Field(
         None, description="Master key of the ad API's screen and member app keys."
     )
+    review_key: SecretStr | None = Field(
+        None, description="Master key of the review console: each operator's sign-in key derives from it."
+    )
     demo_keys: bool = Field(
         False,
         description="Use the public demo keys for the keys left unset: for `walkout demo` and tests, "
@@ -88,7 +92,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"{server!r} is not host:port")
         return value
 
-    @field_validator("gate_key", "edge_key", "ad_api_key")
+    @field_validator("gate_key", "edge_key", "ad_api_key", "review_key")
     @classmethod
     def _key_is_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value().strip()) < MIN_KEY_CHARS:

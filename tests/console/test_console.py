@@ -1,0 +1,190 @@
+"""The operators' review console under Streamlit's AppTest, on the small lake's published review file:
+nothing shows before an operator signs in with their key, the queue is the open cases in order, a case
+shows its evidence (whom the checkout weighed, the walks on the floor plan with the plate marked), and a
+decision sent from it reaches Kafka, lands, and closes its case at the next warehouse build."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+import pyarrow as pa
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from orchestration.build import WarehouseBuild, build_warehouse
+from realtime.lander import land_offline
+from review.operators import operator_key
+from review.published import reading
+from review.queue import open_cases
+from walkout.contracts import ReceiptAdjustment, parse_event
+from walkout.kafka import bootstrap_servers, drain, make_consumer
+from walkout.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from tests.conftest import SmallLake
+
+pytestmark = pytest.mark.slow
+
+APP = Path(__file__).resolve().parents[2] / "console" / "app.py"
+OpenConsole = Callable[..., AppTest]
+
+
+@pytest.fixture
+def open_console(monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenConsole]:
+    """Run the console on a data directory (and a Kafka cluster, if given), with the public demo keys."""
+
+    def open_(settings: Settings, kafka_bootstrap: str | None = None) -> AppTest:
+        monkeypatch.setenv("WALKOUT_DATA_DIR", str(settings.data_dir))
+        monkeypatch.setenv("WALKOUT_DEMO_KEYS", "1")
+        if kafka_bootstrap is not None:
+            monkeypatch.setenv("WALKOUT_KAFKA_BOOTSTRAP", kafka_bootstrap)
+        get_settings.cache_clear()
+        return AppTest.from_file(str(APP), default_timeout=180).run()
+
+    yield open_
+    get_settings.cache_clear()
+
+
+def sign_in(app: AppTest, operator: str, key: str | None = None) -> AppTest:
+    app.text_input[0].input(operator)
+    app.text_input[1].input(key if key is not None else operator_key(get_settings(), operator))
+    return app.button[0].click().run()
+
+
+def shown(app: AppTest) -> str:
+    parts = [*app.title, *app.subheader, *app.markdown, *app.caption, *app.info, *app.success, *app.error]
+    return "\n".join(str(part.value) for part in parts)
+
+
+def test_nothing_shows_before_an_operator_signs_in_with_their_own_key(
+    warehouse: WarehouseBuild, small_lake: SmallLake, open_console: OpenConsole
+) -> None:
+    app = open_console(small_lake.settings)
+    assert not app.exception
+    assert not app.dataframe
+    assert not app.metric
+    sign_in(app, "OP0001", key=operator_key(get_settings(), "OP0002"))  # another operator's key
+    assert [error.value for error in app.error] == ["that is not the key of operator OP0001"]
+    assert not app.dataframe
+    sign_in(app, "OP0001")
+    assert not app.exception
+    assert "Signed in as **OP0001**" in [markdown.value for markdown in app.sidebar.markdown]
+    assert app.dataframe
+
+
+def test_the_queue_is_the_open_cases_in_order_and_a_case_shows_whom_the_checkout_weighed(
+    warehouse: WarehouseBuild, small_lake: SmallLake, open_console: OpenConsole
+) -> None:
+    settings = small_lake.settings
+    expected = open_cases(settings.paths.published_review_file, datetime.now(UTC))
+    with reading(settings.paths.published_review_file) as con:
+        contested = con.sql(
+            "select case_id, plate_id, candidates from review.review_evidence "
+            "where len(candidates) > 1 order by case_id limit 1"
+        ).fetchall()
+    ((case_id, plate_id, candidates),) = contested
+    app = sign_in(open_console(settings), "OP0001")
+
+    assert f"{len(expected)} open cases" in shown(app)
+    assert list(app.dataframe[0].value["Case"]) == [case.case_id for case in expected]
+    (case_picker,) = [box for box in app.selectbox if box.label == "Case"]
+    case_picker.select(case_id).run()
+    assert not app.exception
+    weighed = [
+        frame.value
+        for frame in app.dataframe
+        if "Likelihood" in frame.value.columns and len(frame.value) == len(candidates)
+    ]
+    assert weighed, "the contested take's candidates are listed"
+    assert list(weighed[0]["Visit"]) == [c["visit_id"] or "not admitted" for c in candidates]
+    assert list(weighed[0]["Likelihood"]) == [f"{c['likelihood']:.0%}" for c in candidates]
+    drawn = chart_rows(app)
+    assert f"plate {plate_id}" in {row["label"] for row in drawn if "label" in row}, "the plate is marked"
+    walkers = {row["who"] for row in drawn if "who" in row}
+    assert {c["visit_id"] for c in candidates if c["visit_id"]} <= walkers, "each candidate's walk is drawn"
+
+
+def chart_rows(app: AppTest) -> list[dict[str, object]]:
+    """Every row of data the page's charts draw (Streamlit sends each chart's data as Arrow)."""
+    return [
+        row
+        for chart in app.get("vega_lite_chart")
+        for dataset in chart.proto.datasets  # type: ignore[attr-defined]
+        for row in pa.ipc.open_stream(dataset.data.data).read_all().to_pylist()
+    ]
+
+
+@pytest.mark.kafka
+def test_a_decision_sent_from_the_console_reaches_kafka_lands_and_closes_its_case(
+    warehouse: WarehouseBuild,
+    small_lake: SmallLake,
+    kafka_settings: Settings,
+    open_console: OpenConsole,
+    tmp_path: Path,
+) -> None:
+    """An operator removes one unit of a flagged receipt's first line. The adjustment is on the topic
+    (with the operator's id, nothing of the shopper's), lands as the lander lands it, and the next
+    build nets it and closes the case, which leaves the console's list at once."""
+    settings = Settings(data_dir=tmp_path / "data")
+    shutil.copytree(small_lake.settings.data_dir, settings.data_dir)
+    bootstrap = bootstrap_servers(kafka_settings)
+    operator = f"OP-{uuid.uuid4().hex[:8]}"  # this test's decisions, whatever else the topic holds
+    opened = open_cases(settings.paths.published_review_file, datetime.now(UTC))
+    case = next(case for case in opened if case.kind == "flagged")
+    app = sign_in(open_console(settings, bootstrap), operator)
+    (case_picker,) = [box for box in app.selectbox if box.label == "Case"]
+    case_picker.select(case.case_id).run()
+    app.radio[0].set_value("Remove a line").run()
+    (line_picker,) = [box for box in app.selectbox if box.label == "Line"]
+    product = line_picker.value
+    app.number_input[0].set_value(1).run()
+    app.text_input[0].input("the plate drifted: nobody took the second").run()
+    (send,) = [button for button in app.button if button.label == "Send the decision"]
+    send.click().run()
+    assert not app.exception
+    assert not app.error, [error.value for error in app.error]
+    assert f"{len(opened) - 1} open cases" in shown(app)  # decided here: gone from the list
+
+    consumer = make_consumer(
+        Settings(data_dir=tmp_path / "reader", kafka_bootstrap=bootstrap),
+        f"console-test-{operator}",
+        [ReceiptAdjustment.TOPIC],
+        auto_offset_reset="earliest",
+    )
+    try:
+        sent = [
+            event
+            for record in drain(consumer, expected=10**6, idle_timeout_s=5)
+            if isinstance(event := parse_event(record.value), ReceiptAdjustment)
+            and event.decided_by == operator
+        ]
+    finally:
+        consumer.close()
+    (adjustment,) = sent
+    assert (adjustment.case_id, adjustment.kind, adjustment.visit_id) == (
+        case.case_id,
+        "remove_line",
+        case.visit_id,
+    )
+    (line,) = adjustment.lines
+    assert (line.product_id, line.quantity_delta) == (product, -1)
+
+    land_offline(settings, sent)
+    build_warehouse(settings)
+    with reading(settings.paths.published_review_file) as con:
+        state = con.execute(
+            "select state from review.review_cases where case_id = ?", [case.case_id]
+        ).fetchall()
+    assert state == [("decided",)]
+    with duckdb.connect(str(settings.paths.published_warehouse_file), read_only=True) as con:
+        net = con.execute(
+            "select receipt_total_krw, net_total_krw from marts.fct_visits where visit_id = ?",
+            [case.visit_id],
+        ).fetchall()
+    assert net == [(case.at_stake_krw, case.at_stake_krw + line.amount_delta_krw)]
