@@ -348,3 +348,19 @@ def test_the_charges_under_review_stand_as_the_receipts_and_decisions_left_them(
             assert by_visit[receipt.visit_id] != {
                 line.product_id: (line.quantity, line.unit_price_krw) for line in receipt.lines
             }
+
+
+def test_the_review_figures_count_the_cases_decisions_and_late_charges(books: AdjustedBooks) -> None:
+    """Per store-day and cause: every case once, the confirmed one decided without changing the charge;
+    per store-day: every receipt, and the two a decision changed after the exit, one a day later."""
+    with reading(books.settings.paths.published_review_file) as con:
+        (cases,) = con.sql("select count(*) from review.review_cases").fetchall()
+        figures = con.sql(
+            "select sum(cases), sum(decided), sum(still_open), sum(changed_charge) from review.review_daily"
+        ).fetchall()
+        times = con.sql(
+            "select sum(receipts), sum(receipts_changed_later), max(max_minutes_to_final_charge) "
+            "from review.review_charge_times"
+        ).fetchall()
+    assert figures == [(cases[0], 1, cases[0] - 1, 0)]
+    assert times == [(len(books.receipts), 2, 24 * 60.0)]  # the removal, decided a day after the exit
