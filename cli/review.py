@@ -91,3 +91,41 @@ def review_keys(
     console.print(table)
     if demo:
         console.print("[yellow]demo keys:[/yellow] anyone can derive them: set WALKOUT_REVIEW_KEY in a store")
+
+
+@review_app.command("simulate")
+def review_simulate(
+    mistake_rate: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of cases the twin's operator decides wrongly.")
+    ] = 0.0,
+    mean_delay_minutes: Annotated[
+        float, typer.Option(min=0.0, max=7 * 24 * 60, help="Mean minutes from a case to its decision.")
+    ] = 30.0,
+    limit: Annotated[int | None, typer.Option(min=1, help="Decide only the oldest N open cases.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the mistakes and delays.")] = 0,
+    as_json: JsonOption = False,
+) -> None:
+    """The twin plays the operator: decide the open cases from the ground truth and send the decisions
+    to Kafka as receipt adjustments (the lander lands them; the next build closes the cases)."""
+    from datetime import UTC, datetime, timedelta
+
+    from review.decisions import publish_adjustments
+    from twin.operator import OperatorHabits, simulate_review
+    from walkout.catalog import load_catalog
+    from walkout.kafka import Outbox, make_producer
+
+    settings = get_settings()
+    habits = OperatorHabits(mistake_rate, timedelta(minutes=mean_delay_minutes), seed)
+    review = simulate_review(settings, load_catalog(), datetime.now(UTC), habits, limit)
+    outbox = Outbox(make_producer(settings))
+    try:
+        sent = publish_adjustments(outbox, review.adjustments)
+    finally:
+        outbox.close()
+    if as_json:
+        print(json.dumps({"adjustments_sent": sent, "cases": review.outcomes}))
+        return
+    table = Table("cases", "decided", title=f"{sent} adjustments sent to Kafka")
+    for outcome, count in sorted(review.outcomes.items()):
+        table.add_row(outcome, str(count))
+    console.print(table)
