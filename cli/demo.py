@@ -25,8 +25,12 @@ from recsys.api.app import running_api
 from recsys.api.keys import master_key, screen_key
 from recsys.artifact import load_model
 from recsys.report import evaluation_table
+from review.decisions import publish_adjustments
+from review.operators import operator_key
+from review.queue import open_cases
 from twin.backfill import backfill
 from twin.checkout_evaluate import read_receipts, score_receipts
+from twin.operator import OperatorHabits, simulate_review
 from twin.report import summary_tables
 from twin.run import (
     SimulationPlan,
@@ -38,8 +42,8 @@ from twin.speed import Speed
 from twin.truth import GroundTruth
 from walkout.broker import kafka_available
 from walkout.catalog import load_catalog
-from walkout.contracts import TOPICS, GateScan
-from walkout.kafka import create_topics, make_producer
+from walkout.contracts import TOPICS, GateScan, ReceiptAdjustment
+from walkout.kafka import Outbox, create_topics, make_producer
 from walkout.lake import read_lake, topic_files
 from walkout.settings import Settings
 from walkout.vocabulary import CameraSource
@@ -48,6 +52,8 @@ DEMO_STORES = 2
 DEMO_DAYS = 1
 DEMO_SEED = 7
 DEMO_SCREEN = "S001-AD2"
+DEMO_OPERATOR = "OP0001"
+DEMO_REVIEW_MISTAKES = 0.05
 LIVE_CATCH_UP_S = 120.0
 
 
@@ -186,6 +192,35 @@ def build_warehouse_stage(context: DemoContext) -> None:
     context.notes.append(f"warehouse run {build.run_id}: see it in the Dagster UI (walkout ui) at {url}")
 
 
+def review_stage(context: DemoContext) -> None:
+    """The operators' review: the twin decides the older half of the open cases from the ground truth,
+    the lander lands the decisions, the warehouse is built again, and the rest wait in the console."""
+    settings = context.settings
+    now = datetime.now(UTC)
+    opened = open_cases(settings.paths.published_review_file, now)
+    habits = OperatorHabits(mistake_rate=DEMO_REVIEW_MISTAKES, seed=DEMO_SEED)
+    review = simulate_review(settings, load_catalog(), now, habits, limit=len(opened) // 2)
+    outbox = Outbox(make_producer(settings))
+    try:
+        publish_adjustments(outbox, review.adjustments)
+    finally:
+        outbox.close()
+    run_lander(settings, idle_exit_s=5.0, group="demo-lander", topics=[ReceiptAdjustment.TOPIC])
+    build = build_warehouse(settings)  # a decision is dated by when it was made, and nets on its sale day
+    title = f"{len(opened)} open review cases; rebuilt in {build.seconds:.0f} s"
+    table = Table("the twin's operator", "cases", title=title)
+    for outcome, count in sorted(review.outcomes.items()):
+        table.add_row(outcome, str(count))
+    waiting = open_cases(settings.paths.published_review_file, datetime.now(UTC))
+    table.add_row("left for the console", str(len(waiting)))
+    context.console.print(table)
+    key = operator_key(settings, DEMO_OPERATOR)
+    context.notes.append(
+        f"review console: walkout broker start && walkout review console, then sign in at "
+        f"http://localhost:8502 as {DEMO_OPERATOR} with key {key} ({len(waiting)} open cases)"
+    )
+
+
 def serve_ads_stage(context: DemoContext) -> None:
     """The model the warehouse job trained, its scores against the baselines, and the ad API at work."""
     settings = context.settings
@@ -230,6 +265,7 @@ DEMO_STAGES: list[DemoStage] = [
     DemoStage("Realtime checkout: visits, carts and receipts", run_checkout_stage),
     DemoStage("Lander: topics to the Parquet lake", run_lander_stage),
     DemoStage("Warehouse: dbt models, checks and the published copy (Dagster)", build_warehouse_stage),
+    DemoStage("Review: the twin decides half the queue, the console the rest", review_stage),
     DemoStage("Forecasts: demand, backtest and reorder suggestions", show_forecasts_stage),
     DemoStage("Recommendations: the trained model and the ad API", serve_ads_stage),
 ]

@@ -30,7 +30,7 @@ from review.decisions import (
 from walkout.catalog import load_catalog
 from walkout.contracts import MAX_QUANTITY, ReceiptAdjustment
 from walkout.errors import WalkoutError
-from walkout.kafka import Outbox, make_producer
+from walkout.kafka import Outbox, bootstrap_servers, make_producer
 from walkout.settings import get_settings
 
 SENT = "sent"
@@ -52,7 +52,9 @@ def sent_decisions() -> dict[str, list[ReceiptAdjustment]]:
 
 
 @st.cache_resource(show_spinner=False)
-def _outbox() -> Outbox:
+def _outbox(bootstrap: str) -> Outbox:
+    """One producer per cluster for every session of the server: ``bootstrap`` (where the settings find
+    Kafka now) keys it, so a broker started elsewhere gets a producer of its own."""
     return Outbox(make_producer(get_settings()))
 
 
@@ -73,7 +75,7 @@ def decision_panel(case: CaseFile, operator: str) -> None:
         decision = Decision(head.case_id, number, operator, datetime.now(UTC), reason.strip())
         try:
             adjustments = build(decision)
-            publish_adjustments(_outbox(), adjustments)
+            publish_adjustments(_outbox(bootstrap_servers(get_settings())), adjustments)
         except WalkoutError as refused:
             _outbox.clear()  # a producer that lost its broker is made again for the next try
             st.error(str(refused))

@@ -15,6 +15,7 @@ import pytest
 
 from cli import broker
 from cli.app import main
+from review.published import reading
 from walkout.data_dir import DataDir
 from walkout.errors import WalkoutError
 from walkout.settings import Settings
@@ -323,6 +324,13 @@ def test_demo_runs_end_to_end_and_stops_its_broker(tmp_path: Path) -> None:
     assert "4 store-days backfilled" in result.stdout
     assert "fct_purchase_lines" in result.stdout
     assert DataDir(tmp_path).published_warehouse_file.exists()
+    # the twin decided the older half of the review queue; the console is offered for the rest
+    assert re.search(r"\d+ open review cases", result.stdout), result.stdout
+    assert "walkout review console" in result.stdout
+    with reading(DataDir(tmp_path).published_review_file) as con:
+        states = dict(con.sql("select state, count(*) from review.review_cases group by state").fetchall())
+    assert states.get("decided", 0) >= 1
+    assert states.get("open", 0) >= 1
     assert walkout("broker", "status", data_dir=tmp_path).returncode == 3
 
 

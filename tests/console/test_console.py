@@ -151,21 +151,7 @@ def test_a_decision_sent_from_the_console_reaches_kafka_lands_and_closes_its_cas
     assert not app.error, [error.value for error in app.error]
     assert f"{len(opened) - 1} open cases" in shown(app)  # decided here: gone from the list
 
-    consumer = make_consumer(
-        Settings(data_dir=tmp_path / "reader", kafka_bootstrap=bootstrap),
-        f"console-test-{operator}",
-        [ReceiptAdjustment.TOPIC],
-        auto_offset_reset="earliest",
-    )
-    try:
-        sent = [
-            event
-            for record in drain(consumer, expected=10**6, idle_timeout_s=5)
-            if isinstance(event := parse_event(record.value), ReceiptAdjustment)
-            and event.decided_by == operator
-        ]
-    finally:
-        consumer.close()
+    sent = sent_by(operator, bootstrap, tmp_path)
     (adjustment,) = sent
     assert (adjustment.case_id, adjustment.kind, adjustment.visit_id) == (
         case.case_id,
@@ -188,3 +174,97 @@ def test_a_decision_sent_from_the_console_reaches_kafka_lands_and_closes_its_cas
             [case.visit_id],
         ).fetchall()
     assert net == [(case.at_stake_krw, case.at_stake_krw + line.amount_delta_krw)]
+
+
+def sent_by(operator: str, bootstrap: str, folder: Path, expected: int = 1) -> list[ReceiptAdjustment]:
+    """The receipt adjustments on the topic that ``operator`` decided, in the order they were sent."""
+    consumer = make_consumer(
+        Settings(data_dir=folder / "reader", kafka_bootstrap=bootstrap),
+        f"console-test-{operator}",
+        [ReceiptAdjustment.TOPIC],
+        auto_offset_reset="earliest",
+    )
+    try:
+        return [
+            event
+            for record in drain(consumer, expected=10**6, idle_timeout_s=5)
+            if isinstance(event := parse_event(record.value), ReceiptAdjustment)
+            and event.decided_by == operator
+        ]
+    finally:
+        consumer.close()
+
+
+def choose(app: AppTest, label: str, value: object) -> None:
+    (box,) = [box for box in app.selectbox if box.label == label]
+    box.select(value).run()
+
+
+KINDS = {
+    "Confirm as charged": ("confirm",),
+    "Remove a line": ("remove_line",),
+    "Change a quantity": ("change_quantity",),
+    "Move a line to another visit": ("move_line_out", "move_line_in"),
+    "Add a line the sensors missed": ("add_line",),
+}
+
+
+@pytest.mark.kafka
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_each_decision_kind_sends_its_adjustments(
+    kind: str,
+    warehouse: WarehouseBuild,
+    small_lake: SmallLake,
+    kafka_settings: Settings,
+    open_console: OpenConsole,
+    tmp_path: Path,
+) -> None:
+    """Each kind of decision on a flagged receipt whose evidence shows another visit, as the console sends
+    it: one adjustment (two for a move, out of this visit and into the other), carrying the case and the
+    operator, with the amount the charge's prices give."""
+    settings = small_lake.settings
+    bootstrap = bootstrap_servers(kafka_settings)
+    operator = f"OP-{uuid.uuid4().hex[:8]}"
+    with reading(settings.paths.published_review_file) as con:
+        ((case_id,),) = con.sql(
+            "select distinct evidence.case_id from review.review_evidence as evidence "
+            "join review.review_cases as cases using (case_id) "
+            "where cases.kind = 'flagged' and cases.state = 'open' and ("
+            "evidence.charged_visit_id <> cases.visit_id "
+            "or len([c for c in evidence.candidates if c.visit_id <> cases.visit_id]) > 0) "
+            "order by evidence.case_id limit 1"
+        ).fetchall()
+    app = sign_in(open_console(settings, bootstrap), operator)
+    choose(app, "Case", case_id)
+    app.radio[0].set_value(kind).run()
+    if kind == "Change a quantity":
+        app.number_input[0].set_value(app.number_input[0].value + 1).run()
+    app.text_input[0].input(f"{kind}: as the evidence showed").run()
+    (send,) = [button for button in app.button if button.label == "Send the decision"]
+    send.click().run()
+    assert not app.exception
+    assert not app.error, [error.value for error in app.error]
+
+    sent = sent_by(operator, bootstrap, tmp_path)
+    assert tuple(adjustment.kind for adjustment in sent) == KINDS[kind]
+    assert {adjustment.case_id for adjustment in sent} == {case_id}
+    assert all(adjustment.reason == f"{kind}: as the evidence showed" for adjustment in sent)
+    if kind == "Move a line to another visit":
+        out, into = sent
+        assert out.amount_delta_krw == -into.amount_delta_krw < 0
+        assert into.visit_id != out.visit_id
+
+
+def test_a_decision_without_a_broker_says_so_in_one_line_and_keeps_the_case(
+    warehouse: WarehouseBuild, small_lake: SmallLake, open_console: OpenConsole
+) -> None:
+    app = sign_in(open_console(small_lake.settings, "127.0.0.1:9"), "OP0001")  # nothing listens there
+    cases = next(box for box in app.selectbox if box.label == "Case").options
+    app.text_input[0].input("as charged").run()
+    (send,) = [button for button in app.button if button.label == "Send the decision"]
+    send.click().run()
+    assert not app.exception
+    (error,) = app.error
+    assert "127.0.0.1:9" in error.value
+    assert "\n" not in error.value
+    assert next(box for box in app.selectbox if box.label == "Case").options == cases
