@@ -1,25 +1,29 @@
 """Disputes become review cases: a lake with shoppers' disputes (a line of a flagged receipt not taken,
 a product missing from another receipt, a wrong quantity; one filed twice, one forged by someone else)
 builds into open `disputed` cases with the money at stake, beside the flagged receipt's own case, with
-a flagged receipt's evidence; an adjustment carrying a dispute's case id decides it."""
+a flagged receipt's evidence; an adjustment carrying a dispute's case id decides it. The review console
+offers a disputed case's product first."""
 
 from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from orchestration.build import build_warehouse
 from realtime.lander import land_offline
 from review.decisions import Charge, Decision, add_line
+from review.operators import operator_key
 from review.published import reading
 from review.queue import open_cases
 from walkout.catalog import load_catalog
 from walkout.contracts import DisputeKind, Purchase, ReceiptAdjustment, ReceiptDispute, dispute_id
-from walkout.settings import Settings
+from walkout.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # fixtures come from conftest.py, which is not importable as a module
     from tests.conftest import SmallLake
@@ -185,3 +189,28 @@ def test_the_queue_lists_the_open_disputes_and_not_the_decided_one(lake: Dispute
         lake.flagged.visit_id,
         lake.not_taken.product_id,
     )
+
+
+def test_the_console_offers_the_disputed_product_first(
+    lake: DisputedLake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WALKOUT_DATA_DIR", str(lake.settings.data_dir))
+    monkeypatch.setenv("WALKOUT_DEMO_KEYS", "1")
+    get_settings.cache_clear()
+    try:
+        console = Path(__file__).resolve().parents[2] / "console" / "app.py"
+        app = AppTest.from_file(str(console), default_timeout=180).run()
+        app.text_input[0].input("OP0001")
+        app.text_input[1].input(operator_key(get_settings(), "OP0001"))
+        app = app.button[0].click().run()
+        (case_picker,) = [box for box in app.selectbox if box.label == "Case"]
+        case_picker.select(f"dispute:{lake.not_taken.event_id}").run()
+        app.radio[0].set_value("Remove a line").run()
+        (line_picker,) = [box for box in app.selectbox if box.label == "Line"]
+        assert line_picker.value == lake.not_taken.product_id
+        app.radio[0].set_value("Add a line the sensors missed").run()
+        (product_picker,) = [box for box in app.selectbox if box.label == "Product"]
+        assert product_picker.value == lake.not_taken.product_id
+        assert not app.exception
+    finally:
+        get_settings.cache_clear()
