@@ -1,12 +1,13 @@
 """What the operator decides on a case, sent to Kafka as receipt adjustments.
 
-A flagged receipt may be confirmed, lose a line, have a quantity changed, have a line moved to another
-visit the evidence shows, or gain a line the sensors missed; a pick charged to nobody may be charged to a
-visit that walked near the plate. Decisions are built by :mod:`review.decisions` (which refuses what the
-charge cannot take, in one line) and sent with :func:`review.decisions.publish_adjustments`; nothing is
-shown as decided until Kafka acknowledged every adjustment. A case decided in this session leaves the
-list; its decisions are numbered one after another, so a second decision on a case is a new event while
-the same decision sent again is the same one.
+A flagged or disputed receipt may be confirmed, lose a line, have a quantity changed, have a line moved
+to another visit the evidence shows, or gain a line the sensors missed (a disputed case offers its
+product first); a pick charged to nobody may be charged to a visit that walked near the plate. Decisions
+are built by :mod:`review.decisions` (which refuses what the charge cannot take, in one line) and sent
+with :func:`review.decisions.publish_adjustments`; nothing is shown as decided until Kafka acknowledged
+every adjustment. A case decided in this session leaves the list; its decisions are numbered one after
+another, so a second decision on a case is a new event while the same decision sent again is the same
+one.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def decision_panel(case: CaseFile, operator: str) -> None:
     charge = case.charges.get(head.visit_id) if head.visit_id else None
     others = sorted(visit for visit in case.charges if visit != head.visit_id)
     if charge is not None:
-        build = _receipt_decision(charge, [case.charges[visit] for visit in others])
+        build = _receipt_decision(charge, [case.charges[visit] for visit in others], head.product_id)
     else:
         build = _charge_a_visit(case, [case.charges[visit] for visit in others])
     if build is None:
@@ -88,17 +89,19 @@ def decision_panel(case: CaseFile, operator: str) -> None:
         st.rerun()
 
 
-def _receipt_decision(charge: Charge, others: list[Charge]) -> Build | None:
+def _receipt_decision(charge: Charge, others: list[Charge], disputed: str | None = None) -> Build | None:
+    """``disputed``: the product a shopper disputes, shown first where it can be chosen."""
     kinds = [CONFIRM, REMOVE, CHANGE, MOVE, ADD] if charge.units else [ADD]
     kind = st.radio("Decision", kinds, horizontal=True, key=f"kind-{charge.visit_id}")
     if kind == CONFIRM:
         return lambda decision: confirm_receipt(charge, decision)
     if kind == ADD:
         products = sorted(load_catalog().products)
-        product = st.selectbox("Product", products, key=f"add-{charge.visit_id}")
+        product = st.selectbox("Product", products, _index(products, disputed), key=f"add-{charge.visit_id}")
         units = _units("Units to add", 1, key=f"add-units-{charge.visit_id}")
         return lambda decision: add_line(charge, product, units, decision)
-    product = st.selectbox("Line", sorted(charge.units), key=f"line-{charge.visit_id}")
+    lines = sorted(charge.units)
+    product = st.selectbox("Line", lines, _index(lines, disputed), key=f"line-{charge.visit_id}")
     charged = charge.units[product]
     if kind == REMOVE:
         units = _units("Units to take off", charged, key=f"remove-{charge.visit_id}")
@@ -130,3 +133,7 @@ def _charge_a_visit(case: CaseFile, near: list[Charge]) -> Build | None:
 
 def _units(label: str, value: int, key: str) -> int:
     return int(st.number_input(label, min_value=1, max_value=MAX_QUANTITY, value=value, step=1, key=key))
+
+
+def _index(choices: list[str], preferred: str | None) -> int:
+    return choices.index(preferred) if preferred in choices else 0

@@ -235,6 +235,9 @@ _DBT_TABLES: dict[str, str] = {
     "last word. No freshness: no model reads it yet, and a lake from before carts has none.",
     "attributions": "Who took from a plate or put back on one, as the checkout charged it: one per shelf "
     "event that reached a visit, landed when the visit closed.",
+    "receipt.disputes": "Shoppers' disputes of a receipt line from the member app (charged for something "
+    "not taken, took something not charged, wrong quantity), each a review case. No freshness: the topic "
+    "stays empty until a shopper disputes.",
     "receipt.adjustments": "Operators' decisions on receipts under review, each a change to one visit's "
     "charge (lines added or taken off, amount delta); a line moved between visits is two. No freshness: "
     "the topic stays empty until an operator decides.",
@@ -242,7 +245,7 @@ _DBT_TABLES: dict[str, str] = {
     "No freshness: the topic stays empty until the ad screens report.",
     "deadletter": "Rejected messages with their original bytes, source and reason.",
 }
-_DBT_NOT_FRESH = frozenset({"carts", "receipt.adjustments", "ad.impressions"})
+_DBT_NOT_FRESH = frozenset({"carts", "receipt.disputes", "receipt.adjustments", "ad.impressions"})
 
 
 def duckdb_type(dtype: pl.DataType | DataTypeClass) -> str:

@@ -5,12 +5,15 @@ shopper's recommendations.
   of the screen's zone, ranked by the model (cold start by segment), filtered by :mod:`rules`; each ad
   shown is published to ``ad.impressions``;
 * ``GET /v1/shoppers/{shopper_id}/recommendations?k=10`` — ``Authorization: Bearer <member app key>``;
+* ``POST /v1/shoppers/{shopper_id}/disputes`` — member app key: a shopper disputes a line of their
+  receipt (:mod:`disputes`); 202 once Kafka acknowledged it on ``receipt.disputes``, 503 while it cannot;
 * ``GET /healthz``: 503 with the problems until a model and the published warehouse are loaded, and
   whenever the live feed is not following Kafka; ``GET /metrics`` (Prometheus text: requests, latency,
   impressions, model version, live events applied and skipped), ``/docs`` (OpenAPI).
 
 401 for a missing or wrong key, whatever the id (so screen ids cannot be probed); 404 for an unknown
-screen (correctly keyed) or member; 422 for malformed parameters; 503 until the model and shelves load.
+screen (correctly keyed) or member, or a receipt not the member's; 422 for malformed parameters or a
+dispute the receipt cannot take; 503 until the model and shelves load, or while Kafka cannot take a dispute.
 
 This module assembles the app (the routers of :mod:`routes`, whose auth and shared objects come from
 :mod:`deps`; the :mod:`service`; the :mod:`published` reload thread; the :mod:`metrics` middleware;
@@ -32,6 +35,13 @@ from fastapi_offline import FastAPIOffline
 
 from recsys import RecsysError
 from recsys.api.context import LiveContext
+from recsys.api.disputes import (
+    DisputeNotFiledError,
+    DisputeRefusedError,
+    DisputeSink,
+    KafkaDisputes,
+    UnknownReceiptError,
+)
 from recsys.api.feed import follow_live_topics
 from recsys.api.impressions import ImpressionSink, KafkaImpressions
 from recsys.api.keys import master_key, screens_of
@@ -44,7 +54,13 @@ from walkout.catalog import load_catalog
 from walkout.live import LiveFeed
 from walkout.settings import Settings
 
-STATUS_OF_REFUSAL: dict[type[Exception], int] = {NotReadyError: 503, UnknownIdError: 404}
+STATUS_OF_REFUSAL: dict[type[Exception], int] = {
+    NotReadyError: 503,
+    UnknownIdError: 404,
+    UnknownReceiptError: 404,
+    DisputeRefusedError: 422,
+    DisputeNotFiledError: 503,
+}
 
 
 async def answer_refusal(_: Request, error: Exception) -> JSONResponse:
@@ -57,21 +73,24 @@ def create_app(
     context: LiveContext,
     impressions: ImpressionSink | None = None,
     *,
+    disputes: DisputeSink | None = None,
     feed: LiveFeed | None = None,
     repeat_window_s: float = REPEAT_WINDOW_S,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> FastAPI:
-    """The app for this data directory; without ``impressions`` they go to Kafka, ``clock`` is the time
-    of the store hours and the repeat window (tests set it)."""
+    """The app for this data directory; without ``impressions`` or ``disputes`` they go to Kafka,
+    ``clock`` is the time of the store hours, the repeat window and disputes filed (tests set it)."""
     master = master_key(settings)  # an unset key is refused before Kafka or the model is touched
     metrics = Metrics()
     sink = impressions or KafkaImpressions(settings, metrics.impressions_failed)
+    dispute_sink = disputes or KafkaDisputes(settings)
     service = AdService(
         catalog=context.catalog,
         screens=screens_of(context.catalog),
         published=Published(settings.paths.recsys_dir, settings.paths.published_warehouse_file, metrics),
         context=context,
         impressions=sink,
+        disputes=dispute_sink,
         repeats=RepeatGuard(repeat_window_s),
         metrics=metrics,
         clock=clock,
@@ -88,11 +107,13 @@ def create_app(
             feed.stop()
         if isinstance(sink, KafkaImpressions):
             sink.close()
+        if isinstance(dispute_sink, KafkaDisputes):
+            dispute_sink.close()
 
     # The docs' Swagger UI and ReDoc come from the package, not a CDN: a store's network may be closed.
     app = FastAPIOffline(
         title="walkout ad API",
-        summary="Ads for in-store screens and recommendations for the member app.",
+        summary="Ads for in-store screens; recommendations and receipt disputes for the member app.",
         version="1",
         lifespan=lifespan,
     )

@@ -1,5 +1,6 @@
 """The ad service, apart from HTTP: the live audience of a screen ranked by the model and filtered by
-:mod:`rules` (each ad shown becomes an impression), and a member's recommendations for the member app."""
+:mod:`rules` (each ad shown becomes an impression), and, for the member app, a member's recommendations
+and their disputes of a receipt line (:mod:`disputes`)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,22 @@ from datetime import datetime
 
 from recsys import RecsysError
 from recsys.api.context import Audience, LiveContext, Viewer, declared_age
+from recsys.api.disputes import DisputeSink, ReceiptsUnavailableError, dispute_of, read_receipt
 from recsys.api.impressions import ImpressionSink, creative_id, impressions_of
 from recsys.api.keys import Screen
 from recsys.api.metrics import Metrics
 from recsys.api.published import Published
 from recsys.api.ranking import rank_for
 from recsys.api.rules import RepeatGuard, Shelves, choose_ads
-from recsys.api.schemas import AdOut, AudienceOut, RecommendationOut, ScreenAds, ShopperRecommendations
+from recsys.api.schemas import (
+    AdOut,
+    AudienceOut,
+    DisputeFiled,
+    DisputeIn,
+    RecommendationOut,
+    ScreenAds,
+    ShopperRecommendations,
+)
 from recsys.artifact import ServedModel
 from walkout.catalog import Catalog
 
@@ -37,6 +47,7 @@ class AdService:
     published: Published
     context: LiveContext
     impressions: ImpressionSink
+    disputes: DisputeSink
     repeats: RepeatGuard
     metrics: Metrics
     clock: Callable[[], datetime]
@@ -121,4 +132,22 @@ class AdService:
         ]
         return ShopperRecommendations(
             shopper_id=shopper_id, model_version=model.version, recommendations=picks[:count]
+        )
+
+    def file_dispute(self, shopper_id: str, claim: DisputeIn) -> DisputeFiled:
+        """File a member's dispute of a line of their receipt; it opens the review case ``dispute:<id>``."""
+        try:
+            receipt = read_receipt(self.published.warehouse, claim.purchase_id)
+        except ReceiptsUnavailableError as error:
+            raise NotReadyError(str(error)) from None
+        dispute = dispute_of(claim, shopper_id, receipt, self.catalog, self.clock())
+        self.disputes.file(dispute)
+        return DisputeFiled(
+            dispute_id=dispute.event_id,
+            case_id=f"dispute:{dispute.event_id}",
+            purchase_id=dispute.purchase_id,
+            product_id=dispute.product_id,
+            kind=dispute.kind,
+            quantity=dispute.quantity,
+            filed_at=dispute.ts,
         )

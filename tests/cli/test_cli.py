@@ -284,7 +284,7 @@ def test_broker_lifecycle_and_topics(tmp_path: Path) -> None:
         assert started.returncode == 0, started.stderr
         assert walkout("broker", "status", data_dir=tmp_path).returncode == 0
         created = walkout("topics", "create", data_dir=tmp_path)
-        assert "created 11 topics" in created.stdout, created.stdout + created.stderr
+        assert "created 12 topics" in created.stdout, created.stdout + created.stderr
         listed = walkout("topics", "list", data_dir=tmp_path)
         for topic in (
             "gate.scans",
@@ -295,6 +295,7 @@ def test_broker_lifecycle_and_topics(tmp_path: Path) -> None:
             "purchases",
             "carts",
             "attributions",
+            "receipt.disputes",
             "receipt.adjustments",
             "ad.impressions",
             "deadletter",

@@ -19,13 +19,23 @@ HISTORY_PLAN = SimulationPlan(("S002",), date(2026, 9, 14), 28, seed=7)
 
 
 @pytest.fixture(scope="session")
-def purchase_history() -> pl.DataFrame:
-    """Every purchase line of the plan as an interaction log (the twin's ground truth, no sensors)."""
+def receipt_lines() -> pl.DataFrame:
+    """Every receipt line of the plan (the twin's ground truth, no sensors), with its visit, shopper and
+    store; its receipt's id is made from the visit's."""
     lines = [
         truth.receipts.join(truth.visits.select("visit_id", "shopper_id", "exited_at"), on="visit_id")
         for truth in simulate_history(load_catalog(), HISTORY_PLAN)
     ]
-    log = pl.concat(lines).select("shopper_id", "product_id", pl.col("exited_at").alias("ts"), "quantity")
+    return pl.concat(lines).with_columns(
+        purchase_id=pl.col("visit_id").map_elements(lambda visit: f"receipt-{visit}", return_dtype=pl.String),
+        store_id=pl.lit(HISTORY_PLAN.stores[0]),
+    )
+
+
+@pytest.fixture(scope="session")
+def purchase_history(receipt_lines: pl.DataFrame) -> pl.DataFrame:
+    """Every purchase line of the plan as an interaction log."""
+    log = receipt_lines.select("shopper_id", "product_id", pl.col("exited_at").alias("ts"), "quantity")
     return check_interactions(log, "simulated history")
 
 
@@ -43,7 +53,10 @@ def sold_out(purchase_history: pl.DataFrame) -> str:
 
 @pytest.fixture(scope="session")
 def published_marts(
-    tmp_path_factory: pytest.TempPathFactory, purchase_history: pl.DataFrame, sold_out: str
+    tmp_path_factory: pytest.TempPathFactory,
+    receipt_lines: pl.DataFrame,
+    purchase_history: pl.DataFrame,
+    sold_out: str,
 ) -> Path:
     """A published warehouse with the marts recsys reads, filled from the simulated history without dbt.
 
@@ -79,9 +92,11 @@ def published_marts(
         for name, frame in {"members": members, "products": products, "inventory": inventory}.items():
             connection.register(name, frame.to_arrow())
         connection.register("history", purchase_history.to_arrow())
+        connection.register("lines", receipt_lines.to_arrow())
         connection.execute(
-            "create table marts.fct_purchase_lines as "
-            "select shopper_id, product_id, quantity, ts as purchased_at from history"
+            "create table marts.fct_purchase_lines as select purchase_id, visit_id, store_id, shopper_id, "
+            "product_id, quantity, unit_price_krw, quantity * unit_price_krw as amount_krw, "
+            "exited_at as purchased_at from lines"
         )
         connection.execute(
             "create table marts.interactions as select shopper_id, product_id, "

@@ -1,7 +1,9 @@
 """The ad-screen API through HTTP: keys, every business rule, cold start, reasons, hot reload, metrics,
-and the Kafka side (live context from the topics, impressions to ``ad.impressions``).
+the member app's disputes, and the Kafka side (live context from the topics, impressions to
+``ad.impressions``, disputes to ``receipt.disputes``).
 
-Apart from the Kafka tests the live context is fed events directly and impressions go to a list. The
+Apart from the Kafka tests the live context is fed events directly and impressions and disputes go to
+lists. The
 published warehouse and the model come from the simulated history (``published_marts``, ``model_dir``).
 """
 
@@ -20,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -34,11 +37,14 @@ from walkout.catalog import Category, ZoneKind, load_catalog
 from walkout.contracts import (
     AdImpression,
     CameraTrack,
+    DisputeKind,
     Event,
+    ReceiptDispute,
     ShelfAction,
     ShelfEvent,
     Visit,
     VisitStatus,
+    dispute_id,
     make_event_id,
     parse_event,
 )
@@ -73,11 +79,20 @@ class Sink:
 
 
 @dataclass
+class Filed:
+    disputes: list[ReceiptDispute] = field(default_factory=list)
+
+    def file(self, dispute: ReceiptDispute) -> None:
+        self.disputes.append(dispute)
+
+
+@dataclass
 class Api:
     client: TestClient
     context: LiveContext
     sink: Sink
     clock: list[datetime]
+    filed: Filed
 
     def ads(self, screen: str = SCREEN, n: int = 3) -> dict[str, Any]:
         response = self.client.get(f"/v1/screens/{screen}/ads?n={n}", headers=screen_auth(screen))
@@ -124,18 +139,19 @@ def start_api(
     """The API; ``live`` follows Kafka with a live feed that is not ready after ``stale_s`` of trouble."""
     clock = [NOON_KST]
     context = context or LiveContext(CATALOG)
-    sink = Sink()
+    sink, filed = Sink(), Filed()
     app = create_app(
         settings,
         context,
         kwargs.pop("impressions", sink),
+        disputes=kwargs.pop("disputes", filed),
         feed=follow_live_topics(settings, context, stale_s) if live else None,
         repeat_window_s=repeat_window_s,
         clock=lambda: clock[0],
         **kwargs,
     )
     with TestClient(app) as client:
-        yield Api(client, context, sink, clock)
+        yield Api(client, context, sink, clock, filed)
 
 
 def eventually(condition: Callable[[], bool], timeout_s: float = 60.0) -> bool:
@@ -570,6 +586,195 @@ def test_a_new_model_version_is_served_without_a_restart_or_a_failed_request(
         assert api.client.get("/healthz").json()["model_version"] == new
 
 
+# --- disputes --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublishedReceipt:
+    purchase_id: str
+    store_id: str
+    visit_id: str
+    shopper_id: str
+    lines: dict[str, tuple[int, int]]  # product: units, unit price
+
+
+def published_receipt(data_dir: Path, min_units: int = 2) -> PublishedReceipt:
+    """A receipt of the published warehouse with a line of at least ``min_units`` units (listed first)."""
+    path = Settings(data_dir=data_dir).paths.published_warehouse_file
+    with duckdb.connect(str(path), read_only=True) as con:
+        (purchase_id,) = con.execute(
+            "select min(purchase_id) from marts.fct_purchase_lines where quantity >= ?", [min_units]
+        ).fetchone() or (None,)
+        rows = con.execute(
+            "select store_id, visit_id, shopper_id, product_id, quantity, unit_price_krw "
+            "from marts.fct_purchase_lines where purchase_id = ? order by quantity desc, product_id",
+            [purchase_id],
+        ).fetchall()
+    store_id, visit_id, shopper_id = rows[0][:3]
+    lines = {product: (units, price) for *_, product, units, price in rows}
+    return PublishedReceipt(str(purchase_id), store_id, visit_id, shopper_id, lines)
+
+
+def dispute(api: Api, shopper_id: str, headers: dict[str, str] | None = None, **body: Any) -> Any:
+    return api.client.post(
+        f"/v1/shoppers/{shopper_id}/disputes", json=body, headers=APP_AUTH if headers is None else headers
+    )
+
+
+def not_charged(receipt: PublishedReceipt) -> str:
+    return next(p for p in sorted(CATALOG.products) if p not in receipt.lines)
+
+
+def test_a_shopper_disputes_a_line_of_their_receipt(api: Api, data_dir: Path) -> None:
+    receipt = published_receipt(data_dir)
+    product, (units, _) = next(iter(receipt.lines.items()))
+    answer = dispute(
+        api,
+        receipt.shopper_id,
+        purchase_id=receipt.purchase_id,
+        product_id=product,
+        kind="not_taken",
+        quantity=units - 1,
+        note="  I put one back on the shelf\n ",
+    )
+    assert answer.status_code == 202, answer.text
+    expected = ReceiptDispute(
+        event_id=dispute_id(receipt.purchase_id, product, DisputeKind.NOT_TAKEN),
+        store_id=receipt.store_id,
+        ts=NOON_KST,
+        purchase_id=receipt.purchase_id,
+        visit_id=receipt.visit_id,
+        shopper_id=receipt.shopper_id,
+        product_id=product,
+        kind=DisputeKind.NOT_TAKEN,
+        quantity=units - 1,
+        note="I put one back on the shelf",
+    )
+    assert api.filed.disputes == [expected]
+    assert answer.json() == {
+        "dispute_id": expected.event_id,
+        "case_id": f"dispute:{expected.event_id}",
+        "purchase_id": receipt.purchase_id,
+        "product_id": product,
+        "kind": "not_taken",
+        "quantity": units - 1,
+        "filed_at": "2026-11-24T03:00:00Z",
+    }
+    # Left out, the units are every unit charged; filed again, it is the same dispute (and case).
+    again = dispute(
+        api, receipt.shopper_id, purchase_id=receipt.purchase_id, product_id=product, kind="not_taken"
+    )
+    assert (again.status_code, again.json()["case_id"]) == (202, f"dispute:{expected.event_id}")
+    assert api.filed.disputes[-1].quantity == units
+    missing = dispute(
+        api,
+        receipt.shopper_id,
+        purchase_id=receipt.purchase_id,
+        product_id=not_charged(receipt),
+        kind="missing",
+    )
+    assert missing.status_code == 202, missing.text
+    assert (api.filed.disputes[-1].kind, api.filed.disputes[-1].quantity) == (DisputeKind.MISSING, 1)
+
+
+def test_a_receipt_that_is_not_the_shoppers_is_not_found_like_an_unknown_one(
+    api: Api, data_dir: Path
+) -> None:
+    receipt = published_receipt(data_dir)
+    product = next(iter(receipt.lines))
+    other = next(m for m in sorted(CATALOG.members) if m != receipt.shopper_id)
+    answers = [
+        dispute(api, shopper, purchase_id=purchase_id, product_id=product, kind="not_taken")
+        for shopper, purchase_id in [
+            (other, receipt.purchase_id),
+            (receipt.shopper_id, "receipt-nowhere-00"),
+            ("M999999", receipt.purchase_id),
+        ]
+    ]
+    assert [answer.status_code for answer in answers] == [404, 404, 404]
+    assert answers[0].json() == {"detail": f"no receipt {receipt.purchase_id} of shopper {other}"}
+    assert api.filed.disputes == []
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ({"kind": "not_taken", "product_id": "(not charged)"}, "does not charge"),
+        ({"kind": "wrong_quantity", "product_id": "(not charged)", "quantity": 1}, "does not charge"),
+        ({"kind": "not_taken", "quantity": 99}, "not 99"),
+        ({"kind": "wrong_quantity"}, "needs the quantity"),
+        ({"kind": "wrong_quantity", "quantity": "(as charged)"}, "already charges"),
+        ({"kind": "missing", "product_id": "P9999"}, "unknown product"),
+    ],
+)
+def test_a_dispute_the_receipt_cannot_take_is_422_saying_why(
+    api: Api, data_dir: Path, body: dict[str, Any], detail: str
+) -> None:
+    receipt = published_receipt(data_dir)
+    product, (units, _) = next(iter(receipt.lines.items()))
+    body = {"purchase_id": receipt.purchase_id, "product_id": product, **body}
+    if body["product_id"] == "(not charged)":
+        body["product_id"] = not_charged(receipt)
+    if body.get("quantity") == "(as charged)":
+        body["quantity"] = units
+    answer = dispute(api, receipt.shopper_id, **body)
+    assert answer.status_code == 422, answer.text
+    assert detail in answer.json()["detail"]
+    assert api.filed.disputes == []
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"kind": "refund_everything"},
+        {"quantity": 0},
+        {"quantity": 101},
+        {"quantity": "2"},
+        {"quantity": 1.5},
+        {"note": "x" * 501},
+        {"note": "nothing\x00taken"},
+        {"purchase_id": "bad id!"},
+        {"product_id": "P 1"},
+        {"colour": "red"},
+        {"purchase_id": None},
+    ],
+    ids=str,
+)
+def test_a_malformed_dispute_is_422(api: Api, data_dir: Path, change: dict[str, Any]) -> None:
+    receipt = published_receipt(data_dir)
+    body = {"purchase_id": receipt.purchase_id, "product_id": next(iter(receipt.lines)), "kind": "not_taken"}
+    answer = dispute(api, receipt.shopper_id, **{**body, **change})
+    assert answer.status_code == 422, answer.text
+    assert api.filed.disputes == []
+
+
+def test_only_the_member_app_files_disputes(api: Api, data_dir: Path) -> None:
+    receipt = published_receipt(data_dir)
+    body = {"purchase_id": receipt.purchase_id, "product_id": next(iter(receipt.lines)), "kind": "not_taken"}
+    for headers in ({}, {"Authorization": "Bearer nope"}, screen_auth(SCREEN)):
+        answer = dispute(api, receipt.shopper_id, headers=headers, **body)
+        assert (answer.status_code, answer.json()) == (401, {"detail": "missing or wrong member app key"})
+    assert api.filed.disputes == []
+
+
+@pytest.mark.slow
+def test_a_dispute_kafka_cannot_take_is_503_and_says_so(data_dir: Path) -> None:
+    receipt = published_receipt(data_dir)
+    nowhere = Settings(data_dir=data_dir, kafka_bootstrap="127.0.0.1:9")
+    with start_api(nowhere, disputes=None) as api:
+        answer = dispute(
+            api,
+            receipt.shopper_id,
+            purchase_id=receipt.purchase_id,
+            product_id=next(iter(receipt.lines)),
+            kind="not_taken",
+        )
+    assert (answer.status_code, answer.json()) == (
+        503,
+        {"detail": "the dispute was not filed: Kafka is unavailable; try again shortly"},
+    )
+
+
 # --- Kafka ------------------------------------------------------------------------------------------
 
 
@@ -596,6 +801,39 @@ def test_impressions_reach_kafka(kafka_data_dir: Settings) -> None:
         consumer.close()
     assert len(shown) == 4
     assert shown <= received
+
+
+@pytest.mark.kafka
+def test_a_dispute_answered_as_filed_is_on_its_topic(kafka_data_dir: Settings) -> None:
+    receipt = published_receipt(kafka_data_dir.data_dir)
+    product = next(iter(receipt.lines))
+    with start_api(kafka_data_dir, disputes=None) as api:
+        answer = dispute(
+            api, receipt.shopper_id, purchase_id=receipt.purchase_id, product_id=product, kind="not_taken"
+        )
+    assert answer.status_code == 202, answer.text
+    consumer = make_consumer(kafka_data_dir, f"test-disputes-{time.time_ns()}", [ReceiptDispute.TOPIC])
+    try:
+        received = [
+            parse_event(record.value, ReceiptDispute.TOPIC)
+            for record in drain(consumer, expected=10_000, idle_timeout_s=5)
+        ]
+    finally:
+        consumer.close()
+    units, _ = receipt.lines[product]
+    assert [event for event in received if event.event_id == answer.json()["dispute_id"]] == [
+        ReceiptDispute(
+            event_id=dispute_id(receipt.purchase_id, product, DisputeKind.NOT_TAKEN),
+            store_id=receipt.store_id,
+            ts=NOON_KST,
+            purchase_id=receipt.purchase_id,
+            visit_id=receipt.visit_id,
+            shopper_id=receipt.shopper_id,
+            product_id=product,
+            kind=DisputeKind.NOT_TAKEN,
+            quantity=units,
+        )
+    ]
 
 
 def hostile_messages(at: datetime) -> list[tuple[str, bytes | None]]:

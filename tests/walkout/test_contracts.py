@@ -25,6 +25,7 @@ from walkout.contracts import (
     Cart,
     ContractError,
     DeadLetter,
+    DisputeKind,
     DwellSegment,
     EdgeHeartbeat,
     Event,
@@ -32,6 +33,7 @@ from walkout.contracts import (
     GateScan,
     Purchase,
     ReceiptAdjustment,
+    ReceiptDispute,
     ReceiptLine,
     ScanOutcome,
     ScanRejection,
@@ -40,12 +42,14 @@ from walkout.contracts import (
     Visit,
     VisitStatus,
     dead_letter,
+    dispute_id,
     make_event_id,
     parse_event,
 )
 from walkout.vocabulary import AgeBand, Gender
 
 NOW = datetime.now(UTC).replace(microsecond=123_000) - timedelta(hours=1)
+RECEIPT_ID = make_event_id("purchase", NOW)
 
 
 def common(kind: str) -> dict[str, Any]:
@@ -134,6 +138,16 @@ def one_of_each() -> list[Event]:
             quantity=1,
             confidence=0.87,
         ),
+        ReceiptDispute(
+            **{**common("dispute"), "event_id": dispute_id(RECEIPT_ID, "P0001", DisputeKind.WRONG_QUANTITY)},
+            purchase_id=RECEIPT_ID,
+            visit_id="V1",
+            shopper_id="M000001",
+            product_id="P0001",
+            kind=DisputeKind.WRONG_QUANTITY,
+            quantity=1,
+            note="I took one, not two",
+        ),
         ReceiptAdjustment(
             **common("adjustment"),
             case_id="C1",
@@ -213,7 +227,9 @@ def mutate(event: Event, **changes: Any) -> bytes:
 
 
 DROP = object()
-SCAN, SHELF, _TRACK, VISIT, _DWELL, PURCHASE, CART, ATTRIBUTION, ADJUSTMENT, _AD, _LETTER = one_of_each()
+(SCAN, SHELF, _TRACK, VISIT, _DWELL, PURCHASE, CART, ATTRIBUTION, DISPUTE, ADJUSTMENT, _AD, _LETTER) = (
+    one_of_each()
+)
 ADJUSTED_LINE = json.loads(ADJUSTMENT.to_bytes())["lines"][0]
 
 
@@ -281,6 +297,14 @@ BAD_INPUTS: list[tuple[str, bytes, str]] = [
     ("adjustment decision zero", mutate(ADJUSTMENT, decision=0), "decision"),
     ("adjustment without a reason", mutate(ADJUSTMENT, reason=""), "reason"),
     ("adjustment reason of a page", mutate(ADJUSTMENT, reason="x" * 201), "reason"),
+    ("dispute of an unknown kind", mutate(DISPUTE, kind="refund_everything"), "kind"),
+    ("dispute of no units", mutate(DISPUTE, quantity=0), "quantity"),
+    ("dispute of 101 units", mutate(DISPUTE, quantity=101), "quantity"),
+    ("dispute note of a page", mutate(DISPUTE, note="x" * 501), "note"),
+    ("dispute note with a control character", mutate(DISPUTE, note="took \x00 nothing"), "note"),
+    ("dispute whose id is not its own", mutate(DISPUTE, event_id=make_event_id("dispute", NOW)), "(event)"),
+    ("dispute of another kind under the same id", mutate(DISPUTE, kind="not_taken"), "(event)"),
+    ("dispute without a receipt", mutate(DISPUTE, purchase_id=DROP), "purchase_id"),
     ("nested arrays 4 KB deep", b"[" * 4096 + b"]" * 4096, "(payload)"),
     (
         "nested objects in a field",
@@ -427,3 +451,15 @@ def test_a_confirmation_changes_nothing_and_a_move_is_two_adjustments() -> None:
     for half in halves:  # model_copy skips validation: parsing the bytes is what checks them
         assert parse_event(half.to_bytes(), topic="receipt.adjustments") == half
     assert sum(half.amount_delta_krw for half in halves) == 0
+
+
+def test_a_dispute_filed_again_is_the_same_event_and_its_note_is_trimmed() -> None:
+    again = DISPUTE.model_copy(update={"ts": NOW + timedelta(minutes=5)})
+    assert again.event_id == DISPUTE.event_id == dispute_id(RECEIPT_ID, "P0001", DisputeKind.WRONG_QUANTITY)
+    assert dispute_id(RECEIPT_ID, "P0001", DisputeKind.NOT_TAKEN) != DISPUTE.event_id
+    parsed = parse_event(mutate(DISPUTE, note="  took one\nnot two \t "), topic="receipt.disputes")
+    assert isinstance(parsed, ReceiptDispute)
+    assert parsed.note == "took one\nnot two"
+    unsaid = parse_event(mutate(DISPUTE, note=DROP), topic="receipt.disputes")
+    assert isinstance(unsaid, ReceiptDispute)
+    assert unsaid.note == ""

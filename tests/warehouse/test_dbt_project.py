@@ -11,6 +11,7 @@ import yaml
 from walkout.catalog import Category, ZoneKind
 from walkout.contracts import (
     AdjustmentKind,
+    DisputeKind,
     GateDirection,
     ScanOutcome,
     ScanRejection,
@@ -61,6 +62,7 @@ def test_the_lake_sources_are_generated_from_the_contracts() -> None:
         ("stg_shelf_events", "action", ShelfAction),
         ("stg_visit_events", "status", VisitStatus),
         ("stg_receipt_adjustments", "kind", AdjustmentKind),
+        ("stg_receipt_disputes", "kind", DisputeKind),
     ],
 )
 def test_accepted_values_follow_the_vocabulary(model: str, column: str, vocabulary: type[Any]) -> None:

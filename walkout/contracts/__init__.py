@@ -20,8 +20,9 @@ in the Kafka header :data:`SIGNATURE_HEADER`. Each edge topic also carries the s
 how far a quiet stream has got.
 
 The package is split by family, each module owning its events: :mod:`.event` (what every event shares),
-:mod:`.edge`, :mod:`.checkout`, :mod:`.review`, :mod:`.ads`, :mod:`.dead_letters` and :mod:`.parsing` (the
-event types by topic, and the parser). Import from ``walkout.contracts``: it re-exports them all.
+:mod:`.edge`, :mod:`.checkout`, :mod:`.review` (disputes and adjustments), :mod:`.ads`, :mod:`.dead_letters`
+and :mod:`.parsing` (the event types by topic, and the parser). Import from ``walkout.contracts``: it
+re-exports them all.
 """
 
 from walkout.contracts.ads import AdImpression
@@ -83,7 +84,17 @@ from walkout.contracts.parsing import (
     first_error,
     parse_event,
 )
-from walkout.contracts.review import MAX_DECISIONS, AdjustmentKind, AdjustmentLine, ReceiptAdjustment
+from walkout.contracts.review import (
+    MAX_DECISIONS,
+    MAX_NOTE_CHARS,
+    AdjustmentKind,
+    AdjustmentLine,
+    DisputeKind,
+    DisputeNote,
+    ReceiptAdjustment,
+    ReceiptDispute,
+    dispute_id,
+)
 
 __all__ = [
     "DEAD_LETTER_KEEP_BYTES",
@@ -97,6 +108,7 @@ __all__ = [
     "MAX_DECISIONS",
     "MAX_GROUP_SIZE",
     "MAX_KRW",
+    "MAX_NOTE_CHARS",
     "MAX_QUANTITY",
     "SCHEMA_VERSION",
     "SIGNATURE_HEADER",
@@ -110,6 +122,8 @@ __all__ = [
     "Confidence",
     "ContractError",
     "DeadLetter",
+    "DisputeKind",
+    "DisputeNote",
     "DwellSegment",
     "EdgeHeartbeat",
     "Event",
@@ -127,6 +141,7 @@ __all__ = [
     "Quantity",
     "QuantityChange",
     "ReceiptAdjustment",
+    "ReceiptDispute",
     "ReceiptLine",
     "ScanOutcome",
     "ScanRejection",
@@ -139,6 +154,7 @@ __all__ = [
     "VisitId",
     "VisitStatus",
     "dead_letter",
+    "dispute_id",
     "first_error",
     "format_ts",
     "make_event_id",

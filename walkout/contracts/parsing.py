@@ -13,7 +13,7 @@ from walkout.contracts.checkout import Attribution, Cart, DwellSegment, Purchase
 from walkout.contracts.dead_letters import DeadLetter
 from walkout.contracts.edge import EDGE_TOPICS, CameraTrack, EdgeHeartbeat, GateScan, ShelfEvent
 from walkout.contracts.event import ContractError, Event
-from walkout.contracts.review import ReceiptAdjustment
+from walkout.contracts.review import ReceiptAdjustment, ReceiptDispute
 
 DEFAULT_MAX_EVENT_BYTES = 64 * 1024
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -25,6 +25,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     Purchase,
     Cart,
     Attribution,
+    ReceiptDispute,
     ReceiptAdjustment,
     AdImpression,
     DeadLetter,

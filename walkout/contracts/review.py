@@ -1,16 +1,19 @@
-"""What the review console decides: an operator's correction of a receipt, as a new event.
+"""What a review is about and what it decides: a shopper's dispute of a receipt line, and an operator's
+correction of a receipt, each as a new event.
 
-A charged receipt is never edited: each decision on a review case is published as one or more
-:class:`ReceiptAdjustment` events that the warehouse nets against the receipts (gross, adjustments,
-net). A line moved to another visit is two adjustments, one out of each visit's charge.
+A shopper who disputes a line of their receipt in the member app files a :class:`ReceiptDispute`; the
+warehouse makes it a review case of its own. A charged receipt is never edited: each decision on a review
+case is published as one or more :class:`ReceiptAdjustment` events that the warehouse nets against the
+receipts (gross, adjustments, net). A line moved to another visit is two adjustments, one out of each
+visit's charge.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import ClassVar, Literal, Self
+from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from walkout.contracts.event import (
     Event,
@@ -19,12 +22,15 @@ from walkout.contracts.event import (
     Krw,
     KrwChange,
     PayerId,
+    Quantity,
     QuantityChange,
     UtcTimestamp,
     VisitId,
+    make_event_id,
 )
 
 MAX_DECISIONS = 1000  # decisions on one case: far more than a person makes, bounded like every field
+MAX_NOTE_CHARS = 500  # a shopper's words on a dispute
 
 
 class AdjustmentKind(StrEnum):
@@ -112,3 +118,57 @@ class ReceiptAdjustment(Event):
         if sign and any(line.quantity_delta * sign < 0 for line in self.lines):
             raise ValueError(f"{self.kind} lines must {'add' if sign > 0 else 'take off'} units")
         return self
+
+
+class DisputeKind(StrEnum):
+    NOT_TAKEN = "not_taken"  # charged for units the shopper did not take
+    MISSING = "missing"  # took units the receipt does not charge
+    WRONG_QUANTITY = "wrong_quantity"  # the line charges a different number of units than taken
+
+
+def _plain_note(note: str) -> str:
+    """Free text as the shopper wrote it, without surrounding blanks or control characters (a newline or
+    a tab inside is kept)."""
+    note = note.strip()
+    if any((ord(char) < 32 and char not in "\n\t") or ord(char) == 127 for char in note):
+        raise ValueError("note must not contain control characters")
+    return note
+
+
+DisputeNote = Annotated[str, Field(max_length=MAX_NOTE_CHARS), AfterValidator(_plain_note)]
+
+
+class ReceiptDispute(Event):
+    """A shopper's dispute of one line of their receipt, filed from the member app (key = store). It
+    opens a review case of its own (``dispute:<event_id>``), decided like any other by receipt
+    adjustments. The same dispute filed again is the same event: ``event_id`` comes from the receipt,
+    the product and the kind (:func:`dispute_id`)."""
+
+    TOPIC: ClassVar[str] = "receipt.disputes"
+    event_type: Literal["receipt.dispute"] = "receipt.dispute"
+    ts: UtcTimestamp = Field(description="When the shopper filed the dispute (UTC).")
+    purchase_id: EventId = Field(description="Receipt disputed (its event id).")
+    visit_id: VisitId
+    shopper_id: PayerId
+    product_id: Identifier = Field(description="Product of the line disputed (or missing from the receipt).")
+    kind: DisputeKind = Field(
+        description="not_taken (charged, not taken), missing (taken, not charged) or wrong_quantity."
+    )
+    quantity: Quantity = Field(
+        description="Units in question: not taken (not_taken), taken but not charged (missing), or taken "
+        "in all (wrong_quantity), as the shopper says."
+    )
+    note: DisputeNote = Field(
+        "", description="The shopper's own words (at most 500 characters; may be blank)."
+    )
+
+    @model_validator(mode="after")
+    def _id_is_the_disputes(self) -> Self:
+        if self.event_id != dispute_id(self.purchase_id, self.product_id, self.kind):
+            raise ValueError("event_id must be dispute_id(purchase_id, product_id, kind)")
+        return self
+
+
+def dispute_id(purchase_id: str, product_id: str, kind: DisputeKind) -> str:
+    """The event id of a shopper's dispute: one per receipt, product and kind, however often it is filed."""
+    return make_event_id("dispute", purchase_id, product_id, kind.value)

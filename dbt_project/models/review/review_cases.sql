@@ -1,7 +1,7 @@
-{#- The operators' review cases, one row each: a receipt the checkout flagged, and a take charged to
-    nobody (a pick the checkout dead-lettered as unattributable). A case is decided once any receipt
-    adjustment names it; the queue is the open ones. A full table on every run, as a decision may close
-    a case of any earlier day. #}
+{#- The operators' review cases, one row each: a receipt the checkout flagged, a take charged to nobody
+    (a pick the checkout dead-lettered as unattributable), and a receipt line a shopper disputes. A case
+    is decided once any receipt adjustment names it; the queue is the open ones. A full table on every
+    run, as a decision may close a case of any earlier day. #}
 with
 
 purchases as (
@@ -19,6 +19,18 @@ deadletters as (
 adjustments as (
 
     select * from {{ ref('stg_receipt_adjustments') }}
+
+),
+
+disputes as (
+
+    select * from {{ ref('stg_receipt_disputes') }}
+
+),
+
+purchase_lines as (
+
+    select * from {{ ref('stg_purchase_lines') }}
 
 ),
 
@@ -109,13 +121,53 @@ unattributed as (
 
 ),
 
-{#- Disputed receipts (a shopper contests a line) join here as a third kind when the member app
-    can file them. #}
+{#- A receipt line a shopper disputes is a case of its own, beside the receipt's flagged case if it has
+    one. At stake: the units in question at the price the line charged them (not taken, or the
+    difference a wrong quantity makes), or at the catalog price for units the receipt does not charge. #}
+disputed as (
+
+    select
+        'dispute:' || disputes.dispute_id as case_id,
+        'disputed' as kind,
+        receipts.store_id,
+        receipts.visit_id,
+        receipts.purchase_id,
+        disputes.product_id,
+        disputes.quantity,
+        case disputes.kind
+            when 'not_taken' then least(disputes.quantity, lines.quantity) * lines.unit_price_krw
+            when 'wrong_quantity' then abs(lines.quantity - disputes.quantity) * lines.unit_price_krw
+            else disputes.quantity * products.price_krw
+        end as at_stake_krw,
+        disputes.filed_at as opened_at,
+        [
+            'disputed by the shopper: ' || disputes.product_id || ' x' || disputes.quantity || ' '
+            || case disputes.kind
+                when 'not_taken' then 'not taken'
+                when 'missing' then 'taken, missing from the receipt'
+                else 'taken in all, charged x' || coalesce(cast(lines.quantity as varchar), '?')
+            end
+            || case when disputes.note <> '' then ': "' || disputes.note || '"' else '' end
+        ] as review_reasons,
+
+    from disputes
+    inner join purchases  -- the shopper's own receipt: a dispute naming another's opens no case
+        as receipts
+        on disputes.purchase_id = receipts.purchase_id and disputes.shopper_id = receipts.shopper_id
+    left join purchase_lines
+        as lines
+        on disputes.purchase_id = lines.purchase_id and disputes.product_id = lines.product_id
+    left join products on disputes.product_id = products.product_id
+
+),
+
 cases as (
 
     select * from flagged
     union all by name
     select * from unattributed
+    union all by name
+    select * from disputed
 
 ),
 

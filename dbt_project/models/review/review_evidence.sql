@@ -1,5 +1,5 @@
 {#- What an operator reads to decide a case, one row per contested take (no frame is ever stored): for a
-    flagged receipt, every take charged to its visit and every take of another visit it was weighed for;
+    flagged or disputed receipt, every take charged to its visit and every take of another visit it was weighed for;
     for a take charged to nobody, the take itself. With the plate's reading (the weight change against
     what the units should weigh) and whom the checkout weighed, how likely each was and how they stood. #}
 with
@@ -64,7 +64,7 @@ receipt_takes as (
                     and weighed_for.visit_id = cases.visit_id
             )
         )
-    where cases.kind = 'flagged'
+    where cases.kind in ('flagged', 'disputed')
 
 ),
 
