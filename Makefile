@@ -51,7 +51,7 @@ opencv-samples:
 
 # Every dashboard page on demo data, in headless chromium, as PNGs for a reviewer.
 screenshots: $(INSTALLED) chromium
-	WALKOUT_SCREENSHOTS_DIR=$(CURDIR)/screenshots $(BIN)/python -m pytest tests/dashboards/test_browser.py
+	WALKOUT_SCREENSHOTS_DIR=$(CURDIR)/screenshots $(BIN)/python -m pytest tests/dashboards/test_browser.py tests/dashboards/test_console_browser.py
 	@echo "screenshots in $(CURDIR)/screenshots"
 
 # lint-imports checks the layers declared in pyproject.toml's [tool.importlinter].

@@ -48,7 +48,7 @@ PAGE_DRAWN_S = 180
 RUNNING = '[data-testid="stStatusWidget"]'
 PAGE_HEIGHT_JS = "Math.max(document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight ?? 0, 600)"
 OpenPage = Callable[[Settings, str], AppTest]
-StartDashboard = Callable[[Settings], str]
+StartDashboard = Callable[..., str]
 T = TypeVar("T")
 
 
@@ -237,9 +237,13 @@ class Chromium:
         return self.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"].get("value")
 
     def open(self, url: str, expected: list[str]) -> str:
-        """Navigate and return the page's text once it shows every ``expected`` text, the app has stopped
-        running and the text stays the same for two polls in a row."""
+        """Navigate and return the page's text once it shows every ``expected`` text (see :meth:`shows`)."""
         self.call("Page.navigate", url=url)
+        return self.shows(expected, url)
+
+    def shows(self, expected: list[str], where: str = "the page") -> str:
+        """The page's text once it shows every ``expected`` text, the app has stopped running and the
+        text stays the same for two polls in a row."""
         seen: list[str] = [""]
 
         def drawn() -> str | None:
@@ -250,9 +254,36 @@ class Chromium:
             return text if settled else None
 
         try:
-            return _wait_for(drawn, f"{url} showing {expected}", PAGE_DRAWN_S, poll_s=0.5)
+            return _wait_for(drawn, f"{where} showing {expected}", PAGE_DRAWN_S, poll_s=0.5)
         except TimeoutError as error:
             raise TimeoutError(f"{error}; the page ends with: {seen[-1][-3000:]}") from None
+
+    def type_into(self, label: str, value: str) -> None:
+        """Type ``value`` into the text input labelled ``label`` as a person would (React sees the input)."""
+        typed = self.evaluate(
+            f"""(() => {{
+                const input = document.querySelector('input[aria-label={json.dumps(label)}]');
+                if (!input) return false;
+                const setValue = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+                setValue.call(input, {json.dumps(value)});
+                input.dispatchEvent(new Event('input', {{bubbles: true}}));
+                return true;
+            }})()"""
+        )
+        assert typed, f"no text input labelled {label!r}"
+
+    def click(self, text: str) -> None:
+        """Click the button that says ``text``."""
+        clicked = self.evaluate(
+            f"""(() => {{
+                const button = [...document.querySelectorAll('button')]
+                    .find(b => b.innerText.trim() === {json.dumps(text)});
+                if (!button) return false;
+                button.click();
+                return true;
+            }})()"""
+        )
+        assert clicked, f"no button {text!r}"
 
     def screenshot(self, path: Path) -> None:
         """The whole page, however long, as a PNG."""
@@ -335,15 +366,16 @@ def _healthy(url: str) -> bool | None:
 
 @pytest.fixture
 def start_dashboard() -> Iterator[StartDashboard]:
-    """Start ``walkout dashboard`` on a free port for a data directory; returns its address."""
+    """Start ``walkout dashboard`` (or another Streamlit app's command, e.g. ``review console``, with more
+    environment) on a free port for a data directory; returns its address."""
     servers: list[subprocess.Popen[bytes]] = []
 
-    def start(settings: Settings) -> str:
+    def start(settings: Settings, command: tuple[str, ...] = ("dashboard",), **env: str) -> str:
         port = _free_port()
         walkout = Path(sys.executable).with_name("walkout")
         server = subprocess.Popen(
-            [str(walkout), "dashboard", "--port", str(port)],
-            env=os.environ | {"WALKOUT_DATA_DIR": str(settings.data_dir)},
+            [str(walkout), *command, "--port", str(port)],
+            env=os.environ | {"WALKOUT_DATA_DIR": str(settings.data_dir), **env},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -352,7 +384,7 @@ def start_dashboard() -> Iterator[StartDashboard]:
         _wait_for(
             lambda: _healthy(url) if server.poll() is None else False, "dashboard server", SERVER_START_S
         )
-        assert server.poll() is None, "walkout dashboard exited"
+        assert server.poll() is None, f"walkout {' '.join(command)} exited"
         return url
 
     yield start
