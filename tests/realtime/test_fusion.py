@@ -817,9 +817,9 @@ def test_a_pass_is_as_close_as_its_fitted_walks_say() -> None:
     assert (
         closest(standing, DEFAULT_PARAMS)[0] < DEFAULT_PARAMS.swap_frame_min
     )  # as far as a frame's noise reaches, no further
-    brush = [*standing[:4], (2.0, 0.15, 0.0), *standing[5:]]
+    brush = [*standing[:4], (2.0, 0.15, 0.0), *standing[5:]]  # 0.65 m off: 4.6 times the noise
     closeness, frames = closest(brush, DEFAULT_PARAMS)
-    assert closeness > 0.99
+    assert closeness > 0.9
     assert max(frames, key=lambda frame: frame[1])[0] == 2.0
     assert [
         len(run) for run in split_passes([(0.0, 1, 1), (0.5, 1, 1), (1.5, 1, 1), (5.0, 1, 1)], DEFAULT_PARAMS)

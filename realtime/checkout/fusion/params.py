@@ -115,6 +115,7 @@ class FusionParams:
         0.01  # chance an id's look matches neither of two people (a third person took it over)
     )
     line_residual_m: float = 0.2  # relative motion straying further from a straight line is not one
+    off_line_frames: float = 20.0  # one frame in this many truly strays from a fitted walk (a step aside)
 
     # Receipts and dwell.
     review_below: float = 0.65  # a receipt line less sure than this goes to review: wrong one time in three
