@@ -299,6 +299,20 @@ def _off_line(miss: float, count: int, params: FusionParams) -> float:
     return prior * step / (prior * step + (1.0 - prior) * noise)
 
 
+def _within_noise(residual: float, count: int, params: FusionParams) -> bool:
+    """Whether a line's mean squared miss over ``count`` frames is no more than the tracker's noise
+    alone makes but once in a hundred fits (a chi-square over both axes, two values fitted on each):
+    people who stand or walk straight stay on the line, a turn or a step aside strays further. A
+    bound nearer the noise's mean would let one noisy neighbour break up the window of a long stand,
+    leaving a frame to the few frames about it."""
+    freedom = 2 * (count - 2)
+    if freedom <= 0:
+        return True
+    share = 2.0 / (9.0 * freedom)  # Wilson and Hilferty's cube-root normal for the chi-square
+    bound = freedom * (1.0 - share + params.line_noise_z * math.sqrt(share)) ** 3
+    return residual * count <= bound * params.swap_noise_m**2
+
+
 def _fitted_gap(close_pass: list[Gap], index: int, params: FusionParams) -> tuple[Point, Point, int]:
     """The relative position at one frame on a line fitted over the widest window of frames whose
     other frames fit one (the frame itself may be a step aside), the same from those other frames
@@ -310,7 +324,7 @@ def _fitted_gap(close_pass: list[Gap], index: int, params: FusionParams) -> tupl
         if others is None:
             break
         if half == params.fit_half_windows[-1] or (
-            len(window) == 2 * half + 1 and others.residual <= params.line_residual_m**2
+            len(window) == 2 * half + 1 and _within_noise(others.residual, len(window) - 1, params)
         ):
             line = fit_line(window)
             assert line is not None  # it has one frame more than ``others``
