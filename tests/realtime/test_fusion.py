@@ -378,7 +378,7 @@ def test_ids_swapped_between_two_shoppers_are_undone_at_the_exit(catalog: Catalo
 
 
 def test_a_swap_late_in_a_long_pass_leaves_an_earlier_take_with_its_taker(catalog: Catalog) -> None:
-    """A stands at plate A with B 0.62 m beside her for 15 s; B steps within 0.25 m at 22 s and the
+    """A stands at plate A with B 0.62 m beside her for 14 s; B steps within 0.25 m at 22 s and the
     tracker swaps their ids there. One noisy frame at 9 s put B 0.36 m from A, within the noise of
     two people standing still: the swap is not placed there, and A's take at 14 s stays A's."""
     ax, ay = reach(PLATE_A, catalog)
