@@ -268,10 +268,10 @@ def closest(close_pass: list[Gap], params: FusionParams) -> tuple[float, list[tu
     not_yet = 1.0  # probability the two had not come that close earlier in the pass
     for index, (at, dx, dy) in enumerate(close_pass):
         (fx, fy), (nx, ny), count = _fitted_gap(close_pass, index, params)
+        own = _closeness(math.hypot(dx, dy), params.swap_m, params.swap_noise_m)
+        fitted = _closeness(math.hypot(fx, fy), params.swap_m, params.swap_noise_m / math.sqrt(count))
         off_line = _off_line(math.hypot(dx - nx, dy - ny), count, params)
-        closeness = off_line * _closeness(math.hypot(dx, dy), params.swap_m, params.swap_noise_m) + (
-            1.0 - off_line
-        ) * _closeness(math.hypot(fx, fy), params.swap_m, params.swap_noise_m / math.sqrt(count))
+        closeness = off_line * own + (1.0 - off_line) * fitted
         if closeness > likeliest[0]:
             likeliest = (closeness, at)
         if closeness >= params.swap_frame_min:
