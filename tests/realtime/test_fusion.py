@@ -377,6 +377,33 @@ def test_ids_swapped_between_two_shoppers_are_undone_at_the_exit(catalog: Catalo
     assert taken["S002-TB"].candidates[0].visit_id == "S002-TA"
 
 
+def test_a_swap_late_in_a_long_pass_leaves_an_earlier_take_with_its_taker(catalog: Catalog) -> None:
+    """A stands at plate A with B 0.62 m beside her for 14 s; B steps within 0.25 m at 22 s and the
+    tracker swaps their ids there. One noisy frame at 9 s put B 0.36 m from A, within the noise of
+    two people standing still: the swap is not placed there, and A's take at 14 s stays A's."""
+    ax, ay = reach(PLATE_A, catalog)
+    moment = Moment(catalog)
+    moment.scan(0.0, GateDirection.ENTRY, "TA")
+    moment.scan(2.0, GateDirection.ENTRY, "TB")
+    moment.walk("a", [(0.5, *INSIDE), (5.0, ax, ay), (21.5, ax, ay)])  # A
+    moment.walk("b", [(2.5, *INSIDE), (7.0, ax + 0.62, ay), (21.0, ax + 0.62, ay), (21.5, ax + 0.435, ay)])
+    b_walks_out = [(30.0, ax + 0.62, ay), (35.0, *INSIDE), (36.0, *OUTSIDE)]
+    moment.walk("a", [(22.0, ax + 0.25, ay), (23.0, ax + 0.62, ay), *b_walks_out])  # B, from the swap on
+    moment.walk("b", [(22.0, ax, ay), (24.0, ax, ay), (29.0, *INSIDE), (30.0, *OUTSIDE)])  # A
+    noisy = next(
+        index
+        for index, event in enumerate(moment.events)
+        if isinstance(event, CameraTrack)
+        and event.track_id == "b"
+        and event.ts == START + timedelta(seconds=9)
+    )
+    moment.events[noisy] = moment.events[noisy].model_copy(update={"x_m": round(ax + 0.36, 3)})
+    moment.shelf(14.0, PLATE_A, -94.0, 1)  # A, under "a"
+    moment.scan(29.8, GateDirection.EXIT, "TA")
+    moment.scan(35.8, GateDirection.EXIT, "TB")
+    assert receipts(moment.play()) == {"S002-TA": {"P0195": 1}}
+
+
 def test_a_track_that_breaks_is_stitched_back_to_its_shopper(catalog: Catalog) -> None:
     ax, ay = reach(PLATE_A, catalog)
     moment = Moment(catalog)
@@ -817,9 +844,9 @@ def test_a_pass_is_as_close_as_its_fitted_walks_say() -> None:
     assert (
         closest(standing, DEFAULT_PARAMS)[0] < DEFAULT_PARAMS.swap_frame_min
     )  # as far as a frame's noise reaches, no further
-    brush = [*standing[:4], (2.0, 0.15, 0.0), *standing[5:]]
+    brush = [*standing[:4], (2.0, 0.15, 0.0), *standing[5:]]  # 0.65 m off: 4.6 times the noise
     closeness, frames = closest(brush, DEFAULT_PARAMS)
-    assert closeness > 0.99
+    assert closeness > 0.9
     assert max(frames, key=lambda frame: frame[1])[0] == 2.0
     assert [
         len(run) for run in split_passes([(0.0, 1, 1), (0.5, 1, 1), (1.5, 1, 1), (5.0, 1, 1)], DEFAULT_PARAMS)

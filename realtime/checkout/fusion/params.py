@@ -108,13 +108,16 @@ class FusionParams:
     swap_noise_m: float = 0.14  # the tracker's error on the distance between two people, per frame
     late_swap: float = 0.05  # a swap after the two first came that close: someone else came by in between
     swap_frame_min: float = 0.05  # frames less likely than this to have been that close are not weighed
-    fit_half_windows: tuple[int, ...] = (4, 2, 1)  # frames either side of one to fit the gap between two over
+    # Frames either side of one to fit the gap between two over, widest first: a stand at a shelf
+    # lasts 5-30 s, and only a window as long as the stand averages the tracker's noise out of it.
+    fit_half_windows: tuple[int, ...] = (16, 8, 4, 2, 1)
     look_noise_lab: float = 6.0  # how far two looks of one person may differ (CIELAB units, per channel)
     look_noise_appearance: float = 0.2  # ... and two appearances (Bhattacharyya distance, 0 to 1)
     other_look: float = (
         0.01  # chance an id's look matches neither of two people (a third person took it over)
     )
-    line_residual_m: float = 0.2  # relative motion straying further from a straight line is not one
+    line_noise_z: float = 2.33  # frames stray from a line beyond what noise does 1 time in 100: not a line
+    off_line_frames: float = 20.0  # one frame in this many truly strays from a fitted walk (a step aside)
 
     # Receipts and dwell.
     review_below: float = 0.65  # a receipt line less sure than this goes to review: wrong one time in three

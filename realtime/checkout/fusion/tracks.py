@@ -256,20 +256,22 @@ def closest(close_pass: list[Gap], params: FusionParams) -> tuple[float, list[tu
     there for the first time in the pass (where a tracker swaps), and seldom a later time (someone else
     came by).
 
-    A frame's closeness is the surer of two readings: a straight line fitted to the relative position
-    over the widest window of neighbouring frames it fits (people standing side by side, or walking
-    straight past each other), which averages the tracker's noise out without blurring a real
-    approach; and the frame's own gap, which catches a brief brush that a fitted line smooths away.
+    A frame's closeness comes from a straight line fitted to the relative position over the widest
+    window of neighbouring frames it fits (people standing side by side, or walking straight past each
+    other), which averages the tracker's noise out without blurring a real approach; the frame's own
+    gap counts only as far as it stands off that line beyond the noise (a brief brush the line smooths
+    away). In a long pass the tracker's noise alone brings some frame within ``swap_m`` now and then:
+    taken at its word, that frame would pass for the first close one and draw the swap to it.
     """
     likeliest = (0.0, close_pass[0][0])
     frames: list[tuple[float, float]] = []
     not_yet = 1.0  # probability the two had not come that close earlier in the pass
     for index, (at, dx, dy) in enumerate(close_pass):
-        gap, count = _fitted_gap(close_pass, index, params)
-        closeness = max(
-            _closeness(gap, params.swap_m, params.swap_noise_m / math.sqrt(count)),
-            _closeness(math.hypot(dx, dy), params.swap_m, params.swap_noise_m),
-        )
+        (fx, fy), (nx, ny), count = _fitted_gap(close_pass, index, params)
+        own = _closeness(math.hypot(dx, dy), params.swap_m, params.swap_noise_m)
+        fitted = _closeness(math.hypot(fx, fy), params.swap_m, params.swap_noise_m / math.sqrt(count))
+        off_line = _off_line(math.hypot(dx - nx, dy - ny), count, params)
+        closeness = off_line * own + (1.0 - off_line) * fitted
         if closeness > likeliest[0]:
             likeliest = (closeness, at)
         if closeness >= params.swap_frame_min:
@@ -283,15 +285,48 @@ def _closeness(gap: float, swap_m: float, noise: float) -> float:
     return 0.5 * (1.0 + math.erf((swap_m - gap) / (noise * math.sqrt(2.0))))
 
 
-def _fitted_gap(close_pass: list[Gap], index: int, params: FusionParams) -> tuple[float, int]:
-    """The distance at one frame of a line fitted over the widest window of frames that fits, and its size."""
+def _off_line(miss: float, count: int, params: FusionParams) -> float:
+    """How likely a frame that misses the line through its ``count - 1`` neighbours by ``miss`` metres
+    truly stood off it (a step aside the line does not follow) rather than the tracker's noise put it
+    there: the noise's 2-D spread of that miss against a step landing anywhere in the pass's box, one
+    frame in ``off_line_frames`` doing so."""
+    if count <= 2:
+        return 1.0
+    spread = params.swap_noise_m**2 * (1.0 + 1.0 / (count - 1))  # the frame's noise and the line's
+    noise = math.exp(-(miss**2) / (2.0 * spread)) / (2.0 * math.pi * spread)
+    step = 1.0 / (2.0 * params.pass_m) ** 2
+    prior = 1.0 / params.off_line_frames
+    return prior * step / (prior * step + (1.0 - prior) * noise)
+
+
+def _within_noise(residual: float, count: int, params: FusionParams) -> bool:
+    """Whether a line's mean squared miss over ``count`` frames is no more than the tracker's noise
+    alone makes but once in a hundred fits (a chi-square over both axes, two values fitted on each):
+    people who stand or walk straight stay on the line, a turn or a step aside strays further. A
+    bound nearer the noise's mean would let one noisy neighbour break up the window of a long stand,
+    leaving a frame to the few frames about it."""
+    freedom = 2 * (count - 2)
+    if freedom <= 0:
+        return True
+    share = 2.0 / (9.0 * freedom)  # Wilson and Hilferty's cube-root normal for the chi-square
+    bound = freedom * (1.0 - share + params.line_noise_z * math.sqrt(share)) ** 3
+    return residual * count <= bound * params.swap_noise_m**2
+
+
+def _fitted_gap(close_pass: list[Gap], index: int, params: FusionParams) -> tuple[Point, Point, int]:
+    """The relative position at one frame on a line fitted over the widest window of frames whose
+    other frames fit one (the frame itself may be a step aside), the same from those other frames
+    alone (what they foretell of this one), and the window's size."""
+    at, dx, dy = close_pass[index]
     for half in params.fit_half_windows:
         window = close_pass[max(index - half, 0) : index + half + 1]
-        line = fit_line(window)
-        if line is None:
+        others = fit_line([gap for gap in window if gap[0] != at])
+        if others is None:
             break
         if half == params.fit_half_windows[-1] or (
-            len(window) == 2 * half + 1 and line.residual <= params.line_residual_m**2
+            len(window) == 2 * half + 1 and _within_noise(others.residual, len(window) - 1, params)
         ):
-            return math.hypot(*line.at(close_pass[index][0])), len(window)
-    return math.hypot(close_pass[index][1], close_pass[index][2]), 1
+            line = fit_line(window)
+            assert line is not None  # it has one frame more than ``others``
+            return line.at(at), others.at(at), len(window)
+    return (dx, dy), (dx, dy), 1
