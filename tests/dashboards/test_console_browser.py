@@ -32,7 +32,14 @@ def test_the_console_in_a_browser(
     chromium.type_into("Key", operator_key(Settings(demo_keys=True), "OP0001"))
     chromium.click("Sign in")
     text = chromium.shows(
-        ["open cases", "Contested takes", "Charged to", "The plate changed by", "Send the decision", "Signed in"]
+        [
+            "open cases",
+            "Contested takes",
+            "Charged to",
+            "The plate changed by",
+            "Send the decision",
+            "Signed in",
+        ]
     )
     assert not chromium.evaluate(SHOWS_EXCEPTION), text[:3000]
     chromium.screenshot(screenshots_dir / "review-1-case.png")
