@@ -33,6 +33,7 @@ from walkout.contracts import (
 from walkout.vocabulary import AgeBand
 
 AGE_NOT_VERIFIED = "age-restricted item taken by someone not known to be an adult"  # a review reason
+LOW_CONFIDENCE = "low attribution confidence"  # a review reason: a line less sure than the threshold
 
 
 def _priced_lines(state: FusionState, visit: OpenVisit) -> tuple[list[ReceiptLine], dict[str, float]]:
@@ -127,7 +128,7 @@ def receipt(state: FusionState, visit: OpenVisit, at: datetime) -> Purchase | No
     confidence = min(round(value, 4) for value in confidences.values())
     reasons = list(dict.fromkeys(visit.review_reasons))
     if confidence < state.params.review_below:
-        reasons.append("low attribution confidence")
+        reasons.append(LOW_CONFIDENCE)
     if _unverified_restricted_take(state, visit):
         reasons.append(AGE_NOT_VERIFIED)
     return Purchase(
