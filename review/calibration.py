@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+import duckdb
 import numpy as np
 import numpy.typing as npt
 from scipy.optimize import isotonic_regression
@@ -157,3 +159,111 @@ def fit_calibration(
     chosen = choose_threshold(scores, receipts, target)
     fitted_on = {"lines": len(lines), "receipts": len(receipts), **(sources or {})}
     return Calibration(version, xs, ys, chosen.threshold, target, fitted_on)
+
+
+MIN_WRONG_LINES = 5
+"""Fewer lines found wrong than this, and a fit from decisions is refused: a calibration that never saw a
+wrong line calls every line right and would stop flagging on confidence altogether."""
+
+
+@dataclass
+class DecidedLabels:
+    """Receipt lines and receipts labelled from the published warehouse, and how many of each kind."""
+
+    lines: list[LineOutcome]
+    receipts: list[ReceiptOutcome]
+    decided_lines: int  # lines of receipts an operator decided (confirmed, or changed)
+    presumed_right_lines: int  # lines of receipts nobody flagged nor disputed
+
+
+def decided_labels(published_marts: Path, published_review: Path) -> DecidedLabels:
+    """Labels from the operators' decisions: a line an adjustment changed (removed, quantity changed) was
+    wrong; the other lines of a decided receipt were right; a receipt is wrong when a decision changed it
+    (a line added counts: the sensors missed it). Receipts nobody flagged or disputed are presumed right;
+    flagged ones still open are left out (not known yet). A receipt's least sure confidence is its least
+    sure line's."""
+    with duckdb.connect() as connection:
+        for name, path in (("marts_file", published_marts), ("review_file", published_review)):
+            if not path.exists():
+                raise CalibrationError(f"no {path}: build the warehouse first (walkout warehouse build)")
+            quoted = str(path).replace("'", "''")
+            connection.execute(f"attach '{quoted}' as {name} (read_only)")
+        rows = connection.execute(DECIDED_LINES_SQL).fetchall()
+    lines: list[LineOutcome] = []
+    receipts: dict[str, tuple[float, bool, bool]] = {}
+    decided = presumed = 0
+    for visit_id, confidence, line_wrong, decided_case, receipt_changed, otherwise in rows:
+        lines.append(LineOutcome(float(confidence), not line_wrong))
+        decided += bool(decided_case)
+        presumed += not decided_case
+        lowest, _, _ = receipts.get(visit_id, (1.0, False, False))
+        receipts[visit_id] = (min(lowest, float(confidence)), bool(receipt_changed), bool(otherwise))
+    outcomes = [ReceiptOutcome(lowest, wrong, otherwise) for lowest, wrong, otherwise in receipts.values()]
+    return DecidedLabels(lines, outcomes, decided, presumed)
+
+
+DECIDED_LINES_SQL = """
+with
+changes as (
+    select visit_id, product_id, bool_or(quantity_delta <> 0) as changed,
+    from marts_file.marts.fct_receipt_adjustment_lines
+    group by all
+),
+cases as (
+    select
+        visit_id,
+        bool_or(state = 'decided') as decided,
+        bool_or(state = 'open') as still_open,
+        bool_or(kind = 'flagged' and len(list_filter(review_reasons, lambda reason: reason not in (
+            'low attribution confidence',
+            'age-restricted item taken by someone not known to be an adult'
+        ))) > 0) as flagged_otherwise,
+    from review_file.review.review_cases
+    where kind in ('flagged', 'disputed')
+    group by visit_id
+),
+lines as (
+    select
+        purchase_lines.visit_id,
+        purchase_lines.line_confidence as confidence,
+        coalesce(changes.changed, false) as line_wrong,
+        coalesce(cases.decided, false) as decided_case,
+        coalesce(cases.flagged_otherwise, false) as flagged_otherwise,
+        coalesce(cases.still_open, false) and not coalesce(cases.decided, false) as undecided,
+    from marts_file.marts.fct_purchase_lines as purchase_lines
+    left join changes using (visit_id, product_id)
+    left join cases using (visit_id)
+),
+receipts as (
+    select visit_id, bool_or(changed) as receipt_changed,
+    from changes
+    group by visit_id
+)
+select
+    lines.visit_id,
+    lines.confidence,
+    lines.line_wrong,
+    lines.decided_case,
+    coalesce(receipts.receipt_changed, false) as receipt_changed,
+    lines.flagged_otherwise,
+from lines
+left join receipts using (visit_id)
+where not lines.undecided
+order by lines.visit_id, lines.confidence
+"""
+
+
+def fit_from_decisions(
+    published_marts: Path, published_review: Path, target: float, version: str
+) -> Calibration:
+    """The calibration the checkout loads, fitted on what the operators decided (see
+    :func:`decided_labels`); refused when the decisions found too few wrong lines to learn from."""
+    labels = decided_labels(published_marts, published_review)
+    wrong = sum(not line.right for line in labels.lines)
+    if wrong < MIN_WRONG_LINES:
+        raise CalibrationError(
+            f"the decisions found {wrong} wrong receipt lines, fewer than the {MIN_WRONG_LINES} a "
+            "calibration needs: the checkout keeps its current one"
+        )
+    sources = {"decided_lines": labels.decided_lines, "presumed_right_lines": labels.presumed_right_lines}
+    return fit_calibration(labels.lines, labels.receipts, target, version, sources)
