@@ -1,6 +1,7 @@
 """What the fusion sends out for a visit: its cart while it shops, and its visit, dwell and receipt.
 
-Receipts carry a confidence and a review flag: a line less sure than the parameters' ``review_below``,
+Receipts carry a confidence and a review flag: a line less sure than the parameters' ``review_below``
+(or, with a calibration, one whose calibrated confidence is below its threshold: the receipt names it),
 an age-restricted item taken by someone not known to be an adult, or a doubt noted along the way (see
 :attr:`OpenVisit.review_reasons`) sends it to an operator.
 """
@@ -127,7 +128,8 @@ def receipt(state: FusionState, visit: OpenVisit, at: datetime) -> Purchase | No
     # a line an unsure put-back took away is as unsure: the shopper may still carry it
     confidence = min(round(value, 4) for value in confidences.values())
     reasons = list(dict.fromkeys(visit.review_reasons))
-    if confidence < state.params.review_below:
+    calibration = state.calibration
+    if calibration.flags(confidence) if calibration else confidence < state.params.review_below:
         reasons.append(LOW_CONFIDENCE)
     if _unverified_restricted_take(state, visit):
         reasons.append(AGE_NOT_VERIFIED)
@@ -143,6 +145,7 @@ def receipt(state: FusionState, visit: OpenVisit, at: datetime) -> Purchase | No
         confidence=confidence,
         needs_review=bool(reasons),
         review_reasons=tuple(reasons),
+        calibration_version=calibration.version if calibration else None,
     )
 
 
