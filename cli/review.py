@@ -161,7 +161,15 @@ def review_calibrate(
         raise typer.BadParameter("the fitting and evaluation seeds must differ", param_hint="--eval-seeds")
     target = settings.review_wrong_unflagged_target
     figures = calibrate_on_twin(load_catalog(), stores, seeds, eval_seeds, target)
-    written = write_calibration(settings.paths.calibration_dir, figures.calibration) if write else None
+    # Published only when its threshold kept the target where it was chosen: else the checkout keeps
+    # the calibration it has (or none), rather than a threshold that may flag less than today.
+    reaches = figures.fitted.wrong_unflagged_rate <= target
+    chosen_for_checkout = write and reaches
+    written = (
+        write_calibration(settings.paths.calibration_dir, figures.calibration)
+        if chosen_for_checkout
+        else None
+    )
     command = (
         "walkout review calibrate "
         + " ".join(f"--stores {s}" for s in stores)
@@ -191,7 +199,8 @@ def review_calibrate(
     if figures.fitted.wrong_unflagged_rate > target:
         console.print(
             f"[yellow]target not reached[/yellow] on the fitting seeds' store-days: "
-            f"{figures.fitted.wrong_unflagged_rate:.2%} wrong, not flagged at the threshold leaving fewest"
+            f"{figures.fitted.wrong_unflagged_rate:.2%} wrong, not flagged at the threshold leaving fewest; "
+            "not written: the checkout keeps the calibration it has"
         )
     if written:
         console.print(f"calibration {figures.calibration.version} written: {written}")

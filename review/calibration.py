@@ -146,9 +146,15 @@ def fit_calibration(
     target: float,
     version: str,
     sources: dict[str, int] | None = None,
+    *,
+    require_target: bool = True,
 ) -> Calibration:
     """Calibrate line confidence on ``lines`` and choose the threshold on ``receipts`` (one a visit);
-    ``sources`` counts where the lines came from (decided cases, the twin's truth) for ``fitted_on``."""
+    ``sources`` counts where the lines came from (decided cases, the twin's truth) for ``fitted_on``.
+
+    When no threshold keeps wrong, unflagged receipts under the target, :class:`CalibrationError` (unless
+    ``require_target`` is off, to report such a fit): a threshold chosen only to leave the fewest would be
+    the lowest of equals, and could stop the checkout flagging what it flags today."""
     if not 0.0 <= target <= 1.0:
         raise CalibrationError(
             f"the target share of wrong, unflagged receipts must lie within 0 and 1, not {target}"
@@ -157,6 +163,12 @@ def fit_calibration(
     draft = Calibration(version, xs, ys, 0.0, target, {})
     scores = [None if r.lowest is None else draft.calibrated(r.lowest) for r in receipts]
     chosen = choose_threshold(scores, receipts, target)
+    if require_target and chosen.wrong_unflagged_rate > target:
+        raise CalibrationError(
+            f"no review threshold keeps wrong, unflagged receipts at {target:.2%} of visits (the best leaves "
+            f"{chosen.wrong_unflagged_rate:.2%}): line confidence does not tell those lines apart; "
+            "the checkout keeps the calibration it has"
+        )
     fitted_on = {"lines": len(lines), "receipts": len(receipts), **(sources or {})}
     return Calibration(version, xs, ys, chosen.threshold, target, fitted_on)
 

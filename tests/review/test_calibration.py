@@ -95,6 +95,18 @@ def test_fit_calibration_chooses_over_calibrated_confidence() -> None:
     assert calibration.fitted_on == {"lines": 4, "receipts": 2, "twin_lines": 4}
 
 
+def test_a_fit_that_cannot_keep_the_target_is_refused_unless_only_reported() -> None:
+    """Every line at one confidence, one receipt of two wrong: no threshold tells them apart, so the
+    threshold that leaves the fewest is the lowest of equals, which would flag less than a checkout does
+    today. Refused for the checkout; reported when asked."""
+    lines = [LineOutcome(0.99, False), LineOutcome(0.99, True)]
+    receipts = [ReceiptOutcome(0.99, wrong=True), ReceiptOutcome(0.99, wrong=False)]
+    with pytest.raises(CalibrationError, match=r"no review threshold keeps .* the checkout keeps"):
+        fit_calibration(lines, receipts, target=0.001, version="v1")
+    reported = fit_calibration(lines, receipts, target=0.001, version="v1", require_target=False)
+    assert reported.threshold == 0.0
+
+
 def _calibration(version: str) -> Calibration:
     return Calibration(version, (0.2, 0.8), (0.3, 0.95), 0.6, 0.001, {"lines": 10, "receipts": 3})
 

@@ -46,6 +46,9 @@ def test_labels_agree_with_the_receipts_scoring(simulated_day: list[StoreDay]) -
 
 @pytest.mark.slow
 def test_calibrate_command_fits_judges_and_writes(tmp_path: Path) -> None:
+    """Judged against the default target (0.1 % wrong, unflagged), and written for the checkout only where
+    the fitting seeds' store-days met it: the twin's line confidence sits at its cap on nearly every
+    line, so on seed 12 it does not, and the checkout keeps what it has."""
     environment = {**os.environ, "WALKOUT_DATA_DIR": str(tmp_path)}
     environment.pop("WALKOUT_REVIEW_WRONG_UNFLAGGED_TARGET", None)
     args = ["review", "calibrate", "--stores", "S001", "--seeds", "12", "--eval-seeds", "14", "--json"]
@@ -60,6 +63,18 @@ def test_calibrate_command_fits_judges_and_writes(tmp_path: Path) -> None:
     chosen, today = figures["chosen"], figures["today"]
     assert chosen["wrong_unflagged_rate"] <= figures["target"] + WRONG_UNFLAGGED_MARGIN
     assert chosen["wrong_unflagged_rate"] <= today["wrong_unflagged_rate"]
+    assert not figures["target_met_on_fit"]  # measured: 0.26 % wrong, unflagged at best on seed 12
+    assert figures["written"] is None
+    assert newest_calibration_file(tmp_path / "artifacts" / "calibration") is None
+
+    environment["WALKOUT_REVIEW_WRONG_UNFLAGGED_TARGET"] = "0.05"  # a target the fit can keep: written
+    result = subprocess.run(
+        [sys.executable, "-m", "walkout", *args], capture_output=True, text=True, env=environment, timeout=900
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    chosen = figures["chosen"]
+    assert figures["target_met_on_fit"]
     written = newest_calibration_file(tmp_path / "artifacts" / "calibration")
     assert written is not None
     assert str(written) == figures["written"]
