@@ -129,3 +129,79 @@ def review_simulate(
     for outcome, count in sorted(review.outcomes.items()):
         table.add_row(outcome, str(count))
     console.print(table)
+
+
+@review_app.command("calibrate")
+def review_calibrate(
+    seeds: Annotated[
+        list[int], typer.Option("--seeds", help="Twin seeds whose store-days the calibration is fitted on.")
+    ] = [11, 12, 13],  # noqa: B006 (typer takes a list default as is)
+    eval_seeds: Annotated[
+        list[int], typer.Option("--eval-seeds", help="Other seeds whose store-days it is judged on.")
+    ] = [14, 15, 16],  # noqa: B006
+    stores: Annotated[list[str], typer.Option("--stores", help="Stores simulated.")] = [  # noqa: B006
+        "S001",
+        "S002",
+        "S003",
+    ],
+    write: Annotated[
+        bool, typer.Option(help="Write the fitted calibration as the checkout's newest version.")
+    ] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Calibrate line confidence on the twin: replay store-days of the fitting seeds, fit, and print the
+    calibration error and the review and wrong-unflagged shares on the other seeds' store-days, at the
+    chosen threshold and at today's; then write the calibration for the checkout."""
+    from twin.calibrate import calibrate_on_twin
+    from walkout.calibration import write_calibration
+    from walkout.catalog import load_catalog
+
+    settings = get_settings()
+    if set(seeds) & set(eval_seeds):
+        raise typer.BadParameter("the fitting and evaluation seeds must differ", param_hint="--eval-seeds")
+    target = settings.review_wrong_unflagged_target
+    figures = calibrate_on_twin(load_catalog(), stores, seeds, eval_seeds, target)
+    # Published only when its threshold kept the target where it was chosen: else the checkout keeps
+    # the calibration it has (or none), rather than a threshold that may flag less than today.
+    reaches = figures.fitted.wrong_unflagged_rate <= target
+    chosen_for_checkout = write and reaches
+    written = (
+        write_calibration(settings.paths.calibration_dir, figures.calibration)
+        if chosen_for_checkout
+        else None
+    )
+    command = (
+        "walkout review calibrate "
+        + " ".join(f"--stores {s}" for s in stores)
+        + "".join(f" --seeds {s}" for s in seeds)
+        + "".join(f" --eval-seeds {s}" for s in eval_seeds)
+    )
+    if as_json:
+        written_to = str(written) if written else None
+        print(json.dumps({**figures.as_dict(), "written": written_to, "command": command}))
+        return
+    table = Table(
+        "review threshold",
+        "threshold",
+        "review of the charge",
+        "wrong, not flagged",
+        title=f"{figures.eval_visits} visits of seeds {', '.join(map(str, eval_seeds))} "
+        f"({figures.eval_wrong_receipts} wrong receipts); target {target:.2%} wrong, not flagged",
+    )
+    for name, at in (("today (raw confidence)", figures.today), ("chosen (calibrated)", figures.chosen)):
+        table.add_row(name, f"{at.threshold:.4f}", f"{at.review_rate:.2%}", f"{at.wrong_unflagged_rate:.2%}")
+    console.print(table)
+    console.print(
+        f"expected calibration error of line confidence ({figures.eval_lines} lines): "
+        f"{figures.ece_before:.4f} before, {figures.ece_after:.4f} after "
+        f"(fitted on {figures.fit_lines} lines of seeds {', '.join(map(str, seeds))})"
+    )
+    if figures.fitted.wrong_unflagged_rate > target:
+        console.print(
+            f"[yellow]target not reached[/yellow] on the fitting seeds' store-days: "
+            f"{figures.fitted.wrong_unflagged_rate:.2%} wrong, not flagged at the threshold leaving fewest; "
+            "not written: the checkout keeps the calibration it has"
+        )
+    if written:
+        console.print(f"calibration {figures.calibration.version} written: {written}")
+    console.print(f"reproduce: {command}")

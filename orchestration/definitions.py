@@ -9,7 +9,7 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.defs import automation, forecasting, lake, recsys, warehouse
+from orchestration.defs import automation, forecasting, lake, recsys, review, warehouse
 from orchestration.resources import WarehouseResource
 from walkout.settings import Settings, get_settings
 
@@ -18,12 +18,15 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     """Every asset, check, job, sensor and schedule, with resources for ``settings.data_dir``."""
     resources = dg.Definitions(
         resources={
-            "warehouse": WarehouseResource(data_dir=str(settings.data_dir.resolve())),
+            "warehouse": WarehouseResource(
+                data_dir=str(settings.data_dir.resolve()),
+                review_target=settings.review_wrong_unflagged_target,
+            ),
             "dbt": DbtCliResource(project_dir=warehouse.dbt_project, dbt_executable=warehouse.DBT_EXECUTABLE),
         }
     )
     return dg.Definitions.merge(
-        lake.defs, warehouse.defs, recsys.defs, forecasting.defs, automation.defs, resources
+        lake.defs, warehouse.defs, recsys.defs, review.defs, forecasting.defs, automation.defs, resources
     )
 
 

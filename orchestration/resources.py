@@ -23,6 +23,7 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]  # t
     """One walkout data directory (``Settings.data_dir``) as the batch side uses it."""
 
     data_dir: str
+    review_target: float = 0.001  # share of visits with a wrong, unflagged receipt the calibration allows
 
     @property
     def paths(self) -> DataDir:

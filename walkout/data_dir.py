@@ -135,3 +135,9 @@ class DataDir:
     def recsys_dir(self) -> Path:
         """The ad API's served recommendation model: versioned model files and ``CURRENT``."""
         return self.root / "artifacts" / "recsys"
+
+    @property
+    def calibration_dir(self) -> Path:
+        """The checkout's calibration of line confidence and its review threshold: versioned JSON files,
+        the newest the current one (see :mod:`walkout.calibration`)."""
+        return self.root / "artifacts" / "calibration"

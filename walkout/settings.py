@@ -67,6 +67,13 @@ class Settings(BaseSettings):
     review_key: SecretStr | None = Field(
         None, description="Master key of the review console: each operator's sign-in key derives from it."
     )
+    review_wrong_unflagged_target: float = Field(
+        0.001,
+        ge=0.0,
+        le=0.1,
+        description="Share of visits allowed to leave with a wrong receipt no operator looks at: the "
+        "calibration chooses the review threshold that keeps them under it at the least review.",
+    )
     demo_keys: bool = Field(
         False,
         description="Use the public demo keys for the keys left unset: for `walkout demo` and tests, "

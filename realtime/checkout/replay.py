@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from realtime.checkout.fusion import StoreCheckout
+from walkout.calibration import Calibration
 from walkout.catalog import Catalog
 from walkout.contracts import Event
 
@@ -18,9 +19,12 @@ EXPIRE_EVERY_S = 10.0
 """How often (event time) open visits are checked for expiry, about as often as the service does."""
 
 
-def replay_checkout(catalog: Catalog, store_id: str, edge_events: Iterable[Event]) -> list[Event]:
-    """The visits, dwell segments, receipts and dead letters the service publishes for these events."""
-    fusion = StoreCheckout(catalog.store(store_id), catalog)
+def replay_checkout(
+    catalog: Catalog, store_id: str, edge_events: Iterable[Event], calibration: Calibration | None = None
+) -> list[Event]:
+    """The visits, dwell segments, receipts and dead letters the service publishes for these events
+    (receipts flagged by ``calibration`` when given, as the service does once it has loaded one)."""
+    fusion = StoreCheckout(catalog.store(store_id), catalog, calibration=calibration)
     unique = {event.event_id: event for event in edge_events}.values()
     outputs: list[Event] = []
     expired_at = 0.0

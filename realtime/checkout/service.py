@@ -42,10 +42,12 @@ from typing import Any
 from kafka import TopicPartition
 from kafka.structs import OffsetAndMetadata
 
+from realtime.checkout.calibration import CalibrationWatch
 from realtime.checkout.errors import CheckoutError
 from realtime.checkout.fusion import StoreCheckout
 from realtime.checkout.ordering import HELD_APART, LATE_S, NO_ROOM, EventTimeBuffer
 from realtime.checkout.snapshot import read_snapshot, write_snapshot
+from walkout.calibration import Calibration
 from walkout.catalog import Catalog, load_catalog
 from walkout.contracts import (
     EDGE_TOPICS,
@@ -206,7 +208,8 @@ def run_checkout(
             stream = Stream(consumer, EDGE_TOPICS, max_records=BATCH_MAX_RECORDS, max_wait_s=BATCH_MAX_WAIT_S)
             state = _on_this_broker(state, indexed, path, stream.watch)
             state.buffer.resume(time.monotonic())
-            return _serve(state, path, admission, stream, service, outbox, stop, idle_exit_s)
+            calibrations = CalibrationWatch(settings.paths.calibration_dir)
+            return _serve(state, path, admission, stream, service, outbox, stop, idle_exit_s, calibrations)
     finally:
         leave_group(consumer)
         outbox.close()  # all that counts was confirmed; a dying run abandons the rest
@@ -238,6 +241,7 @@ def _serve(
     outbox: Outbox,
     stop: threading.Event | None,
     idle_exit_s: float | None,
+    calibrations: CalibrationWatch,
 ) -> CheckoutStats:
     stats = CheckoutStats()
     last_snapshot = time.monotonic()
@@ -252,7 +256,10 @@ def _serve(
 
     for batch in stream.batches(service, stop, idle_exit_s, seek_to_snapshot):
         now, epoch_now = time.monotonic(), time.time()
-        outputs = take_records(state, admission, batch.records, stats, now, epoch_now, last=batch.last)
+        calibration = calibrations.current(now)
+        outputs = take_records(
+            state, admission, batch.records, stats, now, epoch_now, last=batch.last, calibration=calibration
+        )
         for record in batch.records:
             state.positions[(record.topic, record.partition)] = record.offset + 1
         _send(outbox, outputs, stats)
@@ -272,6 +279,7 @@ def take_records(
     epoch_now: float,
     *,
     last: bool = False,
+    calibration: Calibration | None = None,
 ) -> list[Event]:
     """What one poll's records make, in the order the service publishes it: each record admitted (or
     dead-lettered), de-duplicated and put in event-time order, then what the stores can decide now.
@@ -279,16 +287,19 @@ def take_records(
 
     ``records`` are Kafka consumer records (``topic``, ``partition``, ``offset``, ``value``,
     ``headers``); ``now`` is the monotonic clock and ``epoch_now`` the wall clock of the poll. The
-    service calls this once a poll; offline replays call it as well, so they decide as it does."""
+    service calls this once a poll; offline replays call it as well, so they decide as it does.
+    ``calibration`` decides the receipts' review flags (None: the fusion's own ``review_below``)."""
     catalog = admission.catalog
+    for fusion in state.stores.values():
+        fusion.calibration = calibration
     outputs: list[Event] = []
     for record in records:
         outputs += _ingest(state, admission, record, stats, now, epoch_now)
     if last:
-        outputs += _decide(state, catalog, state.buffer.release_all(), {})
+        outputs += _decide(state, catalog, state.buffer.release_all(), {}, calibration)
         outputs += [event for fusion in state.stores.values() for event in fusion.close_all()]
     else:
-        outputs += _decide(state, catalog, *_release(state, stats, now, epoch_now))
+        outputs += _decide(state, catalog, *_release(state, stats, now, epoch_now), calibration)
     return outputs
 
 
@@ -367,11 +378,16 @@ def _dead_letter(record: Any, error: ContractError, stats: CheckoutStats, store_
 
 
 def _decide(
-    state: CheckoutState, catalog: Catalog, ready: list[Event], marks: dict[str, float]
+    state: CheckoutState,
+    catalog: Catalog,
+    ready: list[Event],
+    marks: dict[str, float],
+    calibration: Calibration | None,
 ) -> list[Event]:
     outputs: list[Event] = []
     for event in ready:
         fusion = state.fusion(catalog, event.store_id)
+        fusion.calibration = calibration  # a store's first event makes its fusion
         try:
             outputs += fusion.apply(event)
         except WalkoutError as error:  # a flaw of ours; the event is kept with what went wrong

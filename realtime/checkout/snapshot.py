@@ -196,11 +196,12 @@ def _whitelist(root: type) -> dict[str, type[Any]]:
 
 
 def _fusion_state(fusion: StoreCheckout) -> dict[str, Any]:
-    """A fusion's attributes but the live store and catalog it is linked to, and its parameters."""
+    """A fusion's attributes but the live store and catalog it is linked to, its parameters and its
+    calibration (settings: the service sets the newest calibration on restored fusions)."""
     return {
         name: value
         for name, value in vars(fusion).items()
-        if not isinstance(value, Store | Catalog | FusionParams)
+        if not isinstance(value, Store | Catalog | FusionParams) and name != "calibration"
     }
 
 

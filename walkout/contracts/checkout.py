@@ -130,6 +130,12 @@ class Purchase(Event):
     )
     needs_review: bool = Field(description="Flagged for human review.")
     review_reasons: tuple[str, ...] = Field((), description="Why it needs review.")
+    calibration_version: Identifier | None = Field(
+        None,
+        exclude_if=lambda version: version is None,  # absent, not null: a receipt without one is as before
+        description="The calibration of line confidence whose threshold decided the review flag; absent "
+        "when the checkout had none and flagged by its own review_below.",
+    )
 
     @model_validator(mode="after")
     def _total_is_sum_of_lines(self) -> Self:

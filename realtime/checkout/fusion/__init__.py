@@ -23,12 +23,13 @@ snapshot, or one run in another process, decides the same (no iteration over set
 
 from realtime.checkout.fusion.checkout import StoreCheckout
 from realtime.checkout.fusion.params import DEFAULT_PARAMS, FusionParams
-from realtime.checkout.fusion.receipts import AGE_NOT_VERIFIED
+from realtime.checkout.fusion.receipts import AGE_NOT_VERIFIED, LOW_CONFIDENCE
 from realtime.checkout.fusion.state import OpenVisit, PassCheck, Take
 
 __all__ = [
     "AGE_NOT_VERIFIED",
     "DEFAULT_PARAMS",
+    "LOW_CONFIDENCE",
     "FusionParams",
     "OpenVisit",
     "PassCheck",

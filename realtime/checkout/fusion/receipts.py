@@ -1,6 +1,7 @@
 """What the fusion sends out for a visit: its cart while it shops, and its visit, dwell and receipt.
 
-Receipts carry a confidence and a review flag: a line less sure than the parameters' ``review_below``,
+Receipts carry a confidence and a review flag: a line less sure than the parameters' ``review_below``
+(or, with a calibration, one whose calibrated confidence is below its threshold: the receipt names it),
 an age-restricted item taken by someone not known to be an adult, or a doubt noted along the way (see
 :attr:`OpenVisit.review_reasons`) sends it to an operator.
 """
@@ -33,6 +34,7 @@ from walkout.contracts import (
 from walkout.vocabulary import AgeBand
 
 AGE_NOT_VERIFIED = "age-restricted item taken by someone not known to be an adult"  # a review reason
+LOW_CONFIDENCE = "low attribution confidence"  # a review reason: a line less sure than the threshold
 
 
 def _priced_lines(state: FusionState, visit: OpenVisit) -> tuple[list[ReceiptLine], dict[str, float]]:
@@ -126,8 +128,9 @@ def receipt(state: FusionState, visit: OpenVisit, at: datetime) -> Purchase | No
     # a line an unsure put-back took away is as unsure: the shopper may still carry it
     confidence = min(round(value, 4) for value in confidences.values())
     reasons = list(dict.fromkeys(visit.review_reasons))
-    if confidence < state.params.review_below:
-        reasons.append("low attribution confidence")
+    calibration = state.calibration
+    if calibration.flags(confidence) if calibration else confidence < state.params.review_below:
+        reasons.append(LOW_CONFIDENCE)
     if _unverified_restricted_take(state, visit):
         reasons.append(AGE_NOT_VERIFIED)
     return Purchase(
@@ -142,6 +145,7 @@ def receipt(state: FusionState, visit: OpenVisit, at: datetime) -> Purchase | No
         confidence=confidence,
         needs_review=bool(reasons),
         review_reasons=tuple(reasons),
+        calibration_version=calibration.version if calibration else None,
     )
 
 

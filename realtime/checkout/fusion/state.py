@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from realtime.checkout.demographics import Estimate
 from realtime.checkout.fusion.params import DEFAULT_PARAMS, FusionParams
 from realtime.checkout.fusion.tracks import Gap, Person, Sample, Track
+from walkout.calibration import Calibration
 from walkout.catalog import Catalog, CatalogError, Plate, Store
 from walkout.contracts import Event, GateScan, ShelfEvent, rejected_event
 
@@ -77,10 +78,19 @@ class PassCheck:
 class FusionState:
     """The live state of one store's fusion, and the questions every part asks of it."""
 
-    def __init__(self, store: Store, catalog: Catalog, params: FusionParams = DEFAULT_PARAMS) -> None:
+    def __init__(
+        self,
+        store: Store,
+        catalog: Catalog,
+        params: FusionParams = DEFAULT_PARAMS,
+        calibration: Calibration | None = None,
+    ) -> None:
         self.store = store
         self.catalog = catalog
         self.params = params  # settings, not state: a snapshot leaves them out
+        # how sure a line must be not to go to review (None: ``params.review_below``); a setting the
+        # service swaps in when a newer version appears, so a snapshot leaves it out too
+        self.calibration = calibration
         self.visits: dict[str, OpenVisit] = {}
         self.tracks: dict[str, Track] = {}
         self.persons: dict[str, Person] = {}
