@@ -3,19 +3,24 @@
 An operator signs in with their key, takes the open cases oldest first (then the most money at stake),
 reads the evidence of one (what the plate measured, whom the checkout weighed, how they walked, on the
 floor plan) and decides. A decision goes to Kafka as receipt adjustments; the lander lands them and the
-next warehouse build nets them into the books and closes the case. Single receipts are shown here only:
-this app alone opens the published review file, and it shows visits, never the shoppers behind them.
+next warehouse build nets them into the books and closes the case. The figures tab shows how long receipts
+took from the exit to their final charge and how the review went, per store and day. Single receipts are
+shown here only: this app alone opens the published review file, and it shows visits, never the shoppers
+behind them.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import streamlit as st
+from streamlit.elements.lib.column_types import ColumnConfig
 
 from console.decide import decision_panel, sent_decisions
 from console.evidence import show_case
 from review.cases import case_file
+from review.figures import charge_times, review_days
 from review.operators import SignInError, sign_in
 from review.published import ReviewDataError
 from review.queue import OpenCase, open_cases
@@ -31,16 +36,24 @@ def main() -> None:
         st.stop()
         return
     st.title("Review")
+    published = get_settings().paths.published_review_file
+    queue, figures = st.tabs(["Queue", "Figures"])
+    try:
+        with queue:
+            queue_page(published, operator)
+        with figures:
+            figures_page(published)
+    except ReviewDataError as problem:
+        st.info(str(problem), icon=":material/info:")
+
+
+def queue_page(published: Path, operator: str) -> None:
+    """The open cases in the order they are taken, and the one chosen: its evidence and the decision."""
     st.caption(
         "Receipts the checkout was unsure of and takes it could charge to nobody, oldest first, then the "
         "most money at stake. A decision closes its case at the next warehouse build."
     )
-    settings = get_settings()
-    try:
-        cases = open_cases(settings.paths.published_review_file, datetime.now(UTC))
-    except ReviewDataError as problem:
-        st.info(str(problem), icon=":material/info:")
-        st.stop()
+    cases = open_cases(published, datetime.now(UTC))
     sent = sent_decisions()
     waiting = [case for case in cases if case.case_id not in sent]
     stores = sorted({case.store_id for case in waiting})
@@ -50,16 +63,61 @@ def main() -> None:
     st.sidebar.caption(f"{len(sent)} decided in this session, waiting for the next build")
     if not waiting:
         st.success("No open cases: nothing to review.", icon=":material/task_alt:")
-        st.stop()
+        return
     st.subheader(f"{len(waiting)} open cases")
     st.dataframe(
         [_queue_row(case) for case in waiting], hide_index=True, height=min(36 * len(waiting) + 38, 300)
     )
     by_id = {case.case_id: case for case in waiting}
     chosen = st.selectbox("Case", list(by_id), format_func=lambda case_id: _label(by_id[case_id]))
-    case = case_file(settings.paths.published_review_file, by_id[chosen])
+    case = case_file(published, by_id[chosen])
     show_case(case)
     decision_panel(case, operator)
+
+
+def figures_page(published: Path) -> None:
+    """How long receipts took to their final charge, and how the review went, per store and day."""
+    st.subheader("From the exit to the final charge")
+    st.caption(
+        "The checkout charges at the exit; a receipt is final then, unless a decision changed it later. "
+        "Per store and day of the exits, as of the last warehouse build."
+    )
+    st.dataframe(charge_times(published), hide_index=True, column_config=CHARGE_TIME_COLUMNS)
+    st.subheader("Cases by day and cause")
+    st.dataframe(review_days(published), hide_index=True, column_config=REVIEW_DAY_COLUMNS)
+
+
+CHARGE_TIME_COLUMNS: dict[str, ColumnConfig | str] = {
+    "store_id": "Store",
+    "charged_date": st.column_config.DateColumn("Day", format="YYYY-MM-DD"),
+    "receipts": "Receipts",
+    "receipts_changed_later": st.column_config.NumberColumn(
+        "Changed after the exit", help="Receipts a decision changed after the exit"
+    ),
+    "median_minutes_to_changed_charge": st.column_config.NumberColumn(
+        "Median minutes to a changed charge", help="Over the receipts changed after the exit", format="%.0f"
+    ),
+    "p90_minutes_to_final_charge": st.column_config.NumberColumn(
+        "90th percentile (minutes)", help="Over all receipts; 0 while few change", format="%.0f"
+    ),
+    "max_minutes_to_final_charge": st.column_config.NumberColumn("Longest (minutes)", format="%.0f"),
+}
+REVIEW_DAY_COLUMNS: dict[str, ColumnConfig | str] = {
+    "store_id": "Store",
+    "opened_date": st.column_config.DateColumn("Day", format="YYYY-MM-DD"),
+    "cause": "Cause",
+    "cases": "Cases",
+    "decided": "Decided",
+    "still_open": "Open",
+    "median_hours_to_decision": st.column_config.NumberColumn("Median hours to a decision", format="%.1f"),
+    "changed_charge": "Changed a charge",
+    "share_changed": st.column_config.NumberColumn("Share changed", format="percent"),
+    "net_moved_krw": st.column_config.NumberColumn("Net moved (KRW)", format="localized"),
+    "at_stake_krw": st.column_config.NumberColumn("At stake (KRW)", format="localized"),
+    "written_off_krw": st.column_config.NumberColumn(
+        "Written off (KRW)", help="Takes charged to nobody that no visit took: a loss", format="localized"
+    ),
+}
 
 
 def signed_in() -> str | None:

@@ -2,7 +2,8 @@
 
 A flagged or disputed receipt may be confirmed, lose a line, have a quantity changed, have a line moved
 to another visit the evidence shows, or gain a line the sensors missed (a disputed case offers its
-product first); a pick charged to nobody may be charged to a visit that walked near the plate. Decisions
+product first); a pick charged to nobody may be charged to a visit that walked near the plate, or written
+off when none of them took it (someone not admitted, a plate's false alarm). Decisions
 are built by :mod:`review.decisions` (which refuses what the charge cannot take, in one line) and sent
 with :func:`review.decisions.publish_adjustments`; nothing is shown as decided until Kafka acknowledged
 every adjustment. A case decided in this session leaves the list; its decisions are numbered one after
@@ -27,6 +28,7 @@ from review.decisions import (
     move_line,
     publish_adjustments,
     remove_line,
+    write_off,
 )
 from walkout.catalog import load_catalog
 from walkout.contracts import MAX_QUANTITY, ReceiptAdjustment
@@ -35,13 +37,14 @@ from walkout.kafka import Outbox, bootstrap_servers, make_producer
 from walkout.settings import get_settings
 
 SENT = "sent"
-CONFIRM, REMOVE, CHANGE, MOVE, ADD, CHARGE = (
+CONFIRM, REMOVE, CHANGE, MOVE, ADD, CHARGE, WRITE_OFF = (
     "Confirm as charged",
     "Remove a line",
     "Change a quantity",
     "Move a line to another visit",
     "Add a line the sensors missed",
     "Charge a visit that was near the plate",
+    "Write off: no visit took it",
 )
 Build = Callable[[Decision], list[ReceiptAdjustment]]
 
@@ -118,16 +121,19 @@ def _receipt_decision(charge: Charge, others: list[Charge], disputed: str | None
     return lambda decision: move_line(charge, product, units, target, decision)
 
 
-def _charge_a_visit(case: CaseFile, near: list[Charge]) -> Build | None:
+def _charge_a_visit(case: CaseFile, near: list[Charge]) -> Build:
     head = case.case
-    if not near or head.product_id is None or head.quantity is None:
-        st.info("No visit walked near the plate: whoever took it was not admitted; nobody can be charged.")
-        return None
-    st.radio("Decision", [CHARGE], key=f"kind-{head.case_id}")
+    product, quantity = head.product_id, head.quantity
+    if not near:
+        st.caption("No visit walked near the plate: whoever took it was not admitted.")
+    chargeable = bool(near) and product is not None and quantity is not None
+    kinds = [CHARGE, WRITE_OFF] if chargeable else [WRITE_OFF]
+    kind = st.radio("Decision", kinds, horizontal=True, key=f"kind-{head.case_id}")
+    if kind == WRITE_OFF or product is None or quantity is None:
+        return lambda decision: write_off(head.store_id, decision)
     to = st.selectbox("Visit", [visit.visit_id for visit in near], key=f"visit-{head.case_id}")
-    units = _units("Units", head.quantity, key=f"units-{head.case_id}")
+    units = _units("Units", quantity, key=f"units-{head.case_id}")
     target = next(visit for visit in near if visit.visit_id == to)
-    product = head.product_id
     return lambda decision: add_line(target, product, units, decision)
 
 

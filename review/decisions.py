@@ -138,9 +138,14 @@ def _check_units(units: int, what: str) -> int:
 
 
 def _adjustment(
-    charge: Charge, decision: Decision, kind: AdjustmentKind, changes: Mapping[str, tuple[int, int]]
+    store_id: str,
+    charge: Charge | None,
+    decision: Decision,
+    kind: AdjustmentKind,
+    changes: Mapping[str, tuple[int, int]],
 ) -> ReceiptAdjustment:
-    """The event of one decision on one charge; ``changes`` maps a product to (unit change, unit price)."""
+    """The event of one decision on one charge (None: on no visit's, a write-off); ``changes`` maps a
+    product to (unit change, unit price)."""
     try:
         lines = tuple(
             AdjustmentLine(
@@ -153,14 +158,14 @@ def _adjustment(
         )
         return ReceiptAdjustment(
             event_id=make_event_id("adjustment", decision.case_id, decision.number, kind),
-            store_id=charge.store_id,
+            store_id=store_id,
             ts=decision.decided_at,
             case_id=decision.case_id,
             decision=decision.number,
             kind=kind,
-            visit_id=charge.visit_id,
-            purchase_id=charge.purchase_id,
-            shopper_id=charge.shopper_id,
+            visit_id=None if charge is None else charge.visit_id,
+            purchase_id=None if charge is None else charge.purchase_id,
+            shopper_id=None if charge is None else charge.shopper_id,
             lines=lines,
             amount_delta_krw=sum(line.amount_delta_krw for line in lines),
             reason=decision.reason,
@@ -175,7 +180,7 @@ def confirm_receipt(charge: Charge, decision: Decision) -> list[ReceiptAdjustmen
     """The receipt stands as charged."""
     if charge.purchase_id is None:
         raise DecisionError(f"visit {charge.visit_id} has no receipt to confirm")
-    return [_adjustment(charge, decision, AdjustmentKind.CONFIRM, {})]
+    return [_adjustment(charge.store_id, charge, decision, AdjustmentKind.CONFIRM, {})]
 
 
 def _take_off(
@@ -186,7 +191,9 @@ def _take_off(
         raise DecisionError(
             f"visit {charge.visit_id} is charged {charged} of {product_id}: {units} cannot be taken off"
         )
-    return _adjustment(charge, decision, kind, {product_id: (-units, charge.unit_prices[product_id])})
+    return _adjustment(
+        charge.store_id, charge, decision, kind, {product_id: (-units, charge.unit_prices[product_id])}
+    )
 
 
 def remove_line(
@@ -208,7 +215,11 @@ def change_quantity(
     price = charge.unit_prices[product_id]
     return [
         _adjustment(
-            charge, decision, AdjustmentKind.CHANGE_QUANTITY, {product_id: (quantity - charged, price)}
+            charge.store_id,
+            charge,
+            decision,
+            AdjustmentKind.CHANGE_QUANTITY,
+            {product_id: (quantity - charged, price)},
         )
     ]
 
@@ -227,7 +238,9 @@ def add_line(
             raise DecisionError(f"cannot add {product_id} to visit {charge.visit_id}: {error}") from None
     if charge.units.get(product_id, 0) + units > MAX_QUANTITY:
         raise DecisionError(f"a line holds at most {MAX_QUANTITY} units: add fewer {product_id}")
-    return [_adjustment(charge, decision, AdjustmentKind.ADD_LINE, {product_id: (units, price)})]
+    return [
+        _adjustment(charge.store_id, charge, decision, AdjustmentKind.ADD_LINE, {product_id: (units, price)})
+    ]
 
 
 def move_line(
@@ -243,7 +256,13 @@ def move_line(
         raise DecisionError(f"visit {to.visit_id} would hold more than {MAX_QUANTITY} of {product_id}")
     out = _take_off(charge, product_id, units, decision, AdjustmentKind.MOVE_LINE_OUT)
     into = {product_id: (units, charge.unit_prices[product_id])}
-    return [out, _adjustment(to, decision, AdjustmentKind.MOVE_LINE_IN, into)]
+    return [out, _adjustment(to.store_id, to, decision, AdjustmentKind.MOVE_LINE_IN, into)]
+
+
+def write_off(store_id: str, decision: Decision) -> list[ReceiptAdjustment]:
+    """Leave a take charged to nobody so (no visit took it: someone not admitted, a plate's false
+    alarm): it closes the case as a loss and changes no visit's charge."""
+    return [_adjustment(store_id, None, decision, AdjustmentKind.WRITE_OFF, {})]
 
 
 def publish_adjustments(outbox: Outbox, adjustments: Iterable[ReceiptAdjustment]) -> int:

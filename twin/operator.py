@@ -4,7 +4,7 @@ delay, so the whole loop (flag, decide, adjust, lake, marts) runs in the demo an
 
 A receipt case is corrected to what the visit truly took (a line removed, a quantity changed, a missed
 line added) or confirmed when it was right; a pick charged to nobody is charged to the visit near the
-plate whose truth has more of the product than it was charged, and left open when none has. A mistake
+plate whose truth has more of the product than it was charged, and written off when none has. A mistake
 confirms a wrong receipt as charged: the error an operator makes in a hurry.
 """
 
@@ -24,6 +24,7 @@ from review.decisions import (
     change_quantity,
     confirm_receipt,
     remove_line,
+    write_off,
 )
 from review.queue import OpenCase, open_cases
 from twin.truth import GroundTruth
@@ -94,7 +95,8 @@ def _decide(
     operator_id: str,
     catalog: Catalog,
 ) -> tuple[list[ReceiptAdjustment], str]:
-    """The case's adjustments and what became of it: corrected, confirmed, confirmed by mistake, left open."""
+    """The case's adjustments and what became of it: corrected, confirmed, confirmed by mistake, charged
+    to a visit, written off, left open."""
     evidence = case_file(published, case)
     numbers = iter(range(1, 1000))
 
@@ -116,6 +118,7 @@ def _decide(
             if truth.get(visit_id, {}).get(case.product_id, 0) > near.units.get(case.product_id, 0):
                 why = decision("seen at the plate")
                 return add_line(near, case.product_id, case.quantity, why, catalog), "charged to a visit"
+        return write_off(case.store_id, decision("no visit took it")), "written off"
     return [], "left open"
 
 

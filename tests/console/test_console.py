@@ -8,7 +8,8 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,8 @@ from streamlit.testing.v1 import AppTest
 
 from orchestration.build import WarehouseBuild, build_warehouse
 from realtime.lander import land_offline
+from review.cases import case_file
+from review.decisions import Decision, confirm_receipt, remove_line, write_off
 from review.operators import operator_key
 from review.published import reading
 from review.queue import open_cases
@@ -255,6 +258,42 @@ def test_each_decision_kind_sends_its_adjustments(
         assert into.visit_id != out.visit_id
 
 
+@pytest.mark.kafka
+def test_a_take_charged_to_nobody_is_written_off_with_no_visit(
+    warehouse: WarehouseBuild,
+    small_lake: SmallLake,
+    kafka_settings: Settings,
+    open_console: OpenConsole,
+    tmp_path: Path,
+) -> None:
+    settings = small_lake.settings
+    bootstrap = bootstrap_servers(kafka_settings)
+    operator = f"OP-{uuid.uuid4().hex[:8]}"
+    case = next(
+        case
+        for case in open_cases(settings.paths.published_review_file, datetime.now(UTC))
+        if case.kind == "unattributed"
+    )
+    app = sign_in(open_console(settings, bootstrap), operator)
+    choose(app, "Case", case.case_id)
+    (kind,) = [radio for radio in app.radio if radio.label == "Decision"]
+    assert kind.options[-1] == "Write off: no visit took it"
+    kind.set_value("Write off: no visit took it").run()
+    app.text_input[0].input("a stranger walked in behind a shopper").run()
+    (send,) = [button for button in app.button if button.label == "Send the decision"]
+    send.click().run()
+    assert not app.exception
+    assert not app.error, [error.value for error in app.error]
+
+    (written_off,) = sent_by(operator, bootstrap, tmp_path)
+    assert (written_off.kind, written_off.case_id, written_off.store_id) == (
+        "write_off",
+        case.case_id,
+        case.store_id,
+    )
+    assert (written_off.visit_id, written_off.shopper_id, written_off.lines) == (None, None, ())
+
+
 def test_a_decision_without_a_broker_says_so_in_one_line_and_keeps_the_case(
     warehouse: WarehouseBuild, small_lake: SmallLake, open_console: OpenConsole
 ) -> None:
@@ -268,3 +307,65 @@ def test_a_decision_without_a_broker_says_so_in_one_line_and_keeps_the_case(
     assert "127.0.0.1:9" in error.value
     assert "\n" not in error.value
     assert next(box for box in app.selectbox if box.label == "Case").options == cases
+
+
+@pytest.fixture(scope="module")
+def all_decided(small_lake: SmallLake, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The small lake with every case decided: the first flagged receipt loses a unit 90 minutes after the
+    exit, the other receipts are confirmed, takes charged to nobody written off; landed and built again."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("all-decided") / "data")
+    shutil.copytree(small_lake.settings.data_dir, settings.data_dir)
+    build_warehouse(settings)
+    published = settings.paths.published_review_file
+    decided: list[ReceiptAdjustment] = []
+    for case in open_cases(published, datetime.now(UTC)):
+        decision = Decision(case.case_id, 1, "OP0001", datetime.now(UTC), "looked at it")
+        if case.visit_id is None:
+            decided += write_off(case.store_id, decision)
+            continue
+        charge = case_file(published, case).charges[case.visit_id]
+        if case.kind == "flagged" and not any(a.kind == "remove_line" for a in decided):
+            later = replace(decision, decided_at=case.opened_at + timedelta(minutes=90))
+            decided += remove_line(charge, sorted(charge.units)[0], later, units=1)
+        else:
+            decided += confirm_receipt(charge, decision)
+    assert any(adjustment.kind == "write_off" for adjustment in decided), "the lake has takes to write off"
+    land_offline(settings, decided)
+    build_warehouse(settings)
+    return settings
+
+
+def test_an_empty_queue_says_so_and_the_figures_show_each_store_days_time_to_the_final_charge(
+    all_decided: Settings, open_console: OpenConsole
+) -> None:
+    published = all_decided.paths.published_review_file
+    with reading(published) as con:
+        charge_times = con.sql(
+            "select store_id, charged_date, receipts, receipts_changed_later, max_minutes_to_final_charge "
+            "from review.review_charge_times order by charged_date desc, store_id"
+        ).fetchall()
+        ((written_off, still_open),) = con.execute(
+            "select (select sum(at_stake_krw) from review.review_cases where kind = 'unattributed'), "
+            "(select count(*) from review.review_cases where state = 'open')"
+        ).fetchall()
+    assert still_open == 0
+    assert charge_times
+    assert all(receipts > 0 for _, _, receipts, _, _ in charge_times)
+
+    app = sign_in(open_console(all_decided), "OP0001")
+    assert not app.exception
+    assert "No open cases: nothing to review." in shown(app)
+    assert [tab.label for tab in app.tabs] == ["Queue", "Figures"]
+    figures = app.tabs[1]
+    times, days = (frame.value for frame in figures.dataframe)
+    times["charged_date"] = times["charged_date"].dt.date
+    shown_times = times[
+        ["store_id", "charged_date", "receipts", "receipts_changed_later", "max_minutes_to_final_charge"]
+    ]
+    assert [tuple(row) for row in shown_times.itertuples(index=False)] == charge_times
+    assert times["receipts_changed_later"].sum() == 1
+    assert times["max_minutes_to_final_charge"].max() == pytest.approx(90.0)
+    assert days["decided"].sum() == days["cases"].sum() > 0
+    assert days["still_open"].sum() == 0
+    assert days["changed_charge"].sum() == 1  # confirmations and write-offs change no charge
+    assert days["written_off_krw"].sum() == written_off > 0

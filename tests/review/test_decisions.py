@@ -19,6 +19,7 @@ from review.decisions import (
     move_line,
     publish_adjustments,
     remove_line,
+    write_off,
 )
 from walkout.catalog import load_catalog
 from walkout.contracts import (
@@ -126,6 +127,20 @@ def test_a_move_takes_the_line_off_one_visit_and_charges_it_to_the_other() -> No
     assert into.purchase_id is None  # V2 was charged nothing before
     assert out.event_id != into.event_id
     assert move_line(CHARGE, "P0002", 1, Charge.of_visit(OTHER_VISIT), DECISION) == [out, into]
+
+
+def test_a_write_off_closes_a_take_charged_to_nobody_and_changes_no_charge() -> None:
+    decision = replace(DECISION, case_id="take:E1", reason="nobody admitted took it")
+    (written_off,) = write_off("S001", decision)
+    assert (written_off.kind, written_off.store_id, written_off.case_id) == (
+        AdjustmentKind.WRITE_OFF,
+        "S001",
+        "take:E1",
+    )
+    assert (written_off.visit_id, written_off.purchase_id, written_off.shopper_id) == (None, None, None)
+    assert (written_off.lines, written_off.amount_delta_krw) == ((), 0)
+    assert write_off("S001", decision) == [written_off]
+    assert CHARGE.after([written_off]) == CHARGE
 
 
 def test_the_charge_counts_each_earlier_decision_once() -> None:

@@ -294,6 +294,23 @@ BAD_INPUTS: list[tuple[str, bytes, str]] = [
         "(event)",
     ),
     ("adjustment of an unknown kind", mutate(ADJUSTMENT, kind="refund_everything"), "kind"),
+    ("adjustment of no visit", mutate(ADJUSTMENT, visit_id=None), "(event)"),
+    ("adjustment of a visit without its shopper", mutate(ADJUSTMENT, shopper_id=None), "(event)"),
+    (
+        "write-off naming a visit",
+        mutate(ADJUSTMENT, kind="write_off", lines=[], amount_delta_krw=0, purchase_id=None, shopper_id=None),
+        "(event)",
+    ),
+    (
+        "write-off naming a shopper",
+        mutate(ADJUSTMENT, kind="write_off", lines=[], amount_delta_krw=0, purchase_id=None, visit_id=None),
+        "(event)",
+    ),
+    (
+        "write-off that changes a line",
+        mutate(ADJUSTMENT, kind="write_off", purchase_id=None, visit_id=None, shopper_id=None),
+        "(event)",
+    ),
     ("adjustment decision zero", mutate(ADJUSTMENT, decision=0), "decision"),
     ("adjustment without a reason", mutate(ADJUSTMENT, reason=""), "reason"),
     ("adjustment reason of a page", mutate(ADJUSTMENT, reason="x" * 201), "reason"),
@@ -429,7 +446,7 @@ def test_any_field_set_to_any_json_value_parses_or_raises_a_contract_error(
     only_contract_errors(raw[: data.draw(st.integers(0, len(raw)))], event.TOPIC)
 
 
-def test_a_confirmation_changes_nothing_and_a_move_is_two_adjustments() -> None:
+def test_a_confirmation_changes_nothing_a_move_is_two_adjustments_and_a_write_off_names_no_visit() -> None:
     confirmed = ADJUSTMENT.model_copy(
         update={"kind": AdjustmentKind.CONFIRM, "lines": (), "amount_delta_krw": 0}
     )
@@ -451,6 +468,17 @@ def test_a_confirmation_changes_nothing_and_a_move_is_two_adjustments() -> None:
     for half in halves:  # model_copy skips validation: parsing the bytes is what checks them
         assert parse_event(half.to_bytes(), topic="receipt.adjustments") == half
     assert sum(half.amount_delta_krw for half in halves) == 0
+    written_off = ADJUSTMENT.model_copy(
+        update={
+            "kind": AdjustmentKind.WRITE_OFF,
+            "visit_id": None,
+            "purchase_id": None,
+            "shopper_id": None,
+            "lines": (),
+            "amount_delta_krw": 0,
+        }
+    )
+    assert parse_event(written_off.to_bytes(), topic="receipt.adjustments") == written_off
 
 
 def test_a_dispute_filed_again_is_the_same_event_and_its_note_is_trimmed() -> None:

@@ -5,7 +5,8 @@ A shopper who disputes a line of their receipt in the member app files a :class:
 warehouse makes it a review case of its own. A charged receipt is never edited: each decision on a review
 case is published as one or more :class:`ReceiptAdjustment` events that the warehouse nets against the
 receipts (gross, adjustments, net). A line moved to another visit is two adjustments, one out of each
-visit's charge.
+visit's charge. A take charged to nobody that no visit took (someone not admitted, a plate's false alarm)
+is written off: an adjustment of no visit that changes no charge and only closes its case.
 """
 
 from __future__ import annotations
@@ -40,9 +41,11 @@ class AdjustmentKind(StrEnum):
     REMOVE_LINE = "remove_line"
     CHANGE_QUANTITY = "change_quantity"
     ADD_LINE = "add_line"
+    WRITE_OFF = "write_off"  # a take charged to nobody stays charged to nobody: a loss, no visit's charge
 
 
-# The sign each kind's unit changes must have (+1 added, -1 taken off, 0 either); confirm has no lines.
+# The sign each kind's unit changes must have (+1 added, -1 taken off, 0 either); confirm and write_off
+# have no lines.
 _SIGNS: dict[AdjustmentKind, int] = {
     AdjustmentKind.MOVE_LINE_OUT: -1,
     AdjustmentKind.REMOVE_LINE: -1,
@@ -86,15 +89,17 @@ class ReceiptAdjustment(Event):
         description="The case's nth decision; both halves of a move share it.",
     )
     kind: AdjustmentKind = Field(
-        description="confirm, remove_line, change_quantity, add_line, or one half of a move "
-        "(move_line_out, move_line_in)."
+        description="confirm, remove_line, change_quantity, add_line, one half of a move "
+        "(move_line_out, move_line_in), or write_off (a take charged to nobody stays so)."
     )
-    visit_id: VisitId
+    visit_id: VisitId | None = Field(description="Visit whose charge changes; null only for a write_off.")
     purchase_id: EventId | None = Field(
         description="Receipt adjusted (its event id); null for a line moved into a visit that was charged "
-        "nothing."
+        "nothing, and for a write_off."
     )
-    shopper_id: PayerId
+    shopper_id: PayerId | None = Field(
+        description="Pseudonymous member id of the visit's payer; null only for a write_off."
+    )
     lines: tuple[AdjustmentLine, ...] = Field(
         max_length=200, description="Per product, the units and amount added or taken off; none to confirm."
     )
@@ -108,9 +113,15 @@ class ReceiptAdjustment(Event):
             raise ValueError("amount_delta_krw must equal the sum of the lines' amount_delta_krw")
         if len({line.product_id for line in self.lines}) != len(self.lines):
             raise ValueError("lines must name each product once")
-        if self.kind is AdjustmentKind.CONFIRM:
+        if (self.kind is AdjustmentKind.WRITE_OFF) != (self.visit_id is None):
+            raise ValueError("a write_off, and only a write_off, names no visit")
+        if self.visit_id is None and (self.shopper_id is not None or self.purchase_id is not None):
+            raise ValueError("a write_off names no visit, so no shopper and no receipt")
+        if self.visit_id is not None and self.shopper_id is None:
+            raise ValueError("shopper_id is required when a visit's charge changes")
+        if self.kind in (AdjustmentKind.CONFIRM, AdjustmentKind.WRITE_OFF):
             if self.lines:
-                raise ValueError("a confirmation changes no line")
+                raise ValueError(f"a {self.kind} changes no line")
             return self
         if not self.lines:
             raise ValueError(f"{self.kind} needs at least one line")
