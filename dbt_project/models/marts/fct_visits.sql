@@ -99,6 +99,7 @@ final as (
         purchases.confidence as receipt_confidence,
         coalesce(purchases.needs_review, false) as needs_review,
         purchases.review_reasons,
+        purchases.calibration_version,
 
     from visits
     inner join stores on visits.store_id = stores.store_id

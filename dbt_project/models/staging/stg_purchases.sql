@@ -19,6 +19,7 @@ renamed as (
         confidence,
         needs_review,
         review_reasons,
+        calibration_version,
         ts as purchased_at,
         date as lake_date,
         landed_at,
