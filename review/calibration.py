@@ -4,7 +4,8 @@ threshold that keeps wrong receipts no one looks at under a target at the least 
 The fusion's line confidence is a share of likelihood among the people who stood at a plate; it says
 which take is surer than another, not how often a take that sure is right. An isotonic regression
 (monotone, so the order is kept) maps it to the share of such lines that were right, learned from
-decided review cases and, on the twin, from the ground truth. The threshold is then chosen over the
+decided review cases and audited visits (:mod:`review.audits`; the twin audits every visit from its
+ground truth). The threshold is then chosen over the
 calibrated confidence of each receipt's least sure line: the lowest one at which no more than
 ``target`` of the visits leave with a wrong, unflagged receipt, so operators see as few as that allows.
 The result is a :class:`walkout.calibration.Calibration`, written as a version the checkout reloads.
@@ -12,7 +13,7 @@ The result is a :class:`walkout.calibration.Calibration`, written as a version t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import isotonic_regression
 
+from review.audits import audited_lines, read_audits
 from walkout.calibration import Calibration, CalibrationError
 
 ECE_BINS = 10
@@ -174,44 +176,65 @@ def fit_calibration(
 
 
 MIN_WRONG_LINES = 5
-"""Fewer lines found wrong than this, and a fit from decisions is refused: a calibration that never saw a
-wrong line calls every line right and would stop flagging on confidence altogether."""
+"""Fewer lines found wrong than this, and a fit from decisions and audits is refused: a calibration that
+never saw a wrong line calls every line right and would stop flagging on confidence altogether."""
 
 
 @dataclass
-class DecidedLabels:
-    """Receipt lines and receipts labelled from the published warehouse, and how many of each kind."""
+class ReviewLabels:
+    """Receipt lines and receipts labelled from the published warehouse and the audits, and how many
+    lines of each kind."""
 
     lines: list[LineOutcome]
     receipts: list[ReceiptOutcome]
     decided_lines: int  # lines of receipts an operator decided (confirmed, or changed)
     presumed_right_lines: int  # lines of receipts nobody flagged nor disputed
+    audited_lines: int  # lines of audited visits: labelled against the audit, whatever was decided
 
 
-def decided_labels(published_marts: Path, published_review: Path) -> DecidedLabels:
-    """Labels from the operators' decisions: a line an adjustment changed (removed, quantity changed) was
-    wrong; the other lines of a decided receipt were right; a receipt is wrong when a decision changed it
-    (a line added counts: the sensors missed it). Receipts nobody flagged or disputed are presumed right;
-    flagged ones still open are left out (not known yet). A receipt's least sure confidence is its least
-    sure line's."""
+def review_labels(
+    published_marts: Path, published_review: Path, audits: Mapping[str, Mapping[str, int]]
+) -> ReviewLabels:
+    """Labels from the audits (:mod:`review.audits`) where a visit was audited, else from the operators'
+    decisions: a line an adjustment changed (removed, quantity changed) was wrong; the other lines of a
+    decided receipt were right; a receipt is wrong when a decision changed it (a line added counts: the
+    sensors missed it). Receipts nobody flagged or disputed are presumed right; flagged ones still open
+    are left out (not known yet). A receipt's least sure confidence is its least sure line's."""
     with duckdb.connect() as connection:
         for name, path in (("marts_file", published_marts), ("review_file", published_review)):
             if not path.exists():
                 raise CalibrationError(f"no {path}: build the warehouse first (walkout warehouse build)")
             quoted = str(path).replace("'", "''")
             connection.execute(f"attach '{quoted}' as {name} (read_only)")
-        rows = connection.execute(DECIDED_LINES_SQL).fetchall()
-    lines: list[LineOutcome] = []
+        decided_rows = connection.execute(DECIDED_LINES_SQL).fetchall()
+        audited_rows = audited_lines(connection, audits) if audits else []
+    labels = ReviewLabels([], [], 0, 0, 0)
     receipts: dict[str, tuple[float, bool, bool]] = {}
-    decided = presumed = 0
-    for visit_id, confidence, line_wrong, decided_case, receipt_changed, otherwise in rows:
-        lines.append(LineOutcome(float(confidence), not line_wrong))
-        decided += bool(decided_case)
-        presumed += not decided_case
+    for visit_id, confidence, line_wrong, decided_case, receipt_changed, otherwise in decided_rows:
+        if visit_id in audits:
+            continue
+        labels.lines.append(LineOutcome(float(confidence), not line_wrong))
+        labels.decided_lines += bool(decided_case)
+        labels.presumed_right_lines += not decided_case
         lowest, _, _ = receipts.get(visit_id, (1.0, False, False))
         receipts[visit_id] = (min(lowest, float(confidence)), bool(receipt_changed), bool(otherwise))
-    outcomes = [ReceiptOutcome(lowest, wrong, otherwise) for lowest, wrong, otherwise in receipts.values()]
-    return DecidedLabels(lines, outcomes, decided, presumed)
+    labels.receipts += [ReceiptOutcome(low, wrong, otherwise) for low, wrong, otherwise in receipts.values()]
+    charged: dict[str, dict[str, int]] = {}
+    audited: dict[str, tuple[float, bool]] = {}
+    for visit_id, product_id, units, confidence, otherwise in audited_rows:
+        labels.lines.append(LineOutcome(confidence, audits[visit_id].get(product_id, 0) == units))
+        labels.audited_lines += 1
+        charged.setdefault(visit_id, {})[product_id] = units
+        lowest, _ = audited.get(visit_id, (1.0, False))
+        audited[visit_id] = (min(lowest, confidence), otherwise)
+    for visit_id, taken in audits.items():
+        wrong = charged.get(visit_id, {}) != dict(taken)
+        if visit_id in audited:
+            lowest, otherwise = audited[visit_id]
+            labels.receipts.append(ReceiptOutcome(lowest, wrong, otherwise))
+        else:  # charged nothing: no threshold flags it
+            labels.receipts.append(ReceiptOutcome(None, wrong))
+    return labels
 
 
 DECIDED_LINES_SQL = """
@@ -265,17 +288,19 @@ order by lines.visit_id, lines.confidence
 """
 
 
-def fit_from_decisions(
-    published_marts: Path, published_review: Path, target: float, version: str
+def fit_from_reviews(
+    published_marts: Path, published_review: Path, audits_dir: Path, target: float, version: str
 ) -> Calibration:
-    """The calibration the checkout loads, fitted on what the operators decided (see
-    :func:`decided_labels`); refused when the decisions found too few wrong lines to learn from."""
-    labels = decided_labels(published_marts, published_review)
+    """The calibration the checkout loads, fitted on what the operators decided and the audits found (see
+    :func:`review_labels`); refused when they found too few wrong lines to learn from."""
+    labels = review_labels(published_marts, published_review, read_audits(audits_dir))
     wrong = sum(not line.right for line in labels.lines)
     if wrong < MIN_WRONG_LINES:
         raise CalibrationError(
-            f"the decisions found {wrong} wrong receipt lines, fewer than the {MIN_WRONG_LINES} a "
-            "calibration needs: the checkout keeps its current one"
+            f"the decisions and audits found {wrong} wrong receipt lines, fewer than the {MIN_WRONG_LINES} "
+            "a calibration needs: the checkout keeps its current one"
         )
     sources = {"decided_lines": labels.decided_lines, "presumed_right_lines": labels.presumed_right_lines}
+    if labels.audited_lines:
+        sources["audited_lines"] = labels.audited_lines
     return fit_calibration(labels.lines, labels.receipts, target, version, sources)

@@ -44,7 +44,7 @@ def backfill_store(settings: Settings, plan: SimulationPlan) -> BackfillSummary:
         summary.skipped_store_days = len(markers)
         return summary
     catalog = load_catalog()
-    truth = GroundTruth(settings.paths.ground_truth_dir)
+    truth = GroundTruth(settings.paths.ground_truth_dir, settings.paths.audits_dir)
     for store_day in simulate_store_days(catalog, plan):
         edge = [event for _, event in store_day.events]
         stats = land_offline(settings, edge + replay_checkout(catalog, store_id, edge))

@@ -374,7 +374,12 @@ def simulate_to_kafka(
     """The ``walkout simulate`` job: publish a plan's edge events to Kafka, the truth under the data dir."""
     with edge_to_kafka(settings) as send:
         return run_simulation(
-            load_catalog(), plan, send, GroundTruth(settings.paths.ground_truth_dir), speed, progress
+            load_catalog(),
+            plan,
+            send,
+            GroundTruth(settings.paths.ground_truth_dir, settings.paths.audits_dir),
+            speed,
+            progress,
         )
 
 

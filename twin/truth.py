@@ -3,7 +3,8 @@
 Tables (Parquet, one file per store-day, ``<data_dir>/ground_truth/<table>/store=<id>/date=<day>.parquet``):
 visits, people, receipts (the true charge per visit and product), hands (every true pick and
 put-back), paths (true positions at 1 Hz), stock (units per plate at the end of the day),
-deliveries and stockouts.
+deliveries and stockouts. With an audits folder, every visit's true charge is also written as an audit
+(:mod:`review.audits`), which the calibration of line confidence learns from.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from review.audits import write_audit
 from twin.trips import PlannedVisit, StoreShelves
 from walkout.catalog import Catalog, Store
 
@@ -38,6 +40,18 @@ class StoreDayTruth:
     stockouts: pl.DataFrame
 
     TABLES = ("visits", "people", "receipts", "hands", "paths", "stock", "deliveries", "stockouts")
+
+    def audit(self) -> dict[str, dict[str, int]]:
+        """What each visit truly took, by the visit id the checkout gives it (store and QR token)."""
+        taken: dict[str, dict[str, int]] = {}
+        for visit_id, product_id, units in self.receipts.select(
+            "visit_id", "product_id", "quantity"
+        ).iter_rows():
+            taken.setdefault(visit_id, {})[product_id] = units
+        return {
+            f"{self.store_id}-{token_id}": taken.get(visit_id, {})
+            for visit_id, token_id in self.visits.select("visit_id", "token_id").iter_rows()
+        }
 
     @classmethod
     def collect(
@@ -175,10 +189,12 @@ class StoreDayTruth:
 
 
 class GroundTruth:
-    """Where a run's truth lives; re-simulating a store-day replaces its files."""
+    """Where a run's truth lives (and, given ``audits``, where every visit is audited from it);
+    re-simulating a store-day replaces its files."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, audits: Path | None = None) -> None:
         self.root = root
+        self.audits = audits
 
     def write(self, truth: StoreDayTruth) -> None:
         for table in StoreDayTruth.TABLES:
@@ -187,6 +203,8 @@ class GroundTruth:
             temporary = target.with_suffix(".tmp")
             getattr(truth, table).write_parquet(temporary)
             temporary.replace(target)
+        if self.audits is not None:
+            write_audit(self.audits, truth.store_id, truth.day, truth.audit())
 
     def read(self, table: str, store_days: Iterable[tuple[str, date]] | None = None) -> pl.DataFrame:
         """One table over the given store-days (default: every store-day written so far)."""

@@ -117,6 +117,12 @@ class DataDir:
         return self.backfill_dir / f"{store_id}-{day.isoformat()}-seed{seed}.done"
 
     @property
+    def audits_dir(self) -> Path:
+        """What audited visits truly took (Parquet per store-day; the twin audits every visit), which the
+        calibration of line confidence learns from (:mod:`review.audits`)."""
+        return self.root / "audits"
+
+    @property
     def ground_truth_dir(self) -> Path:
         """The digital twin's ground truth of the days it simulated (Parquet per table and store-day)."""
         return self.root / "ground_truth"

@@ -1,4 +1,5 @@
-"""The calibration of line confidence: refitted from the operators' decisions after every warehouse build.
+"""The calibration of line confidence: refitted from the operators' decisions and the audits after every
+warehouse build.
 
 It sits with the published warehouse (group ``published``): the checkout loads its newest version without
 a restart. When the decisions found too few wrong lines to learn from, nothing is written and the
@@ -9,7 +10,7 @@ import dagster as dg
 
 from orchestration.defs.warehouse import published_warehouse
 from orchestration.resources import WarehouseResource
-from review.calibration import fit_from_decisions
+from review.calibration import fit_from_reviews
 from walkout.calibration import CalibrationError, write_calibration
 from walkout.versions import new_version
 
@@ -19,7 +20,8 @@ from walkout.versions import new_version
     group_name="published",
     kinds={"python"},
     deps=[published_warehouse],
-    description="Line confidence calibrated (isotonic) on decided review cases, with the review threshold "
+    description="Line confidence calibrated (isotonic) on decided review cases and audited visits, with "
+    "the review threshold "
     "that keeps wrong, unflagged receipts under the target at the least review; a new version for the "
     "checkout.",
 )
@@ -28,9 +30,10 @@ def line_calibration(
 ) -> dg.MaterializeResult[None]:
     paths = warehouse.paths
     try:
-        calibration = fit_from_decisions(
+        calibration = fit_from_reviews(
             paths.published_warehouse_file,
             paths.published_review_file,
+            paths.audits_dir,
             warehouse.review_target,
             new_version(context.run.run_id),
         )

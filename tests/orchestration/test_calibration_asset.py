@@ -1,10 +1,12 @@
-"""The calibration asset after the published warehouse: fitted from decided review cases in small
-published copies, written as a version the checkout loads; skipped when the decisions found too few
-wrong lines."""
+"""The calibration asset after the published warehouse: fitted from decided review cases (and audited
+visits, which outrank them) in small published copies, written as a version the checkout loads; skipped
+when they found too few wrong lines."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from datetime import date
 
 import dagster as dg
 import duckdb
@@ -13,6 +15,7 @@ import pytest
 from orchestration.definitions import build_definitions
 from orchestration.defs.review import line_calibration
 from orchestration.resources import WarehouseResource
+from review.audits import write_audit
 from walkout.calibration import newest_calibration_file, read_calibration
 from walkout.data_dir import DataDir
 from walkout.settings import Settings
@@ -29,7 +32,7 @@ def publish_decisions(data_dir: Path, wrong: int) -> None:
         marts.execute("create schema marts")
         marts.execute(
             "create table marts.fct_purchase_lines as "
-            "select 'V' || v as visit_id, 'P' || p as product_id, "
+            "select 'V' || v as visit_id, 'P' || p as product_id, 1 as quantity, "
             "case when v < 10 then 0.6 else 0.99 end as line_confidence "
             "from range(60) as visits(v), range(2) as products(p) where v >= 10 or p = 0"
         )
@@ -85,3 +88,25 @@ def test_too_few_wrong_lines_write_nothing(tmp_path: Path) -> None:
     assert newest_calibration_file(DataDir(tmp_path).calibration_dir) is None
     metadata = result.asset_materializations_for_node("published__line_calibration")[0].metadata
     assert "fewer than the 5" in str(metadata["skipped"].value)
+
+
+@pytest.mark.slow
+def test_audited_visits_outrank_the_decisions_and_make_a_fit_possible(tmp_path: Path) -> None:
+    """Two wrong lines decided are too few; an audit of the ten flagged visits finds six of their
+    single-unit lines were not taken, which is enough, and replaces what was decided about them."""
+    publish_decisions(tmp_path, wrong=2)
+    audited = {f"V{v}": ({} if v < 6 else {"P0": 1}) for v in range(10)}
+    write_audit(DataDir(tmp_path).audits_dir, "S001", date(2026, 11, 18), audited)
+    assert materialize(tmp_path).success
+    written = newest_calibration_file(DataDir(tmp_path).calibration_dir)
+    assert written is not None
+    calibration = read_calibration(written)
+    assert calibration.calibrated(0.6) == pytest.approx(0.4)  # the audit's 4 of 10, not the decisions' 8
+    assert calibration.flags(0.6)
+    assert calibration.fitted_on == {
+        "lines": 110,
+        "receipts": 60,
+        "decided_lines": 0,
+        "presumed_right_lines": 100,
+        "audited_lines": 10,
+    }

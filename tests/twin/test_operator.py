@@ -20,11 +20,13 @@ import pytest
 
 from orchestration.build import WarehouseBuild, build_warehouse
 from realtime.lander import land_offline
+from review.audits import read_audits
 from review.published import reading
 from review.queue import open_cases
 from twin.operator import OperatorHabits, simulate_review
 from twin.truth import GroundTruth
 from walkout.catalog import load_catalog
+from walkout.contracts import Purchase
 from walkout.kafka import bootstrap_servers
 from walkout.settings import Settings
 
@@ -115,3 +117,17 @@ def test_walkout_review_simulate_sends_the_decisions_to_kafka(
     report = json.loads(done.stdout)
     assert sum(report["cases"].values()) == 3
     assert report["adjustments_sent"] >= 3 - report["cases"].get("left open", 0)
+
+
+def test_the_twin_audits_every_visit_by_the_checkouts_visit_id(small_lake: SmallLake, tmp_path: Path) -> None:
+    """The truth written with an audits folder audits every visit under the id the checkout gave it: each
+    receipt's visit is audited, and nearly every receipt charges what its audit says."""
+    truth = small_lake.store_day.truth
+    GroundTruth(tmp_path / "truth", tmp_path / "audits").write(truth)
+    audits = read_audits(tmp_path / "audits")
+    assert len(audits) == truth.visits.height
+    receipts = small_lake.of_type(Purchase)
+    assert {receipt.visit_id for receipt in receipts} <= set(audits)
+    exact = sum(audits[r.visit_id] == {line.product_id: line.quantity for line in r.lines} for r in receipts)
+    assert exact / len(receipts) > 0.9
+    assert any(not taken for taken in audits.values())  # a visit that took nothing is audited too
