@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import polars as pl
 import streamlit as st
 from streamlit.elements.lib.column_types import ColumnConfig
 
@@ -27,6 +28,7 @@ from review.queue import OpenCase, open_cases
 from walkout.settings import get_settings
 
 OPERATOR = "operator"
+ALL_STORES = "All stores"
 
 
 def main() -> None:
@@ -39,27 +41,30 @@ def main() -> None:
     published = get_settings().paths.published_review_file
     queue, figures = st.tabs(["Queue", "Figures"])
     try:
-        with queue:
-            queue_page(published, operator)
-        with figures:
-            figures_page(published)
+        cases = open_cases(published, datetime.now(UTC))
+        times, days = charge_times(published), review_days(published)
     except ReviewDataError as problem:
         st.info(str(problem), icon=":material/info:")
+        return
+    stores = sorted({case.store_id for case in cases} | set(times["store_id"]) | set(days["store_id"]))
+    store = st.sidebar.selectbox("Store", [ALL_STORES, *stores])
+    if store != ALL_STORES:
+        cases = [case for case in cases if case.store_id == store]
+        times, days = (frame.filter(pl.col("store_id") == store) for frame in (times, days))
+    with queue:
+        queue_page(published, cases, operator)
+    with figures:
+        figures_page(times, days)
 
 
-def queue_page(published: Path, operator: str) -> None:
+def queue_page(published: Path, cases: list[OpenCase], operator: str) -> None:
     """The open cases in the order they are taken, and the one chosen: its evidence and the decision."""
     st.caption(
         "Receipts the checkout was unsure of and takes it could charge to nobody, oldest first, then the "
         "most money at stake. A decision closes its case at the next warehouse build."
     )
-    cases = open_cases(published, datetime.now(UTC))
     sent = sent_decisions()
     waiting = [case for case in cases if case.case_id not in sent]
-    stores = sorted({case.store_id for case in waiting})
-    store = st.sidebar.selectbox("Store", ["All stores", *stores])
-    if store != "All stores":
-        waiting = [case for case in waiting if case.store_id == store]
     st.sidebar.caption(f"{len(sent)} decided in this session, waiting for the next build")
     if not waiting:
         st.success("No open cases: nothing to review.", icon=":material/task_alt:")
@@ -75,16 +80,16 @@ def queue_page(published: Path, operator: str) -> None:
     decision_panel(case, operator)
 
 
-def figures_page(published: Path) -> None:
+def figures_page(times: pl.DataFrame, days: pl.DataFrame) -> None:
     """How long receipts took to their final charge, and how the review went, per store and day."""
     st.subheader("From the exit to the final charge")
     st.caption(
         "The checkout charges at the exit; a receipt is final then, unless a decision changed it later. "
         "Per store and day of the exits, as of the last warehouse build."
     )
-    st.dataframe(charge_times(published), hide_index=True, column_config=CHARGE_TIME_COLUMNS)
+    st.dataframe(times, hide_index=True, column_config=CHARGE_TIME_COLUMNS)
     st.subheader("Cases by day and cause")
-    st.dataframe(review_days(published), hide_index=True, column_config=REVIEW_DAY_COLUMNS)
+    st.dataframe(days, hide_index=True, column_config=REVIEW_DAY_COLUMNS)
 
 
 CHARGE_TIME_COLUMNS: dict[str, ColumnConfig | str] = {

@@ -273,10 +273,10 @@ class Chromium:
         assert typed, f"no text input labelled {label!r}"
 
     def click(self, text: str) -> None:
-        """Click the button that says ``text``."""
+        """Click the button (or tab) that says ``text``."""
         clicked = self.evaluate(
             f"""(() => {{
-                const button = [...document.querySelectorAll('button')]
+                const button = [...document.querySelectorAll('button, [role="tab"]')]
                     .find(b => b.innerText.trim() === {json.dumps(text)});
                 if (!button) return false;
                 button.click();

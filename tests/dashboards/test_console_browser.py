@@ -1,6 +1,7 @@
 """The review console as an operator meets it: ``walkout review console`` serving the demo's review file,
 opened in headless Chromium: nothing but the sign-in until the operator's key is typed, then the queue
-and the first case's evidence, saved as screenshots (``make screenshots`` keeps them)."""
+and the first case's evidence, then the figures tab, saved as screenshots (``make screenshots`` keeps
+them)."""
 
 from __future__ import annotations
 
@@ -44,3 +45,8 @@ def test_the_console_in_a_browser(
     assert not chromium.evaluate(SHOWS_EXCEPTION), text[:3000]
     chromium.screenshot(screenshots_dir / "review-1-case.png")
     assert (screenshots_dir / "review-1-case.png").stat().st_size > 10_000
+
+    chromium.click("Figures")
+    text = chromium.shows(["From the exit to the final charge", "Cases by day and cause"])
+    assert not chromium.evaluate(SHOWS_EXCEPTION), text[:3000]
+    chromium.screenshot(screenshots_dir / "review-2-figures.png")

@@ -4,9 +4,8 @@ when they found too few wrong lines."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import duckdb
