@@ -567,6 +567,53 @@ def test_a_swap_followed_by_another_close_pass_moments_later_is_still_undone(cat
     assert receipts(moment.play()) == {}
 
 
+def test_a_take_between_two_close_passes_of_a_swapped_pair_is_less_sure(catalog: Catalog) -> None:
+    """A and B stand side by side (0.1 m apart) and the tracker swaps their ids; A, now under "b", takes
+    from plate A; later the two stand side by side again, where nothing is swapped. A leaves under "b",
+    so the swap is undone at the first pass (the tracker swaps ids the first time people come that
+    close) and A's take is A's. But standing people's walks cannot tell which pass it was, and had it
+    been the second one the take was B's: the line is only as sure as the first pass is likely, below
+    the 0.99 cap that a take the swap leaves no doubt about keeps (as when two people cross)."""
+    ax, ay = reach(PLATE_A, catalog)
+    bx, by = reach(PLATE_B, catalog)
+    moment = Moment(catalog)
+    moment.scan(0.0, GateDirection.ENTRY, "TA")
+    moment.scan(2.0, GateDirection.ENTRY, "TB")
+    moment.walk("a", [(0.5, *INSIDE), (6.0, 5.1, 3.3), (8.0, 5.1, 3.3)])  # A
+    moment.walk("b", [(2.5, *INSIDE), (6.0, 5.2, 3.3), (8.0, 5.2, 3.3)])  # B
+    b_after = [(12.0, bx, by), (24.0, bx, by), (26.0, 5.7, 2.0), (34.0, 5.7, 2.0), (35.0, *INSIDE)]
+    moment.walk("a", [(8.5, 5.2, 3.3), (10.0, 5.2, 3.3), *b_after, (36.0, *OUTSIDE)])  # B, from the swap on
+    a_after = [(12.0, ax, ay), (22.0, ax, ay), (26.0, 5.6, 2.0), (28.0, 5.6, 2.0), (30.0, *INSIDE)]
+    moment.walk("b", [(8.5, 5.1, 3.3), (10.0, 5.1, 3.3), *a_after, (31.0, *OUTSIDE)])  # A, from the swap on
+    moment.shelf(19.0, PLATE_A, -94.0, 1)  # A, under "b"
+    moment.scan(30.8, GateDirection.EXIT, "TA")
+    moment.scan(35.8, GateDirection.EXIT, "TB")
+    outputs = moment.play()
+    assert receipts(outputs) == {"S002-TA": {"P0195": 1}}
+    (taken,) = [event for event in outputs if isinstance(event, Attribution)]
+    assert taken.swaps_undone == 1
+    assert 0.7 < taken.confidence < 0.95
+    (charged,) = [event for event in outputs if isinstance(event, Purchase)]
+    assert charged.confidence == taken.confidence
+    crossed = [event for event in crossed_pair(catalog, A_WALKS_OUT).play() if isinstance(event, Attribution)]
+    assert [event.swaps_undone for event in crossed] == [1, 1]
+    assert all(event.confidence > 0.98 for event in crossed)  # walks that cross tell where they swapped
+
+
+def test_a_take_is_as_sure_as_the_swap_undone_around_it_is_on_its_side() -> None:
+    """Two close passes where a pair may have swapped, three to one for the first: a take between them
+    that the undone swap (at the first) moved is right three times in four, if the swap was real at all;
+    one it left before both passes is right, and one after both is as sure as the swap."""
+    passes = [(10.0, 3.0), (30.0, 1.0)]
+    assert swaps.charged_right(20.0, True, 1.0, 10.0, passes) == pytest.approx(0.75)
+    assert swaps.charged_right(20.0, True, 0.9, 10.0, passes) == pytest.approx(0.675)
+    assert swaps.charged_right(5.0, False, 0.9, 10.0, passes) == pytest.approx(1.0)
+    assert swaps.charged_right(40.0, True, 0.9, 10.0, passes) == pytest.approx(0.9)
+    # undone at the second pass instead, a take between them stays: right if the swap was not real, or
+    # came after the take (one time in four)
+    assert swaps.charged_right(20.0, False, 0.9, 30.0, passes) == pytest.approx(0.1 + 0.9 * 0.25)
+
+
 def test_looks_tell_a_swap_from_a_third_person_taking_an_id_over() -> None:
     """Two ids' looks before and after a close pass: exchanged means swapped, kept means not; when one
     id's look turns into nobody's of the two (a third person), that says nothing about these two."""

@@ -101,8 +101,8 @@ def check_pass(state: FusionState, check: PassCheck, due: float) -> None:
         if one is None or other is None or one is other:
             return
         _, looks, at = swaps.likeliest_swap(state, one, other, closest(close_pass, params)[1])
-        if looks >= params.colour_sure:
-            swaps.swap(state, one, other, at)
+        if looks >= params.colour_sure:  # as sure of it as the looks' odds say
+            swaps.swap(state, one, other, at, sure=1.0 / (1.0 + math.exp(-looks)))
 
 
 def settle_new_id(state: FusionState, track_id: str) -> None:

@@ -42,7 +42,8 @@ def reconcile(state: FusionState, visit: OpenVisit, leaving: list[Track], at: fl
         ):
             visit.review_reasons.append("ids swapped: ambiguous")
         if explanations:
-            ours = swaps.unswap(state, owner, explanations[0][1])
+            sure = swaps.explanation_sureness(explanations)
+            ours = swaps.unswap(state, owner, explanations[0][1], sure, explanations[0][2])
             if ours in spare:
                 spare.remove(ours)
             else:

@@ -119,7 +119,9 @@ class FusionParams:
     line_noise_z: float = 2.33  # frames stray from a line beyond what noise does 1 time in 100: not a line
     off_line_frames: float = 20.0  # one frame in this many truly strays from a fitted walk (a step aside)
 
-    # Receipts and dwell.
+    # Receipts and dwell. A line's confidence: the taker's share at the plate (0.5 to 0.99) times the plate's
+    # own, times how likely an id swap undone around the take left it with the right person (weighed by
+    # the swap model above: no constant of its own; see swaps.charged_right).
     review_below: float = 0.65  # a receipt line less sure than this goes to review: wrong one time in three
     stop_min_s: float = 5.0  # a zone stay at least this long, moving under 0.4 m/s on average, is a stop
 

@@ -4,7 +4,9 @@ A shelf event goes to the likeliest taker: whoever stood at the plate's reach po
 it (their mean position, where the tracker's noise averages out), had stood there a while before and
 moved on soon after. Picks from one spot moments apart are given together, mostly to different people.
 A put-back goes to someone carrying that product, matched by weight (and by where its plate is) when it
-landed on another plate. A receipt line is unsure when someone of another party was about as likely.
+landed on another plate. A receipt line is unsure when someone of another party was about as likely,
+or (see :func:`realtime.checkout.fusion.swaps.swap`) when an id swap undone later may have put the take
+on the wrong side of it.
 """
 
 from __future__ import annotations

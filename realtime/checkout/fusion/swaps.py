@@ -3,7 +3,10 @@
 A tracker swaps two ids the first time their people come within swapping distance; whether it did at
 a close pass is weighed from how each id walks on (motion) and how each id's person looks (colour).
 An exit under an id that is not the visit's is explained by the likeliest chain of such swaps, and
-the takes after each swap move with it.
+the takes after each swap move with it. Those takes are then only as sure as the swap: as the chain is
+likelier than the runner-up explanation, and as the swap came at the chosen close pass rather than at
+another of the pair's on the take's other side. (At the plate the person the track says is often the
+only one near; whether the track was still theirs is the doubt that remains.)
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from realtime.checkout.fusion.tracks import (
 )
 
 Swaps = list[tuple[Person, float]]  # going back in time: each swapped ids with the one before, then
+Passes = list[tuple[float, float]]  # a pair's close passes: where each likeliest swapped them, its weight
+Explanation = tuple[float, Swaps, list[Passes]]  # a chain's cost, the chain, and each swap's pair's passes
 
 
 def _look(state: FusionState, person: Person, at: float, after: bool) -> Look | None:
@@ -47,19 +52,21 @@ def _looks(state: FusionState, one: Person, other: Person, at: float, after: boo
     return _look(state, one, at, after), _look(state, other, at, after)
 
 
-def swap_chains(
-    state: FusionState, owner: Person, targets: list[Person], until: float
-) -> list[tuple[float, Swaps]]:
+def swap_chains(state: FusionState, owner: Person, targets: list[Person], until: float) -> list[Explanation]:
     """The two likeliest chains of id swaps by which one of ``targets`` came to walk under
-    ``owner``'s id, with their costs (each swap costs its unlikeliness), best first."""
+    ``owner``'s id, with their costs (each swap costs its unlikeliness), best first, and for each
+    swap the close passes of its pair, each weighed as where they swapped (see :func:`swap`)."""
     wanted = {person.person_id for person in targets}
     order = itertools.count()
-    frontier: list[tuple[float, int, Person, float, Swaps]] = [(0.0, next(order), owner, until, [])]
-    found: list[tuple[float, Swaps]] = []
+    start: list[Passes] = []
+    frontier: list[tuple[float, int, Person, float, Swaps, list[Passes]]] = [
+        (0.0, next(order), owner, until, [], start)
+    ]
+    found: list[Explanation] = []
     while frontier and len(found) < 2:
-        cost, _, person, before, chain = heapq.heappop(frontier)
+        cost, _, person, before, chain, passes = heapq.heappop(frontier)
         if chain and person.person_id in wanted:
-            found.append((cost, chain))
+            found.append((cost, chain, passes))
             continue
         if len(chain) == state.params.max_swaps:
             continue
@@ -68,8 +75,20 @@ def swap_chains(
             swap = None if other.person_id in seen else _swap_time(state, person, other, before)
             if swap is not None:
                 step_cost = cost + math.log1p(1.0 / (state.params.swap_odds * swap[1]))  # -log P(swapped)
-                heapq.heappush(frontier, (step_cost, next(order), other, swap[0], [*chain, (other, swap[0])]))
+                step = [*chain, (other, swap[0])]
+                heapq.heappush(frontier, (step_cost, next(order), other, swap[0], step, [*passes, swap[2]]))
     return found
+
+
+def explanation_sureness(explanations: list[Explanation]) -> float:
+    """How likely the best of an exit's explanations (best first) is the true one: its share of the
+    likelihood against the runner-up (each chain's likelihood is ``exp(-cost)``; the exit happened, so
+    one of them is true). A take an undone swap moved is charged right only if that swap was real."""
+    if not explanations:
+        return 1.0
+    best = explanations[0][0]
+    rivals = sum(math.exp(max(best - cost, -50.0)) for cost, _, _ in explanations[1:])
+    return 1.0 / (1.0 + rivals)
 
 
 def charged_differently(state: FusionState, owner: Person, one: Swaps, other: Swaps, until: float) -> bool:
@@ -91,18 +110,26 @@ def charged_differently(state: FusionState, owner: Person, one: Swaps, other: Sw
     )
 
 
-def unswap(state: FusionState, owner: Person, chain: Swaps) -> Person:
-    """Undo a chain's swaps, oldest first, so its target follows ``owner``'s id; returns the target."""
+def unswap(
+    state: FusionState, owner: Person, chain: Swaps, sure: float = 1.0, passes: list[Passes] | None = None
+) -> Person:
+    """Undo a chain's swaps, oldest first, so its target follows ``owner``'s id; returns the target.
+    ``sure``: how likely the chain is the true one; ``passes``: each swap's pair's close passes (see
+    :func:`swap`: together they say how sure the takes of the people involved are)."""
     target = chain[-1][0]
     before = [owner, *(person for person, _ in chain[:-1])]
-    for person, at in reversed(list(zip(before, [at for _, at in chain], strict=True))):
-        swap(state, target, person, at)
+    weighed = passes if passes is not None else [[] for _ in chain]
+    steps = zip(before, [at for _, at in chain], weighed, strict=True)
+    for person, at, where in reversed(list(steps)):
+        swap(state, target, person, at, sure, where)
     return target
 
 
-def _swap_time(state: FusionState, one: Person, other: Person, until: float) -> tuple[float, float] | None:
-    """When the tracker most likely swapped the two people's ids (before ``until``), and how likely
-    that swap is.
+def _swap_time(
+    state: FusionState, one: Person, other: Person, until: float
+) -> tuple[float, float, Passes] | None:
+    """When the tracker most likely swapped the two people's ids (before ``until``), how likely that
+    swap is, and every close pass of theirs (the instant each most likely swapped them, its weight).
 
     A tracker swaps two ids the first time their people come within swapping distance: each close
     pass is weighed as that first time by how close they likely came and by whether the ids jump
@@ -118,17 +145,19 @@ def _swap_time(state: FusionState, one: Person, other: Person, until: float) -> 
         if max(mine_from, theirs_from) <= at < min(mine_until, theirs_until)
     )
     best: tuple[float, float] | None = None  # (weight, instant)
+    weighed: Passes = []
     not_yet = 1.0  # probability they had not come that close before this pass
     for close_pass in split_passes(gaps, params):
         close, frames = closest(close_pass, params)
         evidence, _, at = likeliest_swap(state, one, other, frames)
         weight = max(not_yet, params.someone_else) * close * math.exp(evidence)
+        weighed.append((at, weight))
         if best is None or weight > best[0]:
             best = (weight, at)
         not_yet *= 1.0 - close
     if best is None or best[0] < 1e-9:
         return None
-    return best[1], best[0]
+    return best[1], best[0], weighed
 
 
 def _motion_evidence(state: FusionState, one: Person, other: Person, at: float) -> float:
@@ -188,8 +217,16 @@ def _colour_evidence(state: FusionState, one: Person, other: Person, at: float) 
     )
 
 
-def swap(state: FusionState, one: Person, other: Person, at: float) -> None:
-    """The tracker swapped the two people's ids at ``at``: from then on each is the other's."""
+def swap(
+    state: FusionState, one: Person, other: Person, at: float, sure: float = 1.0, passes: Passes | None = None
+) -> None:
+    """The tracker swapped the two people's ids at ``at``: from then on each is the other's.
+
+    Each take of the two people becomes as sure as the chance it is now charged right (its confidence
+    times that; see :func:`charged_right`): ``sure`` is how likely the swap was real at all, and
+    ``passes`` (the pair's close passes, each weighed as where they swapped) how likely it was before
+    or after the take; without them, only at ``at``. (A take two swaps of one chain move counts the
+    chain's doubt twice: rare, and on the safe side.)"""
     one_before, one_after = one.split_at(at)
     other_before, other_after = other.split_at(at)
     one.pieces, other.pieces = one_before + other_after, other_before + one_after
@@ -214,5 +251,23 @@ def swap(state: FusionState, one: Person, other: Person, at: float) -> None:
         if take.quantity < 0:  # a put-back is by whoever carried the item, if only one of them did
             carriers = [p for p in (one, other) if state.cart(p)[take.product_id] > 0]
             taker = carriers[0] if len(carriers) == 1 else taker
-        moved_by_undo = taker.person_id != holder
-        state.record(taker, replace(take, swaps_undone=take.swaps_undone + 1) if moved_by_undo else take)
+        undone = taker.person_id != holder
+        right = charged_right(take.at, undone, sure, at, passes or [(at, 1.0)])
+        if undone or right < 1.0:
+            take = replace(take, confidence=take.confidence * right, swaps_undone=take.swaps_undone + undone)
+        state.record(taker, take)
+
+
+def charged_right(at: float, moved: bool, sure: float, swapped_at: float, passes: Passes) -> float:
+    """How likely a take at ``at`` of two people whose swap is undone (at ``swapped_at``) is charged
+    right after it: one it moved to the other person is right if the swap was real (``sure``) and came
+    before the take; one it left where it was is right if the swap was not real, or came after the take.
+    ``passes``: where the pair may have swapped, each with its weight (a pass's share of the weight is
+    the chance they swapped there); a take about as early as the undone swap went to whoever stood at
+    the plate, so that swap counts as on the side it was charged to."""
+    total = sum(weight for _, weight in passes)
+    if total <= 0.0:
+        return sure if moved else 1.0
+    before = sum(weight for instant, weight in passes if (moved if instant == swapped_at else instant < at))
+    share = before / total
+    return sure * share if moved else 1.0 - sure + sure * (1.0 - share)
