@@ -41,6 +41,7 @@ from twin.run import (
 from twin.speed import Speed
 from twin.truth import GroundTruth
 from walkout.broker import kafka_available
+from walkout.calibration import newest_calibration_file, read_calibration
 from walkout.catalog import load_catalog
 from walkout.contracts import TOPICS, GateScan, ReceiptAdjustment
 from walkout.kafka import Outbox, create_topics, make_producer
@@ -218,6 +219,25 @@ def review_stage(context: DemoContext) -> None:
     context.notes.append(
         f"review console: walkout broker start && walkout review console, then sign in at "
         f"http://localhost:8502 as {DEMO_OPERATOR} with key {key} ({len(waiting)} open cases)"
+    )
+    context.notes.append(calibration_note(settings))
+
+
+def calibration_note(settings: Settings) -> str:
+    """What the rebuild's calibration asset left for the checkout (it fits on the decisions and the twin's
+    audits, and publishes only a threshold that keeps the target)."""
+    newest = newest_calibration_file(settings.paths.calibration_dir)
+    if newest is None:
+        return (
+            "line calibration: none published (no threshold keeps wrong, unflagged receipts under "
+            f"{settings.review_wrong_unflagged_target:.1%} of visits); the checkout flags by its own "
+            "review_below. walkout review calibrate shows the trade-off"
+        )
+    calibration = read_calibration(newest)
+    return (
+        f"line calibration {calibration.version}: review threshold {calibration.threshold:.4f} over "
+        f"calibrated confidence, fitted on {calibration.fitted_on}; the checkout loads it at start, a newer "
+        "one within 30 s"
     )
 
 
