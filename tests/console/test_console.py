@@ -60,6 +60,13 @@ def sign_in(app: AppTest, operator: str, key: str | None = None) -> AppTest:
     return app.button[0].click().run()
 
 
+def send_decision(app: AppTest, reason: str) -> None:
+    """Give the decision on screen its reason and send it."""
+    app.text_input[0].input(reason).run()
+    (send,) = [button for button in app.button if button.label == "Send the decision"]
+    send.click().run()
+
+
 def shown(app: AppTest) -> str:
     parts = [*app.title, *app.subheader, *app.markdown, *app.caption, *app.info, *app.success, *app.error]
     return "\n".join(str(part.value) for part in parts)
@@ -147,9 +154,7 @@ def test_a_decision_sent_from_the_console_reaches_kafka_lands_and_closes_its_cas
     (line_picker,) = [box for box in app.selectbox if box.label == "Line"]
     product = line_picker.value
     app.number_input[0].set_value(1).run()
-    app.text_input[0].input("the plate drifted: nobody took the second").run()
-    (send,) = [button for button in app.button if button.label == "Send the decision"]
-    send.click().run()
+    send_decision(app, "the plate drifted: nobody took the second")
     assert not app.exception
     assert not app.error, [error.value for error in app.error]
     assert f"{len(opened) - 1} open cases" in shown(app)  # decided here: gone from the list
@@ -242,9 +247,7 @@ def test_each_decision_kind_sends_its_adjustments(
     app.radio[0].set_value(kind).run()
     if kind == "Change a quantity":
         app.number_input[0].set_value(app.number_input[0].value + 1).run()
-    app.text_input[0].input(f"{kind}: as the evidence showed").run()
-    (send,) = [button for button in app.button if button.label == "Send the decision"]
-    send.click().run()
+    send_decision(app, f"{kind}: as the evidence showed")
     assert not app.exception
     assert not app.error, [error.value for error in app.error]
 
@@ -279,9 +282,7 @@ def test_a_take_charged_to_nobody_is_written_off_with_no_visit(
     (kind,) = [radio for radio in app.radio if radio.label == "Decision"]
     assert kind.options[-1] == "Write off: no visit took it"
     kind.set_value("Write off: no visit took it").run()
-    app.text_input[0].input("a stranger walked in behind a shopper").run()
-    (send,) = [button for button in app.button if button.label == "Send the decision"]
-    send.click().run()
+    send_decision(app, "a stranger walked in behind a shopper")
     assert not app.exception
     assert not app.error, [error.value for error in app.error]
 
@@ -299,9 +300,7 @@ def test_a_decision_without_a_broker_says_so_in_one_line_and_keeps_the_case(
 ) -> None:
     app = sign_in(open_console(small_lake.settings, "127.0.0.1:9"), "OP0001")  # nothing listens there
     cases = next(box for box in app.selectbox if box.label == "Case").options
-    app.text_input[0].input("as charged").run()
-    (send,) = [button for button in app.button if button.label == "Send the decision"]
-    send.click().run()
+    send_decision(app, "as charged")
     assert not app.exception
     (error,) = app.error
     assert "127.0.0.1:9" in error.value
