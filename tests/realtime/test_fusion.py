@@ -998,6 +998,7 @@ def test_two_groups_scanned_in_moments_apart_keep_their_own_members(catalog: Cat
     }
     assert opened == {"S002-T1": ("1a", "1b"), "S002-T2": ("2a", "2b")}
     assert receipts(outputs) == {"S002-T1": {"P0195": 1}, "S002-T2": {"P0153": 1}}
+    assert alerts(outputs) == []  # the second group came in behind the first, admitted by its own scan
 
 
 def test_a_restored_snapshot_decides_the_same(catalog: Catalog, tmp_path: Path) -> None:
