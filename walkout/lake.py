@@ -243,9 +243,12 @@ _DBT_TABLES: dict[str, str] = {
     "the topic stays empty until an operator decides.",
     "ad.impressions": "What the in-store screens showed, to whom, and whether it was clicked or scanned. "
     "No freshness: the topic stays empty until the ad screens report.",
+    "alerts": "Loss-prevention alerts raised live by the checkout (tailgating, unpaid exits, ...): kind, "
+    "severity, where, who (pseudonymous track ids), the evidence and the goods at stake. No freshness: the "
+    "topic stays empty on a quiet day.",
     "deadletter": "Rejected messages with their original bytes, source and reason.",
 }
-_DBT_NOT_FRESH = frozenset({"carts", "receipt.disputes", "receipt.adjustments", "ad.impressions"})
+_DBT_NOT_FRESH = frozenset({"carts", "receipt.disputes", "receipt.adjustments", "ad.impressions", "alerts"})
 
 
 def duckdb_type(dtype: pl.DataType | DataTypeClass) -> str:

@@ -20,7 +20,14 @@ import numpy as np
 import polars as pl
 import pytest
 
-from realtime.checkout.fusion import AGE_NOT_VERIFIED, DEFAULT_PARAMS, FusionParams, StoreCheckout, swaps
+from realtime.checkout.fusion import (
+    AGE_NOT_VERIFIED,
+    DEFAULT_PARAMS,
+    AlertRules,
+    FusionParams,
+    StoreCheckout,
+    swaps,
+)
 from realtime.checkout.fusion.tracks import (
     Colour,
     Look,
@@ -37,6 +44,9 @@ from walkout.appearance import Appearance, part_histogram, rounded
 from walkout.calibration import Calibration
 from walkout.catalog import Catalog, load_catalog
 from walkout.contracts import (
+    Alert,
+    AlertKind,
+    AlertSeverity,
     Attribution,
     CameraTrack,
     Cart,
@@ -378,6 +388,90 @@ def test_a_tailgaters_pick_is_charged_to_nobody_and_dead_lettered(catalog: Catal
     assert ShelfEvent.model_validate_json(dead[0].original()).plate_id == PLATE_B
     attributed = [event.plate_id for event in outputs if isinstance(event, Attribution)]
     assert attributed == [PLATE_A]  # the tailgater's pick is attributed to no visit
+
+
+def alerts(outputs: list[Event]) -> list[Alert]:
+    return [event for event in outputs if isinstance(event, Alert)]
+
+
+def tailgated(catalog: Catalog) -> Moment:
+    """A shopper scans in alone; someone walks in right behind them, takes two from plate B and slips
+    out behind them."""
+    moment = Moment(catalog)
+    moment.scan(0.0, GateDirection.ENTRY, "T1")
+    moment.walk("payer", shop(catalog, 0.5, PLATE_A, 6.0, 20.0, 26.0))
+    moment.walk("tailgater", shop(catalog, 1.5, PLATE_B, 5.0, 20.0, 27.0))
+    moment.shelf(14.0, PLATE_A, -94.0, 1)
+    moment.shelf(15.0, PLATE_B, -230.0, 2)
+    moment.scan(25.8, GateDirection.EXIT, "T1")
+    return moment
+
+
+def test_a_tailgater_raises_one_tailgating_alert_naming_the_group_it_came_in_behind(catalog: Catalog) -> None:
+    (alert,) = [a for a in alerts(tailgated(catalog).play()) if a.kind is AlertKind.TAILGATING]
+    assert (alert.track_ids, alert.visit_id, alert.gate_id) == (("tailgater",), "S002-T1", GATE)
+    assert alert.severity is AlertSeverity.MEDIUM
+    assert alert.ts == START + timedelta(seconds=1.5)  # when it came in
+    assert (alert.x_m, alert.y_m) == INSIDE
+    assert not alert.items
+
+
+def test_a_person_not_admitted_who_leaves_with_goods_raises_an_unpaid_exit_beside_the_dead_letter(
+    catalog: Catalog,
+) -> None:
+    outputs = tailgated(catalog).play()
+    assert receipts(outputs) == {"S002-T1": {"P0195": 1}}  # the receipt is as without alerts
+    (dead,) = [event for event in outputs if isinstance(event, DeadLetter)]
+    (alert,) = [a for a in alerts(outputs) if a.kind is AlertKind.UNPAID_EXIT]
+    price = catalog.product("P0153").price_krw
+    assert [(item.product_id, item.quantity, item.unit_price_krw) for item in alert.items] == [
+        ("P0153", 2, price)
+    ]
+    assert alert.value_krw == 2 * price
+    assert alert.track_ids == ("tailgater",)
+    assert alert.visit_id is None
+    assert alert.ts == START + timedelta(seconds=27.0)  # last seen, leaving
+    assert alert.ts == dead.ts + timedelta(seconds=12.0)
+    rules = DEFAULT_PARAMS.alerts
+    assert alert.severity is (
+        AlertSeverity.HIGH
+        if alert.value_krw >= rules.unpaid_high_krw
+        else AlertSeverity.MEDIUM
+        if alert.value_krw >= rules.unpaid_medium_krw
+        else AlertSeverity.LOW
+    )
+
+
+def test_an_unpaid_exits_severity_follows_the_rules_thresholds(catalog: Catalog) -> None:
+    cheap = dataclasses.replace(DEFAULT_PARAMS, alerts=AlertRules(unpaid_medium_krw=1, unpaid_high_krw=1))
+    (alert,) = [a for a in alerts(tailgated(catalog).play(params=cheap)) if a.kind is AlertKind.UNPAID_EXIT]
+    assert alert.severity is AlertSeverity.HIGH
+
+
+def test_what_a_tailgater_put_back_is_not_at_stake(catalog: Catalog) -> None:
+    moment = tailgated(catalog)
+    moment.shelf(18.0, PLATE_B, 115.0, 1)
+    (alert,) = [a for a in alerts(moment.play()) if a.kind is AlertKind.UNPAID_EXIT]
+    assert [(item.product_id, item.quantity) for item in alert.items] == [("P0153", 1)]
+
+
+def test_normal_visits_raise_no_alert(catalog: Catalog) -> None:
+    assert alerts(one_pick(catalog).play()) == []
+    group = Moment(catalog)
+    group.scan(0.0, GateDirection.ENTRY, "T1", group_size=2)
+    group.walk("payer", shop(catalog, 0.5, PLATE_A, 6.0, 20.0, 26.0))
+    group.walk("friend", shop(catalog, 1.5, PLATE_B, 5.0, 20.0, 27.0))
+    group.shelf(14.0, PLATE_A, -94.0, 1)
+    group.scan(25.8, GateDirection.EXIT, "T1", group_size=2)
+    assert alerts(group.play()) == []
+
+
+def test_alerts_replayed_or_restored_from_a_snapshot_keep_their_ids(catalog: Catalog, tmp_path: Path) -> None:
+    moment = tailgated(catalog)
+    first = alerts(moment.play())
+    assert len(first) == 2
+    assert alerts(moment.play()) == first
+    assert alerts(moment.play(snapshot=tmp_path / "checkout.snapshot")) == first
 
 
 def crossed_pair(catalog: Catalog, a_from_plate_a: Sequence[Waypoint]) -> Moment:
@@ -904,6 +998,7 @@ def test_two_groups_scanned_in_moments_apart_keep_their_own_members(catalog: Cat
     }
     assert opened == {"S002-T1": ("1a", "1b"), "S002-T2": ("2a", "2b")}
     assert receipts(outputs) == {"S002-T1": {"P0195": 1}, "S002-T2": {"P0153": 1}}
+    assert alerts(outputs) == []  # the second group came in behind the first, admitted by its own scan
 
 
 def test_a_restored_snapshot_decides_the_same(catalog: Catalog, tmp_path: Path) -> None:

@@ -20,6 +20,10 @@ from walkout.contracts import (
     AdImpression,
     AdjustmentKind,
     AdjustmentLine,
+    Alert,
+    AlertItem,
+    AlertKind,
+    AlertSeverity,
     Attribution,
     CameraTrack,
     Cart,
@@ -41,6 +45,7 @@ from walkout.contracts import (
     ShelfEvent,
     Visit,
     VisitStatus,
+    alert_id,
     dead_letter,
     dispute_id,
     make_event_id,
@@ -176,6 +181,19 @@ def one_of_each() -> list[Event]:
             model_version="als-1",
         ),
         dead_letter(b"\x00\xffnot json", "shelf.events", ContractError("(payload)", "not JSON"), "test"),
+        Alert(
+            **{**common("alert"), "event_id": alert_id(AlertKind.UNPAID_EXIT, "S001", "shelf-1")},
+            kind=AlertKind.UNPAID_EXIT,
+            severity=AlertSeverity.MEDIUM,
+            zone_id="S001-entrance",
+            x_m=1.0,
+            y_m=0.5,
+            gate_id="S001-G1",
+            track_ids=("S001-T7",),
+            evidence="left carrying goods no visit was charged for",
+            items=(AlertItem(product_id="P0001", quantity=2, unit_price_krw=1800),),
+            value_krw=3600,
+        ),
     ]
 
 
@@ -227,9 +245,21 @@ def mutate(event: Event, **changes: Any) -> bytes:
 
 
 DROP = object()
-(SCAN, SHELF, _TRACK, VISIT, _DWELL, PURCHASE, CART, ATTRIBUTION, DISPUTE, ADJUSTMENT, _AD, _LETTER) = (
-    one_of_each()
-)
+(
+    SCAN,
+    SHELF,
+    _TRACK,
+    VISIT,
+    _DWELL,
+    PURCHASE,
+    CART,
+    ATTRIBUTION,
+    DISPUTE,
+    ADJUSTMENT,
+    _AD,
+    _LETTER,
+    ALERT,
+) = one_of_each()
 ADJUSTED_LINE = json.loads(ADJUSTMENT.to_bytes())["lines"][0]
 
 
@@ -322,6 +352,19 @@ BAD_INPUTS: list[tuple[str, bytes, str]] = [
     ("dispute whose id is not its own", mutate(DISPUTE, event_id=make_event_id("dispute", NOW)), "(event)"),
     ("dispute of another kind under the same id", mutate(DISPUTE, kind="not_taken"), "(event)"),
     ("dispute without a receipt", mutate(DISPUTE, purchase_id=DROP), "purchase_id"),
+    ("alert of an unknown kind", mutate(ALERT, kind="shoplifting"), "kind"),
+    ("alert of an unknown severity", mutate(ALERT, severity="critical"), "severity"),
+    ("alert naming nobody", mutate(ALERT, track_ids=[]), "track_ids"),
+    ("alert naming a crowd", mutate(ALERT, track_ids=[f"T{n}" for n in range(21)]), "track_ids"),
+    ("alert evidence of a page", mutate(ALERT, evidence="x" * 301), "evidence"),
+    ("alert without evidence", mutate(ALERT, evidence=""), "evidence"),
+    ("alert with x but no y", mutate(ALERT, y_m=None), "(event)"),
+    ("alert value that is not its items'", mutate(ALERT, value_krw=1), "(event)"),
+    (
+        "alert of 1,001 units",
+        mutate(ALERT, items=[{"product_id": "P0001", "quantity": 1001, "unit_price_krw": 1800}]),
+        "items.0.quantity",
+    ),
     ("nested arrays 4 KB deep", b"[" * 4096 + b"]" * 4096, "(payload)"),
     (
         "nested objects in a field",

@@ -11,6 +11,8 @@ import yaml
 from walkout.catalog import Category, ZoneKind
 from walkout.contracts import (
     AdjustmentKind,
+    AlertKind,
+    AlertSeverity,
     DisputeKind,
     GateDirection,
     ScanOutcome,
@@ -63,6 +65,9 @@ def test_the_lake_sources_are_generated_from_the_contracts() -> None:
         ("stg_visit_events", "status", VisitStatus),
         ("stg_receipt_adjustments", "kind", AdjustmentKind),
         ("stg_receipt_disputes", "kind", DisputeKind),
+        ("stg_alerts", "kind", AlertKind),
+        ("stg_alerts", "severity", AlertSeverity),
+        ("fct_alerts_daily", "kind", AlertKind),
     ],
 )
 def test_accepted_values_follow_the_vocabulary(model: str, column: str, vocabulary: type[Any]) -> None:

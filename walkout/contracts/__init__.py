@@ -20,12 +20,22 @@ in the Kafka header :data:`SIGNATURE_HEADER`. Each edge topic also carries the s
 how far a quiet stream has got.
 
 The package is split by family, each module owning its events: :mod:`.event` (what every event shares),
-:mod:`.edge`, :mod:`.checkout`, :mod:`.review` (disputes and adjustments), :mod:`.ads`, :mod:`.dead_letters`
-and :mod:`.parsing` (the event types by topic, and the parser). Import from ``walkout.contracts``: it
-re-exports them all.
+:mod:`.edge`, :mod:`.checkout`, :mod:`.review` (disputes and adjustments), :mod:`.alerts` (loss
+prevention), :mod:`.ads`, :mod:`.dead_letters` and :mod:`.parsing` (the event types by topic, and the
+parser). Import from ``walkout.contracts``: it re-exports them all.
 """
 
 from walkout.contracts.ads import AdImpression
+from walkout.contracts.alerts import (
+    MAX_ALERT_TRACKS,
+    MAX_ALERT_UNITS,
+    MAX_EVIDENCE_CHARS,
+    Alert,
+    AlertItem,
+    AlertKind,
+    AlertSeverity,
+    alert_id,
+)
 from walkout.contracts.checkout import (
     Attribution,
     Cart,
@@ -104,8 +114,11 @@ __all__ = [
     "EVENT_TYPES",
     "EVENT_TYPE_BY_NAME",
     "EVENT_TYPE_BY_TOPIC",
+    "MAX_ALERT_TRACKS",
+    "MAX_ALERT_UNITS",
     "MAX_CLOCK_SKEW",
     "MAX_DECISIONS",
+    "MAX_EVIDENCE_CHARS",
     "MAX_GROUP_SIZE",
     "MAX_KRW",
     "MAX_NOTE_CHARS",
@@ -116,6 +129,10 @@ __all__ = [
     "AdImpression",
     "AdjustmentKind",
     "AdjustmentLine",
+    "Alert",
+    "AlertItem",
+    "AlertKind",
+    "AlertSeverity",
     "Attribution",
     "CameraTrack",
     "Cart",
@@ -153,6 +170,7 @@ __all__ = [
     "Visit",
     "VisitId",
     "VisitStatus",
+    "alert_id",
     "dead_letter",
     "dispute_id",
     "first_error",

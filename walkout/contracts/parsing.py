@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from walkout.contracts.ads import AdImpression
+from walkout.contracts.alerts import Alert
 from walkout.contracts.checkout import Attribution, Cart, DwellSegment, Purchase, Visit
 from walkout.contracts.dead_letters import DeadLetter
 from walkout.contracts.edge import EDGE_TOPICS, CameraTrack, EdgeHeartbeat, GateScan, ShelfEvent
@@ -28,6 +29,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     ReceiptDispute,
     ReceiptAdjustment,
     AdImpression,
+    Alert,
     DeadLetter,
 )
 _PARSED_TYPES: tuple[type[Event], ...] = (*EVENT_TYPES, EdgeHeartbeat)

@@ -15,6 +15,7 @@ one :class:`~realtime.checkout.fusion.state.FusionState`:
 * :mod:`.swaps` — when the tracker swapped two ids, judged from walks and looks;
 * :mod:`.shelves` — who took from a plate or put back on one;
 * :mod:`.receipts` — carts, visits, dwell and receipts out;
+* :mod:`.alerts` — loss-prevention alerts (tailgaters, unpaid exits) beside them;
 * :mod:`.tracks` — the geometry of ids and people; :mod:`.params` — every tunable.
 
 Everything here is decided from the events alone, in their order: a service restored from a
@@ -22,7 +23,7 @@ snapshot, or one run in another process, decides the same (no iteration over set
 """
 
 from realtime.checkout.fusion.checkout import StoreCheckout
-from realtime.checkout.fusion.params import DEFAULT_PARAMS, FusionParams
+from realtime.checkout.fusion.params import DEFAULT_PARAMS, AlertRules, FusionParams
 from realtime.checkout.fusion.receipts import AGE_NOT_VERIFIED, LOW_CONFIDENCE
 from realtime.checkout.fusion.state import OpenVisit, PassCheck, Take
 
@@ -30,6 +31,7 @@ __all__ = [
     "AGE_NOT_VERIFIED",
     "DEFAULT_PARAMS",
     "LOW_CONFIDENCE",
+    "AlertRules",
     "FusionParams",
     "OpenVisit",
     "PassCheck",

@@ -12,10 +12,10 @@ import heapq
 import math
 
 from realtime.checkout.demographics import Estimate
-from realtime.checkout.fusion import gate, swaps
+from realtime.checkout.fusion import alerts, gate, swaps
 from realtime.checkout.fusion.state import FusionState, PassCheck, epoch
 from realtime.checkout.fusion.tracks import Person, Sample, Track, closest, distance, split_passes
-from walkout.contracts import CameraTrack
+from walkout.contracts import Alert, CameraTrack
 from walkout.vocabulary import AgeBand
 
 
@@ -105,17 +105,20 @@ def check_pass(state: FusionState, check: PassCheck, due: float) -> None:
             swaps.swap(state, one, other, at, sure=1.0 / (1.0 + math.exp(-looks)))
 
 
-def settle_new_id(state: FusionState, track_id: str) -> None:
-    """A new id nobody admitted at a gate: most likely someone the tracker lost a moment ago."""
+def settle_new_id(state: FusionState, track_id: str) -> list[Alert]:
+    """A new id nobody admitted: most likely someone the tracker lost a moment ago; else, at a gate lane
+    right behind an admitted group, a tailgater."""
     track = state.tracks.get(track_id)
     if track is None:
-        return
+        return []
     person = state.persons[track.person_id]
     if person.visit_id is not None or person.pieces[0][1] != track_id:
-        return
+        return []
     lost = _lost_person(state, track)
     if lost is not None:
         _merge(state, person, into=lost)
+        return []
+    return alerts.tailgater(state, track, gate.entry_lanes(state, track))
 
 
 def _lost_person(state: FusionState, track: Track) -> Person | None:

@@ -47,7 +47,7 @@ class StoreCheckout(FusionState):
         while self.pending and self.pending[0][0] <= until:
             due, _, item = heapq.heappop(self.pending)
             if isinstance(item, str):
-                camera.settle_new_id(self, item)
+                outputs += camera.settle_new_id(self, item)
             elif isinstance(item, PassCheck):
                 camera.check_pass(self, item, due)
             elif isinstance(item, GateScan):

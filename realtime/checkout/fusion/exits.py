@@ -3,14 +3,15 @@
 The people who walk out through the gate right after a visit's exit scan (or whom the tracker lost by
 the lane just before it) carry its goods. A member leaving under an id that is not the visit's got it
 through id swaps (see :mod:`~realtime.checkout.fusion.swaps`), undone before the receipt is made;
-whoever slips out behind the group was not admitted, and their takes are dead-lettered.
+whoever slips out behind the group was not admitted, and their takes are dead-lettered (and an unpaid
+exit is raised, see :mod:`~realtime.checkout.fusion.alerts`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from realtime.checkout.fusion import receipts, swaps
+from realtime.checkout.fusion import alerts, receipts, swaps
 from realtime.checkout.fusion.state import FusionState, OpenVisit, epoch
 from realtime.checkout.fusion.tracks import Person, Track
 from walkout.contracts import Event, VisitStatus
@@ -120,10 +121,11 @@ def _restart(state: FusionState, track: Track, at: float) -> None:
 
 
 def forget_person(state: FusionState, person: Person, why: str) -> list[Event]:
-    """An unclaimed person is gone: what they took is charged to nobody."""
-    outputs = [
-        state.reject(take.event, f"unattributable: {why}") for take in state.takes.pop(person.person_id, [])
-    ]
+    """An unclaimed person is gone: what they took is charged to nobody, and an unpaid exit is raised
+    when they carried something out."""
+    takes = state.takes.pop(person.person_id, [])
+    outputs: list[Event] = [state.reject(take.event, f"unattributable: {why}") for take in takes]
+    outputs += alerts.unpaid_exit(state, person, takes)
     state.persons.pop(person.person_id, None)
     for _, track_id in person.pieces:
         track = state.tracks.get(track_id)

@@ -7,7 +7,23 @@ The defaults are what the service runs (most measured on the twin); a test or a 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class AlertRules:
+    """The loss-prevention alerts' thresholds, in one place (see docs/alerts.md): times in seconds,
+    money in KRW."""
+
+    # A group comes through the lane member by member (``member_gap_s`` apart) and its last member
+    # appears within ``entry_window_s[1]`` of being due; an id that no scan admitted appearing at the
+    # same lane this much later still walked in on the group's opening (a speed gate closes in ~2 s).
+    tailgate_behind_s: float = 3.0
+    # An unpaid exit's severity by the value carried out: a drink or a snack is low, a basket's worth
+    # medium, a bottle of spirits, cigarettes or an armful of goods high (convenience prices: 1,000 -
+    # 5,000 KRW an item, a carton of cigarettes ~45,000).
+    unpaid_medium_krw: int = 5_000
+    unpaid_high_krw: int = 20_000
 
 
 @dataclass(frozen=True)
@@ -124,6 +140,9 @@ class FusionParams:
     # the swap model above: no constant of its own; see swaps.charged_right).
     review_below: float = 0.65  # a receipt line less sure than this goes to review: wrong one time in three
     stop_min_s: float = 5.0  # a zone stay at least this long, moving under 0.4 m/s on average, is a stop
+
+    # Loss-prevention alerts raised beside the receipts.
+    alerts: AlertRules = field(default_factory=AlertRules)
 
     @property
     def gate_settle_s(self) -> float:

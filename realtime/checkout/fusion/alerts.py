@@ -1,0 +1,154 @@
+"""Loss-prevention alerts, raised by the fusion as it decides, beside the receipts it makes.
+
+* *tailgating*: a new id came in through a lane right behind a group an accepted entry scan admitted,
+  was admitted by no scan, and is no one the tracker lost a moment before (a break): it walked in on
+  someone else's scan. Raised when the new id is settled, once per id.
+* *unpaid exit*: an unclaimed person (admitted by no scan) is gone, carrying goods: what they took, less
+  what they put back, is charged to nobody (the takes are dead-lettered too). Raised with the goods and
+  their catalog value, once per set of takes.
+
+The thresholds are :class:`~realtime.checkout.fusion.params.AlertRules` (``params.alerts``). Alerts change
+nothing the fusion decides: carts, receipts and attributions are the same with or without them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+from realtime.checkout.fusion.state import FusionState, Take, epoch, utc
+from realtime.checkout.fusion.tracks import Person, Sample, Track, distance
+from walkout.catalog import CatalogError
+from walkout.contracts import (
+    MAX_ALERT_UNITS,
+    Alert,
+    AlertItem,
+    AlertKind,
+    AlertSeverity,
+    GateDirection,
+    GateScan,
+    ScanOutcome,
+    alert_id,
+)
+
+
+def tailgater(state: FusionState, track: Track, lanes: list[str]) -> list[Alert]:
+    """A tailgating alert for a new id at a gate lane that nobody admitted and no break explains, when it
+    came in right behind a group admitted at that lane (``lanes``: the lanes it may have come through)."""
+    params = state.params
+    if not lanes or _undecided_entry(state, track, lanes):
+        return []
+    behind = [
+        visit
+        for visit in state.visits.values()
+        if visit.gate_id in lanes
+        and epoch(visit.entered_at)
+        <= track.first_t
+        <= epoch(visit.entered_at)
+        + params.member_gap_s * (visit.group_size - 1)
+        + params.entry_window_s[1]
+        + params.alerts.tailgate_behind_s
+    ]
+    if not behind:
+        return []
+    visit = max(behind, key=lambda v: (v.entered_at, v.visit_id))  # the group it came in right behind
+    after_s = track.first_t - epoch(visit.entered_at)
+    _, x, y, zone = track.samples[0]
+    return [
+        Alert(
+            event_id=alert_id(AlertKind.TAILGATING, state.store.store_id, track.track_id),
+            store_id=state.store.store_id,
+            ts=utc(track.first_t),
+            kind=AlertKind.TAILGATING,
+            severity=AlertSeverity.MEDIUM,
+            zone_id=zone,
+            x_m=x,
+            y_m=y,
+            gate_id=visit.gate_id,
+            track_ids=(track.track_id,),
+            visit_id=visit.visit_id,
+            evidence=f"came in through {visit.gate_id} {after_s:.1f} s after the scan that admitted a group "
+            f"of {visit.group_size}; admitted by no scan",
+        )
+    ]
+
+
+def _undecided_entry(state: FusionState, track: Track, lanes: list[str]) -> bool:
+    """Whether an accepted entry scan at these lanes that may yet admit this id is still undecided."""
+    return any(
+        isinstance(item, GateScan)
+        and item.direction is GateDirection.ENTRY
+        and item.outcome is ScanOutcome.ACCEPTED
+        and item.gate_id in lanes
+        and epoch(item.ts) - state.params.entry_window_s[0] <= track.first_t
+        for _, _, item in state.pending
+    )
+
+
+def unpaid_exit(state: FusionState, person: Person, takes: list[Take]) -> list[Alert]:
+    """An unpaid-exit alert for an unclaimed person gone with what they took (less what they put back),
+    if anything is left of it."""
+    carried: Counter[str] = Counter()
+    for take in takes:
+        carried[take.product_id] += take.quantity
+    items = []
+    for product_id, units in sorted(carried.items()):
+        if units <= 0:
+            continue
+        try:
+            price = state.catalog.product(product_id).price_krw
+        except CatalogError:
+            price = 0  # a product the catalog no longer knows: named, of no known value
+        items.append(
+            AlertItem(product_id=product_id, quantity=min(units, MAX_ALERT_UNITS), unit_price_krw=price)
+        )
+    if not items:
+        return []
+    value = sum(item.quantity * item.unit_price_krw for item in items)
+    rules = state.params.alerts
+    severity = (
+        AlertSeverity.HIGH
+        if value >= rules.unpaid_high_krw
+        else AlertSeverity.MEDIUM
+        if value >= rules.unpaid_medium_krw
+        else AlertSeverity.LOW
+    )
+    last = _last_sample(state, person)
+    at, x, y, zone = last if last is not None else (person.since, None, None, None)
+    track_ids = tuple(dict.fromkeys(track_id for _, track_id in person.pieces))
+    units = sum(item.quantity for item in items)
+    return [
+        Alert(
+            event_id=alert_id(
+                AlertKind.UNPAID_EXIT, state.store.store_id, *(take.event.event_id for take in takes)
+            ),
+            store_id=state.store.store_id,
+            ts=utc(at),
+            kind=AlertKind.UNPAID_EXIT,
+            severity=severity,
+            zone_id=zone,
+            x_m=x,
+            y_m=y,
+            gate_id=_lane_at(state, (x, y)) if x is not None and y is not None else None,
+            track_ids=track_ids[-20:],
+            evidence=f"left carrying {units} unit{'s' if units != 1 else ''} worth {value:,} KRW that no "
+            "visit was charged for; admitted by no scan",
+            items=tuple(items),
+            value_krw=value,
+        )
+    ]
+
+
+def _last_sample(state: FusionState, person: Person) -> Sample | None:
+    for track_id, begin, until in reversed(list(person.spans(-math.inf, math.inf))):
+        track = state.tracks.get(track_id)
+        samples = track.between(begin, until) if track is not None else []
+        if samples:
+            return samples[-1]
+    return None
+
+
+def _lane_at(state: FusionState, position: tuple[float, float]) -> str | None:
+    """The gate lane at this position, if any (where an unpaid leaver was last seen)."""
+    gate = min(state.store.gates, key=lambda g: distance(position, (g.x_m, g.y_m)))
+    return gate.gate_id if distance(position, (gate.x_m, gate.y_m)) <= state.params.gate_m else None
