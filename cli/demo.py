@@ -7,11 +7,13 @@ recommendations, dashboards); a stage gets the shared :class:`DemoContext` and p
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import polars as pl
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -43,7 +45,7 @@ from twin.truth import GroundTruth
 from walkout.broker import kafka_available
 from walkout.calibration import newest_calibration_file, read_calibration
 from walkout.catalog import load_catalog
-from walkout.contracts import TOPICS, GateScan, ReceiptAdjustment
+from walkout.contracts import TOPICS, Alert, GateScan, ReceiptAdjustment
 from walkout.kafka import Outbox, create_topics, make_producer
 from walkout.lake import read_lake, topic_files
 from walkout.settings import Settings
@@ -155,7 +157,41 @@ def run_lander_stage(context: DemoContext) -> None:
     context.console.print(
         f"{stats.duplicates_skipped} duplicate messages skipped, {stats.files_written} files written"
     )
+    context.console.print(alerts_table(context))
     context.notes.append(f"lake (Parquet by topic and date): {settings.paths.lake_dir.resolve()}")
+
+
+def alerts_table(context: DemoContext) -> Table:
+    """The loss-prevention alerts the checkout raised on the streamed days, as landed: the most valuable
+    first (the history's alerts are in the lake too, and in the warehouse's daily counts)."""
+    alerts = read_lake(context.settings, Alert.TOPIC)
+    if context.plan is not None:
+        start = context.plan.start
+        alerts = alerts.filter(pl.col("ts") >= datetime(start.year, start.month, start.day, tzinfo=UTC))
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(Counter(alerts["kind"].to_list()).items()))
+    table = Table(
+        "time (UTC)",
+        "store",
+        "kind",
+        "severity",
+        "value (KRW)",
+        "evidence",
+        title=f"loss-prevention alerts of the streamed days: {kinds or 'none'}",
+    )
+    for alert in (
+        alerts.sort(["value_krw", "ts"], descending=[True, False], nulls_last=True)
+        .head(8)
+        .iter_rows(named=True)
+    ):
+        table.add_row(
+            f"{alert['ts']:%H:%M:%S}",
+            alert["store_id"],
+            alert["kind"],
+            alert["severity"],
+            f"{alert['value_krw']:,}",
+            alert["evidence"],
+        )
+    return table
 
 
 def backfill_history(context: DemoContext) -> None:

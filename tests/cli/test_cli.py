@@ -328,6 +328,8 @@ def test_demo_runs_end_to_end_and_stops_its_broker(tmp_path: Path) -> None:
     # the twin decided the older half of the review queue; the console is offered for the rest
     assert re.search(r"\d+ open review cases", result.stdout), result.stdout
     assert "walkout review console" in result.stdout
+    assert "line calibration" in result.stdout  # what the rebuild's calibration asset left, or why not
+    assert "loss-prevention" in result.stdout  # the streamed days' alerts
     with reading(DataDir(tmp_path).published_review_file) as con:
         states = dict(con.sql("select state, count(*) from review.review_cases group by state").fetchall())
     assert states.get("decided", 0) >= 1
