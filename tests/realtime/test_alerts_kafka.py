@@ -31,7 +31,11 @@ def test_the_services_alerts_are_on_the_topic_and_in_the_lake_once(
         for event in replay_checkout(load_catalog(), day.store_id, [event for _, event in day.events])
         if isinstance(event, Alert)
     ]
-    assert {alert.kind for alert in replayed} == {AlertKind.TAILGATING, AlertKind.UNPAID_EXIT}
+    assert {alert.kind for alert in replayed} == {
+        AlertKind.TAILGATING,
+        AlertKind.UNPAID_EXIT,
+        AlertKind.RESTRICTED_ITEM,
+    }
     settings = Settings(data_dir=tmp_path)
     with kafka_available(settings):
         create_topics(settings)

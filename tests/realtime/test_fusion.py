@@ -60,6 +60,7 @@ from walkout.contracts import (
     ShelfEvent,
     Visit,
     VisitStatus,
+    alert_id,
     make_event_id,
     parse_event,
 )
@@ -472,6 +473,86 @@ def test_alerts_replayed_or_restored_from_a_snapshot_keep_their_ids(catalog: Cat
     assert len(first) == 2
     assert alerts(moment.play()) == first
     assert alerts(moment.play(snapshot=tmp_path / "checkout.snapshot")) == first
+
+
+def beer_pick(
+    catalog: Catalog, shopper: str, seen_as: tuple[AgeBand, float] | None, later_s: float = 0.0
+) -> Moment:
+    """A shopper scans in alone, takes a beer from plate P0349 and walks out; ``later_s`` after START
+    (10:00 UTC, 19:00 in Seoul: S002 sells no alcohol or tobacco from 22h to 8h)."""
+    moment = Moment(catalog)
+    moment.scan(later_s, GateDirection.ENTRY, "T1", shopper=shopper)
+    moment.walk(
+        "a",
+        shop(catalog, later_s + 0.5, PLATE_BEER, later_s + 6.0, later_s + 20.0, later_s + 26.0),
+        seen_as=seen_as,
+    )
+    moment.shelf(later_s + 14.0, PLATE_BEER, -530.0, 1)
+    moment.scan(later_s + 25.8, GateDirection.EXIT, "T1", shopper=shopper)
+    return moment
+
+
+def restricted(outputs: list[Event]) -> list[Alert]:
+    return [alert for alert in alerts(outputs) if alert.kind is AlertKind.RESTRICTED_ITEM]
+
+
+def test_a_likely_minor_picking_alcohol_raises_one_high_restricted_item_alert(catalog: Catalog) -> None:
+    outputs = beer_pick(catalog, ADULT_MEMBER, seen_as=(AgeBand.MINOR, 0.4)).play()
+    (alert,) = alerts(outputs)
+    assert (alert.kind, alert.severity) == (AlertKind.RESTRICTED_ITEM, AlertSeverity.HIGH)
+    price = catalog.product("P0349").price_krw
+    assert [(item.product_id, item.quantity, item.unit_price_krw) for item in alert.items] == [
+        ("P0349", 1, price)
+    ]
+    assert alert.value_krw == price
+    assert (alert.track_ids, alert.visit_id) == (("a",), "S002-T1")
+    plate = catalog.store(STORE).plate(PLATE_BEER)
+    assert (alert.zone_id, alert.x_m, alert.y_m) == (plate.zone_id, plate.x_m, plate.y_m)
+    assert alert.ts == START + timedelta(seconds=14.0)  # the pick, raised when it is attributed
+    (attribution,) = [event for event in outputs if isinstance(event, Attribution)]
+    assert alert.event_id == alert_id(AlertKind.RESTRICTED_ITEM, STORE, attribution.shelf_event_id)
+    assert "minor" in alert.evidence
+    assert outputs.index(alert) < next(i for i, e in enumerate(outputs) if isinstance(e, Purchase))
+    assert receipts(outputs) == {"S002-T1": {"P0349": 1}}  # charged as without alerts
+
+
+@pytest.mark.parametrize(
+    ("shopper", "seen_as", "severity"),
+    [
+        (ADULT_MEMBER, None, None),  # a declared adult: no alert
+        (UNDECLARED_MEMBER, (AgeBand.AGE_19_29, 0.9), None),  # a sure estimate of an adult
+        (UNDECLARED_MEMBER, (AgeBand.AGE_19_29, 0.63), AlertSeverity.MEDIUM),  # not known to be an adult
+        (UNDECLARED_MEMBER, None, AlertSeverity.MEDIUM),  # not seen by the entrance camera
+    ],
+)
+def test_alcohol_raises_a_restricted_item_alert_unless_the_taker_is_known_to_be_an_adult(
+    catalog: Catalog, shopper: str, seen_as: tuple[AgeBand, float] | None, severity: AlertSeverity | None
+) -> None:
+    raised = alerts(beer_pick(catalog, shopper, seen_as).play())
+    assert [(alert.kind, alert.severity) for alert in raised] == (
+        [] if severity is None else [(AlertKind.RESTRICTED_ITEM, severity)]
+    )
+
+
+def test_alcohol_picked_outside_the_selling_hours_raises_a_medium_restricted_item_alert(
+    catalog: Catalog,
+) -> None:
+    late = 4 * 3600.0  # 14:00 UTC: 23:00 in Seoul
+    (alert,) = alerts(beer_pick(catalog, ADULT_MEMBER, seen_as=None, later_s=late).play())
+    assert (alert.kind, alert.severity) == (AlertKind.RESTRICTED_ITEM, AlertSeverity.MEDIUM)
+    assert "23h local, outside its selling hours" in alert.evidence
+    assert [(item.product_id, item.quantity) for item in alert.items] == [("P0349", 1)]
+    assert alert.ts == START + timedelta(seconds=late + 14.0)
+
+
+def test_restricted_item_alerts_replayed_or_restored_from_a_snapshot_keep_their_ids(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    moment = beer_pick(catalog, ADULT_MEMBER, seen_as=(AgeBand.MINOR, 0.4))
+    first = restricted(moment.play())
+    assert len(first) == 1
+    assert restricted(moment.play()) == first
+    assert restricted(moment.play(snapshot=tmp_path / "checkout.snapshot")) == first
 
 
 def crossed_pair(catalog: Catalog, a_from_plate_a: Sequence[Waypoint]) -> Moment:

@@ -15,7 +15,7 @@ one :class:`~realtime.checkout.fusion.state.FusionState`:
 * :mod:`.swaps` — when the tracker swapped two ids, judged from walks and looks;
 * :mod:`.shelves` — who took from a plate or put back on one;
 * :mod:`.receipts` — carts, visits, dwell and receipts out;
-* :mod:`.alerts` — loss-prevention alerts (tailgaters, unpaid exits) beside them;
+* :mod:`.alerts` — loss-prevention alerts (tailgaters, unpaid exits, restricted items) beside them;
 * :mod:`.tracks` — the geometry of ids and people; :mod:`.params` — every tunable.
 
 Everything here is decided from the events alone, in their order: a service restored from a

@@ -6,6 +6,9 @@
 * *unpaid exit*: an unclaimed person (admitted by no scan) is gone, carrying goods: what they took, less
   what they put back, is charged to nobody (the takes are dead-lettered too). Raised with the goods and
   their catalog value, once per set of takes.
+* *restricted item*: someone took alcohol or tobacco who is, or may be, a minor (not known to be an adult
+  by the rule of :mod:`walkout.age`, as the receipt's age check), or the store's selling hours for them
+  are over (local time). Raised as the pick is attributed, once per shelf event.
 
 The thresholds are :class:`~realtime.checkout.fusion.params.AlertRules` (``params.alerts``). Alerts change
 nothing the fusion decides: carts, receipts and attributions are the same with or without them.
@@ -15,9 +18,12 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from zoneinfo import ZoneInfo
 
+from realtime.checkout.fusion.receipts import age_evidence
 from realtime.checkout.fusion.state import FusionState, Take, epoch, utc
 from realtime.checkout.fusion.tracks import Person, Sample, Track, distance
+from walkout.age import known_adult
 from walkout.catalog import CatalogError
 from walkout.contracts import (
     MAX_ALERT_UNITS,
@@ -135,6 +141,64 @@ def unpaid_exit(state: FusionState, person: Person, takes: list[Take]) -> list[A
             "visit was charged for; admitted by no scan",
             items=tuple(items),
             value_krw=value,
+        )
+    ]
+
+
+def restricted_item(state: FusionState, person: Person, take: Take) -> list[Alert]:
+    """A restricted-item alert for a pick of alcohol or tobacco by someone who is, or may be, a minor
+    (high when any evidence says minor, medium when they are just not known to be an adult), or taken
+    outside the store's selling hours for them (medium)."""
+    if take.quantity <= 0:
+        return []
+    try:
+        product = state.catalog.product(take.product_id)
+    except CatalogError:
+        return []
+    if not product.age_restricted:
+        return []
+    visit = state.visits.get(person.visit_id or "")
+    payer = visit is not None and bool(visit.person_ids) and visit.person_ids[0] == person.person_id
+    evidence = age_evidence(state, person, payer=payer, visit=visit)
+    minor = any(piece.says_minor for piece in evidence)
+    adult = known_adult(evidence)
+    store = state.store
+    local_hour = utc(take.at).astimezone(ZoneInfo(store.timezone)).hour
+    out_of_hours = not store.restricted_sale_allowed(local_hour)
+    if adult and not out_of_hours:
+        return []
+    reasons = []
+    if minor:
+        reasons.append("by someone the entrance camera took for a minor")
+    elif not adult:
+        reasons.append("by someone not known to be an adult")
+    if out_of_hours:
+        start, end = store.restricted_hours or (0, 0)
+        reasons.append(
+            f"at {local_hour:02d}h local, outside its selling hours (not sold {start:02d}h-{end:02d}h)"
+        )
+    units = min(take.quantity, MAX_ALERT_UNITS)
+    item = AlertItem(product_id=product.product_id, quantity=units, unit_price_krw=product.price_krw)
+    plate = state.plate(take.event.plate_id)
+    track_ids = tuple(dict.fromkeys(track_id for _, track_id in person.pieces))
+    if not track_ids:
+        return []
+    return [
+        Alert(
+            event_id=alert_id(AlertKind.RESTRICTED_ITEM, store.store_id, take.event.event_id),
+            store_id=store.store_id,
+            ts=take.event.ts,
+            kind=AlertKind.RESTRICTED_ITEM,
+            severity=AlertSeverity.HIGH if minor else AlertSeverity.MEDIUM,
+            zone_id=plate.zone_id if plate is not None else None,
+            x_m=plate.x_m if plate is not None else None,
+            y_m=plate.y_m if plate is not None else None,
+            track_ids=track_ids[-20:],
+            visit_id=person.visit_id,
+            evidence=f"took {units} unit{'s' if units != 1 else ''} of age-restricted {product.product_id} "
+            + " and ".join(reasons),
+            items=(item,),
+            value_krw=units * product.price_krw,
         )
     ]
 

@@ -156,12 +156,16 @@ def _unverified_restricted_take(state: FusionState, visit: OpenVisit) -> bool:
         carried = state.carried([person_id])
         if not any(units > 0 and state.catalog.product(p).age_restricted for p, units in carried.items()):
             continue
-        if not known_adult(_age_evidence(state, state.persons[person_id], payer=number == 0, visit=visit)):
+        if not known_adult(age_evidence(state, state.persons[person_id], payer=number == 0, visit=visit)):
             return True
     return False
 
 
-def _age_evidence(state: FusionState, person: Person, payer: bool, visit: OpenVisit) -> list[AgeEvidence]:
+def age_evidence(
+    state: FusionState, person: Person, payer: bool, visit: OpenVisit | None
+) -> list[AgeEvidence]:
+    """What the fusion knows of a person's age (:mod:`walkout.age`): the camera's estimates and minor
+    sightings of each of their tracks, and, for a visit's payer, the member's declared profile."""
     track_ids = [track_id for _, track_id in person.pieces]
     evidence = [
         AgeEvidence(estimate.age_band, estimate.confidence)
@@ -169,7 +173,7 @@ def _age_evidence(state: FusionState, person: Person, payer: bool, visit: OpenVi
         if (estimate := state.estimates.get(track_id)) is not None
     ]
     evidence += [AgeEvidence(AgeBand.MINOR) for track_id in track_ids if track_id in state.minors]
-    member = state.catalog.members.get(visit.shopper_id)
+    member = state.catalog.members.get(visit.shopper_id) if visit is not None else None
     if payer and member is not None and member.declared:
         evidence.append(AgeEvidence(member.age_band, 1.0, declared=True))
     return evidence

@@ -16,6 +16,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
+from realtime.checkout.fusion import alerts
 from realtime.checkout.fusion.params import FusionParams
 from realtime.checkout.fusion.state import FusionState, Take, Weighed, epoch
 from realtime.checkout.fusion.tracks import Person, Point, distance
@@ -100,10 +101,9 @@ def attribute_picks(state: FusionState, events: list[ShelfEvent]) -> list[Event]
         ]
         confidence = _clarity(best_score, [score for _, score in rivals]) * min(1.0, event.confidence + 0.05)
         weighed = _weighed(candidates)
-        state.record(
-            chosen.person,
-            Take(epoch(event.ts), event.product_id, event.quantity, confidence, event, weighed),
-        )
+        take = Take(epoch(event.ts), event.product_id, event.quantity, confidence, event, weighed)
+        state.record(chosen.person, take)
+        outputs += alerts.restricted_item(state, chosen.person, take)
         _flag_rivals(state, best_score, rivals)
     return outputs
 
