@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from realtime.checkout.fusion.receipts import age_evidence
 from realtime.checkout.fusion.state import FusionState, Take, epoch, utc
-from realtime.checkout.fusion.tracks import Person, Sample, Track, distance
+from realtime.checkout.fusion.tracks import Person, Sample, Track
 from walkout.age import known_adult
 from walkout.catalog import CatalogError
 from walkout.contracts import (
@@ -135,7 +135,7 @@ def unpaid_exit(state: FusionState, person: Person, takes: list[Take]) -> list[A
             zone_id=zone,
             x_m=x,
             y_m=y,
-            gate_id=_lane_at(state, (x, y)) if x is not None and y is not None else None,
+            gate_id=state.lane_at((x, y)) if x is not None and y is not None else None,
             track_ids=track_ids[-20:],
             evidence=f"left carrying {units} unit{'s' if units != 1 else ''} worth {value:,} KRW that no "
             "visit was charged for; admitted by no scan",
@@ -210,9 +210,3 @@ def _last_sample(state: FusionState, person: Person) -> Sample | None:
         if samples:
             return samples[-1]
     return None
-
-
-def _lane_at(state: FusionState, position: tuple[float, float]) -> str | None:
-    """The gate lane at this position, if any (where an unpaid leaver was last seen)."""
-    gate = min(state.store.gates, key=lambda g: distance(position, (g.x_m, g.y_m)))
-    return gate.gate_id if distance(position, (gate.x_m, gate.y_m)) <= state.params.gate_m else None

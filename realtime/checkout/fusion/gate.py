@@ -11,15 +11,8 @@ import math
 
 from realtime.checkout.fusion import exits, receipts
 from realtime.checkout.fusion.state import FusionState, OpenVisit, epoch
-from realtime.checkout.fusion.tracks import Point, Track, distance
+from realtime.checkout.fusion.tracks import Track, distance
 from walkout.contracts import MAX_GROUP_SIZE, Event, GateDirection, GateScan, ScanOutcome, VisitStatus
-
-
-def _lane_at(state: FusionState, position: Point) -> str | None:
-    """The gate lane someone at this position is passing through, if any. Lanes are compared by
-    id: a restored snapshot holds copies of the store's gates."""
-    gate = min(state.store.gates, key=lambda g: distance(position, (g.x_m, g.y_m)))
-    return gate.gate_id if distance(position, (gate.x_m, gate.y_m)) <= state.params.gate_m else None
 
 
 def entry_lanes(state: FusionState, track: Track) -> list[str]:
@@ -118,7 +111,7 @@ def _leaving(state: FusionState, visit: OpenVisit, scan: GateScan) -> list[Track
             (track.last_t, track)
             for track in state.tracks.values()
             if at - params.exit_window_s[0] <= track.last_t <= last
-            and _lane_at(state, track.last_position) == scan.gate_id
+            and state.lane_at(track.last_position) == scan.gate_id
             and not (track.first_t > at and entry_lanes(state, track))  # came in after the scan
         ),
         key=_by_time_and_id,
@@ -154,7 +147,7 @@ def _lost_at_exit(state: FusionState, scan: GateScan, missing: int) -> list[Trac
             (track.last_t, track)
             for track in state.tracks.values()
             if at - state.params.lost_at_exit_s <= track.last_t < at - state.params.exit_window_s[0]
-            and _lane_at(state, track.last_position) == scan.gate_id
+            and state.lane_at(track.last_position) == scan.gate_id
             and state.persons[track.person_id].track_id == track.track_id
         ),
         key=_by_time_and_id,

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from realtime.checkout.demographics import Estimate
 from realtime.checkout.fusion.params import DEFAULT_PARAMS, FusionParams
-from realtime.checkout.fusion.tracks import Gap, Person, Sample, Track
+from realtime.checkout.fusion.tracks import Gap, Person, Point, Sample, Track, distance
 from walkout.calibration import Calibration
 from walkout.catalog import Catalog, CatalogError, Plate, Store
 from walkout.contracts import Event, GateScan, ShelfEvent, rejected_event
@@ -136,6 +136,12 @@ class FusionState:
             return self.store.plate(plate_id)
         except CatalogError:
             return None
+
+    def lane_at(self, position: Point) -> str | None:
+        """The gate lane someone at this position is passing through, if any. Lanes are compared by
+        id: a restored snapshot holds copies of the store's gates."""
+        gate = min(self.store.gates, key=lambda g: distance(position, (g.x_m, g.y_m)))
+        return gate.gate_id if distance(position, (gate.x_m, gate.y_m)) <= self.params.gate_m else None
 
     def record(self, person: Person, take: Take) -> None:
         self.takes.setdefault(person.person_id, []).append(take)
