@@ -5,9 +5,9 @@ A store audits a sample of visits (staff count the basket at the exit); the digi
 visit from its ground truth. Either way an audit is one Parquet file per store-day under the data
 directory's ``audits_dir`` (``store=<id>/date=<day>.parquet``), one row per visit and product it took,
 and one row with no product for a visit audited as taking nothing (so a receipt charged to it is known
-wrong). Every line of an audited visit's receipt is labelled right or wrong against the audit, and the
-receipt wrong when it charges anything else: labels for the lines nobody flagged, too, which decisions
-alone never give (they presume those right).
+wrong). :func:`review.calibration.review_labels` labels every line of an audited visit's receipt right or
+wrong against the audit, and the receipt wrong when it charges anything else: labels for the lines
+nobody flagged, too, which decisions alone never give (they presume those right).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from walkout.calibration import CalibrationError
@@ -57,39 +56,3 @@ def read_audits(audits_dir: Path) -> dict[str, dict[str, int]]:
         if product_id is not None and units > 0:
             products[product_id] = products.get(product_id, 0) + units
     return taken
-
-
-AUDITED_LINES_SQL = """
-with
-cases as (
-    select
-        visit_id,
-        bool_or(kind = 'flagged' and len(list_filter(review_reasons, lambda reason: reason not in (
-            'low attribution confidence',
-            'age-restricted item taken by someone not known to be an adult'
-        ))) > 0) as flagged_otherwise,
-    from review_file.review.review_cases
-    where kind = 'flagged'
-    group by visit_id
-)
-select
-    lines.visit_id,
-    lines.product_id,
-    lines.quantity,
-    lines.line_confidence,
-    coalesce(cases.flagged_otherwise, false) as flagged_otherwise,
-from marts_file.marts.fct_purchase_lines as lines
-left join cases using (visit_id)
-where list_contains(?, lines.visit_id)
-order by lines.visit_id, lines.product_id
-"""
-
-
-def audited_lines(
-    connection: duckdb.DuckDBPyConnection, audited: Mapping[str, Mapping[str, int]]
-) -> list[tuple[str, str, int, float, bool]]:
-    """The receipt lines of the audited visits, from the published marts (``marts_file``) with whether
-    another review reason flagged the receipt (``review_file``): visit, product, units, confidence,
-    flagged otherwise."""
-    rows = connection.execute(AUDITED_LINES_SQL, [sorted(audited)]).fetchall()
-    return [(v, p, int(q), float(c), bool(o)) for v, p, q, c, o in rows]

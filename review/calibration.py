@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import isotonic_regression
 
-from review.audits import audited_lines, read_audits
+from review.audits import read_audits
 from walkout.calibration import Calibration, CalibrationError
 
 ECE_BINS = 10
@@ -207,7 +207,7 @@ def review_labels(
             quoted = str(path).replace("'", "''")
             connection.execute(f"attach '{quoted}' as {name} (read_only)")
         decided_rows = connection.execute(DECIDED_LINES_SQL).fetchall()
-        audited_rows = audited_lines(connection, audits) if audits else []
+        audited_rows = connection.execute(AUDITED_LINES_SQL, [sorted(audits)]).fetchall() if audits else []
     labels = ReviewLabels([], [], 0, 0, 0)
     receipts: dict[str, tuple[float, bool, bool]] = {}
     for visit_id, confidence, line_wrong, decided_case, receipt_changed, otherwise in decided_rows:
@@ -221,7 +221,8 @@ def review_labels(
     labels.receipts += [ReceiptOutcome(low, wrong, otherwise) for low, wrong, otherwise in receipts.values()]
     charged: dict[str, dict[str, int]] = {}
     audited: dict[str, tuple[float, bool]] = {}
-    for visit_id, product_id, units, confidence, otherwise in audited_rows:
+    for visit_id, product_id, units, raw_confidence, otherwise in audited_rows:
+        confidence = float(raw_confidence)
         labels.lines.append(LineOutcome(confidence, audits[visit_id].get(product_id, 0) == units))
         labels.audited_lines += 1
         charged.setdefault(visit_id, {})[product_id] = units
@@ -237,7 +238,15 @@ def review_labels(
     return labels
 
 
-DECIDED_LINES_SQL = """
+# A receipt flagged on the charge for a reason a threshold does not stand in for (an undecided id swap, an
+# exit not scanned): not the low-confidence flag the threshold itself decides, nor an age check.
+_FLAGGED_OTHERWISE = """
+        bool_or(kind = 'flagged' and len(list_filter(review_reasons, lambda reason: reason not in (
+            'low attribution confidence',
+            'age-restricted item taken by someone not known to be an adult'
+        ))) > 0) as flagged_otherwise,"""
+
+DECIDED_LINES_SQL = f"""
 with
 changes as (
     select visit_id, product_id, bool_or(quantity_delta <> 0) as changed,
@@ -248,11 +257,7 @@ cases as (
     select
         visit_id,
         bool_or(state = 'decided') as decided,
-        bool_or(state = 'open') as still_open,
-        bool_or(kind = 'flagged' and len(list_filter(review_reasons, lambda reason: reason not in (
-            'low attribution confidence',
-            'age-restricted item taken by someone not known to be an adult'
-        ))) > 0) as flagged_otherwise,
+        bool_or(state = 'open') as still_open,{_FLAGGED_OTHERWISE}
     from review_file.review.review_cases
     where kind in ('flagged', 'disputed')
     group by visit_id
@@ -304,3 +309,25 @@ def fit_from_reviews(
     if labels.audited_lines:
         sources["audited_lines"] = labels.audited_lines
     return fit_calibration(labels.lines, labels.receipts, target, version, sources)
+
+
+AUDITED_LINES_SQL = f"""
+with
+cases as (
+    select
+        visit_id,{_FLAGGED_OTHERWISE}
+    from review_file.review.review_cases
+    where kind = 'flagged'
+    group by visit_id
+)
+select
+    lines.visit_id,
+    lines.product_id,
+    lines.quantity,
+    lines.line_confidence,
+    coalesce(cases.flagged_otherwise, false) as flagged_otherwise,
+from marts_file.marts.fct_purchase_lines as lines
+left join cases using (visit_id)
+where list_contains(?, lines.visit_id)
+order by lines.visit_id, lines.product_id
+"""
